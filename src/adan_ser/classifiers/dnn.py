@@ -1,0 +1,325 @@
+"""Multi-layer perceptron classifier (torch) with speaker-held-out early stopping.
+
+The network is ``body_`` (hidden layers, producing an embedding) followed by ``head_`` (a
+plain ``nn.Linear`` to class logits). Margin-loss variants (AM-softmax, ArcFace, …) subclass
+this and override :meth:`DNNClassifier._build_head` and :meth:`DNNClassifier._loss`; nothing
+else in the training loop depends on what the head computes.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections import OrderedDict
+from typing import Optional
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.model_selection import StratifiedShuffleSplit
+from sklearn.utils.validation import check_is_fitted
+from torch import nn
+from torch.nn import functional as F
+
+from adan_ser.classifiers.preprocess import check_finite, holdout_groups
+from adan_ser.device import resolve_device
+from adan_ser.errors import AdanError
+
+_ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "leaky_relu": nn.LeakyReLU}
+_VAL_SHARE = 0.1  # validation share when no speakers are given
+_EVAL_BATCH = 4096  # rows per forward pass at prediction time; bounds GPU memory only
+
+
+def _uar(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> float:
+    """Balanced accuracy over the classes present in y_true (a held-out speaker may lack some)."""
+    support = np.bincount(y_true, minlength=n_classes)
+    hits = np.bincount(y_true[y_true == y_pred], minlength=n_classes)
+    present = support > 0
+    return float((hits[present] / support[present]).mean())
+
+
+class DNNClassifier(ClassifierMixin, BaseEstimator):
+    """Feed-forward network on (n_samples, n_features) float features; labels any hashable.
+
+    Architecture: per width in ``hidden``: Linear → activation → Dropout(``dropout``); then
+    ``head_`` Linear(hidden[-1], n_classes). Xavier-uniform weights, zero biases, Adam
+    (``lr``, ``weight_decay``), cross-entropy, weighted by max(count)/count per class when
+    ``class_weight="balanced"`` (or by a {label: weight} dict).
+
+    Early stopping: with ``groups`` (speakers) in :meth:`fit`, ``val_groups`` whole speakers,
+    drawn from ``seed``, are held out; otherwise a stratified 10 % of rows. The weights of the
+    epoch with the best validation UAR (ties: lower validation loss) are kept, and training
+    stops after ``patience`` epochs without improvement. ``val_groups=0`` disables validation:
+    all rows train for ``epochs`` epochs and the last weights are kept.
+
+    Fitted: ``classes_``, ``model_`` (``body_`` then ``head_``, in eval mode), ``body_``,
+    ``head_``, ``best_epoch_`` (1-based), ``history_`` (one dict per epoch: epoch, train_loss,
+    val_loss, val_uar; NaN without validation), ``val_groups_`` (held-out speakers or None),
+    ``val_idx_`` (validation row indices into X), ``class_weight_`` ((n_classes,) loss weights),
+    ``n_features_in_``.
+
+    ``log_dir``: when set, per-epoch metrics go to dvclive there (no dvc.yaml, no experiment).
+    """
+
+    def __init__(
+        self,
+        hidden=(256, 256),
+        activation: str = "relu",
+        dropout: float = 0.3,
+        lr: float = 1e-3,
+        weight_decay: float = 0.0,
+        epochs: int = 100,
+        batch_size: int = 64,
+        patience: int = 10,
+        val_groups: int = 1,
+        class_weight=None,
+        device: str = "auto",
+        seed: int = 0,
+        log_dir: Optional[str] = None,
+    ):
+        self.hidden = hidden
+        self.activation = activation
+        self.dropout = dropout
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.patience = patience
+        self.val_groups = val_groups
+        self.class_weight = class_weight
+        self.device = device
+        self.seed = seed
+        self.log_dir = log_dir
+
+    # ----------------------------------------------------------------- model pieces (overridable)
+
+    def _hidden(self) -> tuple[int, ...]:
+        h = (self.hidden,) if isinstance(self.hidden, int) else tuple(self.hidden)
+        if any(int(w) < 1 for w in h):
+            raise AdanError(f"dnn: hidden widths must be ≥ 1, got {self.hidden!r}")
+        return tuple(int(w) for w in h)
+
+    def _build_body(self, n_in: int) -> nn.Sequential:
+        """(batch, n_in) → (batch, hidden[-1]) embedding; identity when ``hidden`` is empty."""
+        if self.activation not in _ACTIVATIONS:
+            raise AdanError(
+                f"dnn: unknown activation {self.activation!r}; known: {', '.join(_ACTIVATIONS)}"
+            )
+        if not 0.0 <= float(self.dropout) < 1.0:
+            raise AdanError(f"dnn: dropout must be in [0, 1), got {self.dropout!r}")
+        layers: list[nn.Module] = []
+        width = n_in
+        for w in self._hidden():
+            act = _ACTIVATIONS[self.activation]()
+            layers += [nn.Linear(width, w), act, nn.Dropout(self.dropout)]
+            width = w
+        return nn.Sequential(*layers)
+
+    def _build_head(self, n_emb: int, n_classes: int) -> nn.Module:
+        """(batch, n_emb) → (batch, n_classes) scores; a margin head replaces this."""
+        return nn.Linear(n_emb, n_classes)
+
+    def _loss(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        """Scalar mean loss of head outputs (batch, n_classes) against class indices (batch,)."""
+        return F.cross_entropy(outputs, targets, weight=self._weight_t)
+
+    @staticmethod
+    def _init_weights(module: nn.Module) -> None:
+        for m in module.modules():
+            if isinstance(m, nn.Linear):
+                nn.init.xavier_uniform_(m.weight)
+                nn.init.zeros_(m.bias)
+
+    # ----------------------------------------------------------------------------- fitting
+
+    def _split(self, y_idx: np.ndarray, groups, rng: np.random.Generator):
+        """(train_idx, val_idx, held-out groups or None); val_idx empty when validation is off."""
+        n = len(y_idx)
+        all_idx = np.arange(n)
+        if int(self.val_groups) <= 0:
+            return all_idx, all_idx[:0], None
+        if groups is not None:
+            g = np.asarray(groups).astype(str)
+            if len(g) != n:
+                raise AdanError(f"groups has {len(g)} entries for {n} rows")
+            candidates = holdout_groups(g)
+            n_distinct = len(np.unique(g))
+            if n_distinct >= 2 and len(candidates) >= 1:
+                k = min(int(self.val_groups), len(candidates), n_distinct - 1)
+                held = np.sort(rng.choice(candidates, size=k, replace=False))
+                mask = np.isin(g, held)
+                return all_idx[~mask], all_idx[mask], held
+        n_val = max(1, int(round(_VAL_SHARE * n)))
+        if n - n_val < 1:
+            raise AdanError(f"dnn: {n} rows are too few to hold out a validation set")
+        try:
+            sss = StratifiedShuffleSplit(n_splits=1, test_size=n_val, random_state=int(self.seed))
+            tr, va = next(sss.split(all_idx, y_idx))
+        except ValueError:
+            # A class with a single row cannot be stratified; fall back to a plain random split.
+            perm = rng.permutation(n)
+            tr, va = perm[n_val:], perm[:n_val]
+        return np.sort(tr), np.sort(va), None
+
+    def _class_weights(self, y_train: np.ndarray, n_classes: int) -> np.ndarray:
+        cw = self.class_weight
+        if cw is None:
+            return np.ones(n_classes)
+        if isinstance(cw, str):
+            if cw != "balanced":
+                raise AdanError(f"dnn: class_weight must be None, 'balanced' or a dict, got {cw!r}")
+            counts = np.bincount(y_train, minlength=n_classes).astype(float)
+            # A class absent from the training part gets weight 0 rather than inf: it has no rows.
+            return np.divide(counts.max(), counts, out=np.zeros(n_classes), where=counts > 0)
+        if isinstance(cw, dict):
+            unknown = [k for k in cw if k not in set(self.classes_.tolist())]
+            if unknown:
+                raise AdanError(f"dnn: class_weight names unknown class {unknown[0]!r}")
+            return np.array([float(cw.get(c, 1.0)) for c in self.classes_.tolist()])
+        raise AdanError(f"dnn: class_weight must be None, 'balanced' or a dict, got {cw!r}")
+
+    def fit(self, X, y, groups=None) -> "DNNClassifier":
+        """X: (n_samples, n_features) floats; y: (n_samples,) labels; groups: speakers or None."""
+        X = check_finite(X).astype(np.float32)
+        y = np.asarray(y)
+        if len(y) != len(X):
+            raise AdanError(f"y has {len(y)} labels for {len(X)} rows")
+        self.classes_, y_idx = np.unique(y, return_inverse=True)
+        if len(self.classes_) < 2:
+            raise AdanError(f"dnn: need at least 2 classes, got {self.classes_.tolist()}")
+        for name in ("epochs", "batch_size", "patience"):
+            if int(getattr(self, name)) < 1:
+                raise AdanError(f"dnn: {name} must be ≥ 1, got {getattr(self, name)!r}")
+        self.n_features_in_ = X.shape[1]
+        n_classes = len(self.classes_)
+        rng = np.random.default_rng(self.seed)
+        tr_idx, va_idx, held = self._split(y_idx, groups, rng)
+        self.val_groups_, self.val_idx_ = held, va_idx
+        self.class_weight_ = self._class_weights(y_idx[tr_idx], n_classes)
+
+        dev = resolve_device(self.device)
+        # fork_rng keeps the caller's global torch RNG untouched while seeding init and dropout.
+        fork_devices = [dev.index or 0] if dev.type == "cuda" else []
+        with torch.random.fork_rng(devices=fork_devices):
+            torch.manual_seed(int(self.seed))
+            self.body_ = self._build_body(self.n_features_in_)
+            n_emb = self._embedding_dim(self.n_features_in_)
+            self.head_ = self._build_head(n_emb, n_classes)
+            self.model_ = nn.Sequential(OrderedDict(body=self.body_, head=self.head_))
+            self._init_weights(self.model_)
+            self.model_.to(dev)
+            self._weight_t = torch.as_tensor(self.class_weight_, dtype=torch.float32, device=dev)
+            self._train(X, y_idx, tr_idx, va_idx, dev)
+        self.model_.eval()
+        return self
+
+    def _embedding_dim(self, n_in: int) -> int:
+        h = self._hidden()
+        return h[-1] if h else n_in
+
+    def _train(self, X, y_idx, tr_idx, va_idx, dev) -> None:
+        Xtr = torch.as_tensor(X[tr_idx], device=dev)
+        ytr = torch.as_tensor(y_idx[tr_idx], dtype=torch.long, device=dev)
+        has_val = len(va_idx) > 0
+        if has_val:
+            Xva = torch.as_tensor(X[va_idx], device=dev)
+            yva_np = y_idx[va_idx]
+            yva = torch.as_tensor(yva_np, dtype=torch.long, device=dev)
+        opt = torch.optim.Adam(self.model_.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+        shuffle = torch.Generator().manual_seed(int(self.seed))
+        n, bs = len(tr_idx), int(self.batch_size)
+        n_classes = len(self.classes_)
+
+        live = self._open_live()
+        self.history_ = []
+        best_key, best_state, self.best_epoch_, wait = None, None, 0, 0
+        try:
+            for epoch in range(1, int(self.epochs) + 1):
+                self.model_.train()
+                perm = torch.randperm(n, generator=shuffle).to(dev)
+                total = torch.zeros((), device=dev)
+                for start in range(0, n, bs):
+                    b = perm[start : start + bs]
+                    opt.zero_grad(set_to_none=True)
+                    loss = self._loss(self.model_(Xtr[b]), ytr[b])
+                    loss.backward()
+                    opt.step()
+                    total += loss.detach() * len(b)
+                rec = {
+                    "epoch": epoch,
+                    "train_loss": float(total) / n,
+                    "val_loss": math.nan,
+                    "val_uar": math.nan,
+                }
+                if has_val:
+                    out = self._outputs(Xva)
+                    rec["val_loss"] = float(self._loss(out, yva))
+                    pred = out.argmax(1).cpu().numpy()
+                    rec["val_uar"] = _uar(yva_np, pred, n_classes)
+                self.history_.append(rec)
+                if live is not None:
+                    live.log_metric("train/loss", rec["train_loss"])
+                    if has_val:
+                        live.log_metric("val/loss", rec["val_loss"])
+                        live.log_metric("val/uar", rec["val_uar"])
+                    live.next_step()
+                if not has_val:
+                    self.best_epoch_ = epoch
+                    continue
+                key = (rec["val_uar"], -rec["val_loss"])
+                if best_key is None or key > best_key:
+                    best_key, self.best_epoch_, wait = key, epoch, 0
+                    best_state = copy.deepcopy(self.model_.state_dict())
+                else:
+                    wait += 1
+                    if wait >= int(self.patience):
+                        break
+            if best_state is not None:
+                self.model_.load_state_dict(best_state)
+            if live is not None:
+                live.summary["best_epoch"] = self.best_epoch_
+        finally:
+            if live is not None:
+                live.end()
+
+    def _open_live(self):
+        if self.log_dir is None:
+            return None
+        from dvclive import Live  # lazy: dvclive pulls in dvc/git machinery
+
+        return Live(str(self.log_dir), save_dvc_exp=False, dvcyaml=None)
+
+    # ---------------------------------------------------------------------------- inference
+
+    def _outputs(self, Xt: torch.Tensor) -> torch.Tensor:
+        """Head outputs (n, n_classes) in eval mode, batched, without autograd."""
+        was_training = self.model_.training
+        self.model_.eval()
+        with torch.no_grad():
+            out = torch.cat(
+                [self.model_(Xt[i : i + _EVAL_BATCH]) for i in range(0, len(Xt), _EVAL_BATCH)]
+            )
+        self.model_.train(was_training)
+        return out
+
+    def _predict_outputs(self, X) -> torch.Tensor:
+        check_is_fitted(self, "model_")
+        X = check_finite(X).astype(np.float32)
+        if X.shape[1] != self.n_features_in_:
+            raise AdanError(
+                f"dnn: X has {X.shape[1]} features, the model was fitted on {self.n_features_in_}"
+            )
+        dev = next(self.model_.parameters()).device
+        return self._outputs(torch.as_tensor(X, device=dev))
+
+    def decision_function(self, X) -> np.ndarray:
+        """(n_samples, n_classes) logits, columns in ``classes_`` order."""
+        return self._predict_outputs(X).cpu().numpy()
+
+    def predict_proba(self, X) -> np.ndarray:
+        """(n_samples, n_classes) softmax probabilities; rows sum to 1."""
+        return torch.softmax(self._predict_outputs(X), dim=1).cpu().numpy()
+
+    def predict(self, X) -> np.ndarray:
+        """(n_samples,) labels drawn from ``classes_``."""
+        return self.classes_[self._predict_outputs(X).argmax(1).cpu().numpy()]

@@ -1,0 +1,84 @@
+"""Turn per-utterance predictions into the results table, DVC metrics and confusion-matrix plots."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from adan_ser.evaluation.metrics import scores
+from adan_ser.io import write_csv, write_json, write_text
+
+#: One row of results.csv per distinct value of these (later issues add rows, never columns).
+KEY = ["corpus", "feature_set", "method", "train_data", "classifier", "head"]
+RESULT_COLUMNS = KEY + ["wa", "uar", "n_folds"]
+
+
+def summarize(predictions: pd.DataFrame, classes: Sequence[str]) -> pd.DataFrame:
+    """Pooled-over-folds WA and UAR (percent) per combination; mean over seeds where several.
+
+    ``predictions``: one row per (combination, seed, test utterance) with KEY columns, ``seed``,
+    ``fold``, ``true`` and ``pred``.
+    """
+    rows = []
+    for key, part in predictions.groupby(KEY, sort=False):
+        per_seed = [scores(p["true"], p["pred"], classes) for _, p in part.groupby("seed")]
+        rows.append(
+            dict(
+                zip(KEY, key),
+                wa=round(float(np.mean([s["wa"] for s in per_seed])), 2),
+                uar=round(float(np.mean([s["uar"] for s in per_seed])), 2),
+                n_folds=int(part["fold"].nunique()),
+            )
+        )
+    return pd.DataFrame(rows, columns=RESULT_COLUMNS)
+
+
+def to_markdown(results: pd.DataFrame) -> str:
+    """A GitHub Markdown table of ``results`` (no extra dependency such as tabulate)."""
+    cols = list(results.columns)
+    lines = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
+    for row in results.itertuples(index=False):
+        cells = [f"{v:.2f}" if isinstance(v, float) else str(v) for v in row]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def combination_name(row) -> str:
+    """Short name of a combination for metrics keys and plot file names."""
+    name = f"{row['classifier']}-{row['head']}-{row['method']}-{row['train_data']}"
+    return name.replace("+", "_plus_")
+
+
+def metrics(predictions: pd.DataFrame, classes: Sequence[str]) -> dict:
+    """Nested dict for ``dvc metrics show``: combination → pooled WA/UAR, per-class recall, per fold."""
+    out = {}
+    for _, part in predictions.groupby(KEY, sort=False):
+        first = part.iloc[0]
+        pooled = scores(part["true"], part["pred"], classes)
+        folds = {
+            str(f): {k: round(v, 2) for k, v in scores(p["true"], p["pred"], classes).items() if k in ("wa", "uar")}
+            for f, p in part.groupby("fold")
+        }
+        out[combination_name(first)] = {
+            "wa": round(pooled["wa"], 2),
+            "uar": round(pooled["uar"], 2),
+            "recall": {k: round(v, 2) for k, v in pooled["recall"].items()},
+            "folds": folds,
+        }
+    return out
+
+
+def write_report(predictions: pd.DataFrame, classes: Sequence[str], out_dir: str | Path) -> pd.DataFrame:
+    """Write results.csv, results.md, metrics.json and plots/confusion/<combination>.csv."""
+    out_dir = Path(out_dir)
+    results = summarize(predictions, classes)
+    write_csv(results, out_dir / "results.csv")
+    write_text(to_markdown(results), out_dir / "results.md")
+    write_json(metrics(predictions, classes), out_dir / "metrics.json")
+    for _, part in predictions.groupby(KEY, sort=False):
+        pairs = part[["true", "pred"]].rename(columns={"true": "actual", "pred": "predicted"})
+        write_csv(pairs, out_dir / "plots" / "confusion" / f"{combination_name(part.iloc[0])}.csv")
+    return results

@@ -1,0 +1,93 @@
+"""Cross-validation loop: every fitted step sees the training fold only.
+
+The loop is the one place where folds meet models, so the no-leakage guarantee lives here:
+``make_model`` builds a fresh, unfitted estimator for every fold, it is fitted on the training
+rows (plus that fold's synthetic rows, which the augmenter produced from the same training rows),
+and only ``predict`` ever touches the test rows.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Iterable, Optional, Sequence
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from adan_ser.classifiers.factory import fit_classifier
+from adan_ser.classifiers.preprocess import SYNTHETIC_GROUP
+from adan_ser.errors import AdanError
+from adan_ser.evaluation.loso import Fold
+
+TRAIN_DATA = ("real", "synthetic", "real+synthetic")
+
+#: (fold name) -> (X_syn (m, d) in feature units, y_syn (m,)) produced from that fold's training rows.
+SyntheticSource = Callable[[str], tuple[np.ndarray, np.ndarray]]
+
+
+def training_set(
+    X: np.ndarray,
+    y: np.ndarray,
+    speakers: np.ndarray,
+    fold: Fold,
+    train_data: str,
+    synthetic: Optional[SyntheticSource],
+) -> tuple[np.ndarray, np.ndarray, Optional[np.ndarray]]:
+    """Rows a model of this fold is trained on: (X_train, y_train, groups or None).
+
+    Synthetic rows carry no speaker, so with synthetic data the groups are dropped for them:
+    early stopping then holds out real speakers only (``real+synthetic``) or a stratified share.
+    """
+    if train_data not in TRAIN_DATA:
+        raise AdanError(f"unknown train_data {train_data!r}; known: {', '.join(TRAIN_DATA)}")
+    Xr, yr, gr = X[fold.train], y[fold.train], speakers[fold.train]
+    if train_data == "real":
+        return Xr, yr, gr
+    if synthetic is None:
+        raise AdanError(f"train_data {train_data!r} needs synthetic data, but none was given")
+    Xs, ys = synthetic(fold.name)
+    if train_data == "synthetic":
+        return np.asarray(Xs), np.asarray(ys), None
+    gs = np.full(len(ys), SYNTHETIC_GROUP, dtype=object)
+    return (
+        np.concatenate([Xr, Xs]),
+        np.concatenate([yr, ys]),
+        np.concatenate([gr.astype(object), gs]),
+    )
+
+
+def cross_validate(
+    X: np.ndarray,
+    y: np.ndarray,
+    speakers: np.ndarray,
+    folds: Sequence[Fold],
+    make_model: Callable[[str], object],
+    *,
+    train_data: str = "real",
+    synthetic: Optional[SyntheticSource] = None,
+    progress: bool = True,
+    desc: str = "folds",
+) -> pd.DataFrame:
+    """Fit one fresh model per fold and predict that fold's test rows.
+
+    X: (n, d) features in feature units; y: (n,) labels; speakers: (n,) speaker per row (the
+    groups that early stopping and inner searches hold out inside the training fold).
+    ``make_model(fold_name)`` returns a fresh, unfitted estimator (a Pipeline whose last step
+    takes ``groups``). Returns one row per test utterance: ``row`` (position in X), ``fold``, ``true``, ``pred``.
+    """
+    y = np.asarray(y)
+    speakers = np.asarray(speakers).astype(str)
+    parts = []
+    for fold in tqdm(list(folds), desc=desc, disable=not progress, leave=False):
+        Xtr, ytr, gtr = training_set(X, y, speakers, fold, train_data, synthetic)
+        model = make_model(fold.name)
+        fit_classifier(model, Xtr, ytr, gtr)
+        pred = model.predict(X[fold.test])
+        parts.append(
+            pd.DataFrame({"row": fold.test, "fold": fold.name, "true": y[fold.test], "pred": pred})
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
+def combinations(classifiers: Iterable[str], train_data: Iterable[str]) -> list[tuple[str, str]]:
+    return [(c, t) for c in classifiers for t in train_data]

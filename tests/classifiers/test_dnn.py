@@ -1,0 +1,187 @@
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import make_classification
+from sklearn.preprocessing import StandardScaler
+from torch import nn
+
+from adan_ser.classifiers.dnn import DNNClassifier
+from adan_ser.classifiers.preprocess import SYNTHETIC_GROUP
+from adan_ser.errors import AdanError
+
+SMALL = dict(hidden=(32,), epochs=40, patience=8, batch_size=32, device="cpu")
+
+
+def _data(seed=0, weights=None):
+    X, y = make_classification(300, 20, n_informative=10, n_redundant=0, n_classes=4,
+                               class_sep=3.0, weights=weights, random_state=seed)
+    groups = np.repeat([f"spk{i}" for i in range(6)], 50)
+    np.random.default_rng(seed).shuffle(groups)
+    labels = np.array(["angry", "happy", "neutral", "sad"])[y]
+    return StandardScaler().fit_transform(X).astype(np.float32), labels, groups
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    # Tiny matrices: on a small shared machine, intra-op threads cost more in sync than they
+    # save (measured ~10x slower under load).
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def easy():
+    return _data()
+
+
+@pytest.fixture(scope="module")
+def fitted(easy):
+    X, y, g = easy
+    return DNNClassifier(**SMALL, seed=0).fit(X[:240], y[:240], g[:240])
+
+
+def test_learns_easy_data_with_string_labels(easy, fitted):
+    X, y, _ = easy
+    pred = fitted.predict(X[240:])
+    assert set(pred) <= set(fitted.classes_) == {"angry", "happy", "neutral", "sad"}
+    assert (pred == y[240:]).mean() > 0.8
+
+
+def test_outputs_shapes_and_proba_sums_to_one(easy, fitted):
+    X = easy[0][240:]
+    proba = fitted.predict_proba(X)
+    logits = fitted.decision_function(X)
+    assert proba.shape == logits.shape == (60, 4)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
+    np.testing.assert_array_equal(fitted.classes_[logits.argmax(1)], fitted.predict(X))
+
+
+def test_same_seed_identical_different_seed_differs(easy, fitted):
+    X, y, g = easy
+    again = DNNClassifier(**SMALL, seed=0).fit(X[:240], y[:240], g[:240])
+    np.testing.assert_array_equal(again.decision_function(X), fitted.decision_function(X))
+    other = DNNClassifier(**dict(SMALL, epochs=1), seed=1).fit(X[:240], y[:240], g[:240])
+    w0 = fitted.model_.state_dict()["body.0.weight"]
+    assert not torch.equal(other.model_.state_dict()["body.0.weight"], w0)
+
+
+def test_global_torch_rng_untouched(easy):
+    X, y, g = easy
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    DNNClassifier(**dict(SMALL, epochs=1), seed=5).fit(X[:60], y[:60], g[:60])
+    assert torch.equal(torch.rand(3), expected)
+
+
+def test_early_stopping_holds_out_whole_groups(easy, fitted):
+    X, y, g = easy
+    g = g[:240]
+    val = np.zeros(240, bool)
+    val[fitted.val_idx_] = True
+    assert val.any() and not val.all()
+    assert set(g[val]) == set(fitted.val_groups_) and len(fitted.val_groups_) == 1
+    assert not set(g[val]) & set(g[~val])
+    two = DNNClassifier(**dict(SMALL, epochs=1), val_groups=2).fit(X[:240], y[:240], g)
+    assert len(two.val_groups_) == 2
+    assert not set(g[two.val_idx_]) & set(np.delete(g, two.val_idx_))
+
+
+def test_synthetic_rows_never_validate(easy):
+    X, y, g = easy
+    g = g.astype(object)
+    g[:150] = SYNTHETIC_GROUP
+    for seed in range(4):
+        clf = DNNClassifier(**dict(SMALL, epochs=1), val_groups=3, seed=seed).fit(X, y, g)
+        assert SYNTHETIC_GROUP not in set(g[clf.val_idx_])
+
+
+def test_without_groups_stratified_ten_percent(easy):
+    X, y, _ = easy
+    clf = DNNClassifier(**dict(SMALL, epochs=1)).fit(X, y)
+    assert clf.val_groups_ is None and len(clf.val_idx_) == 30
+    _, counts = np.unique(y[clf.val_idx_], return_counts=True)
+    assert counts.min() >= 7 and counts.max() <= 8
+
+
+def test_history_and_best_epoch_weights_kept(easy):
+    X, y, g = easy
+    clf = DNNClassifier(**dict(SMALL, epochs=300, patience=3)).fit(X[:240], y[:240], g[:240])
+    h = clf.history_
+    assert [r["epoch"] for r in h] == list(range(1, len(h) + 1))
+    assert set(h[0]) == {"epoch", "train_loss", "val_loss", "val_uar"}
+    assert len(h) < 300 and len(h) - clf.best_epoch_ == 3  # stopped by patience
+    best = max(r["val_uar"] for r in h)
+    assert h[clf.best_epoch_ - 1]["val_uar"] == best
+    # The kept weights are the best epoch's: recomputing validation UAR reproduces it.
+    Xv, yv = X[:240][clf.val_idx_], y[:240][clf.val_idx_]
+    pred = clf.predict(Xv)
+    uar = np.mean([(pred[yv == c] == c).mean() for c in np.unique(yv)])
+    assert uar == pytest.approx(best)
+
+
+def test_val_groups_zero_trains_all_epochs(easy):
+    X, y, g = easy
+    clf = DNNClassifier(**dict(SMALL, epochs=5), val_groups=0).fit(X, y, g)
+    assert len(clf.history_) == 5 and clf.best_epoch_ == 5 and len(clf.val_idx_) == 0
+
+
+def test_class_weight_balanced():
+    X, y, g = _data(weights=[0.55, 0.25, 0.1, 0.1])
+    clf = DNNClassifier(**dict(SMALL, epochs=15), class_weight="balanced").fit(X, y, g)
+    counts = np.array([np.sum(y[np.setdiff1d(np.arange(300), clf.val_idx_)] == c)
+                       for c in clf.classes_])
+    np.testing.assert_allclose(clf.class_weight_, counts.max() / counts)
+    assert clf.class_weight_.max() > 3 and clf.class_weight_.min() == 1.0
+    assert clf.score(X, y) > 0.5
+    with pytest.raises(AdanError, match="class_weight"):
+        DNNClassifier(**SMALL, class_weight="bogus").fit(X, y)
+
+
+def test_dvclive_logs_into_log_dir(easy, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    X, y, g = easy
+    log = tmp_path / "live"
+    clf = DNNClassifier(**dict(SMALL, epochs=3, patience=50), log_dir=str(log)).fit(X, y, g)
+    assert (log / "metrics.json").is_file()
+    lines = (log / "plots" / "metrics" / "train" / "loss.tsv").read_text().strip().splitlines()
+    assert len(lines) == 1 + len(clf.history_)  # header + one row per epoch
+    assert (log / "plots" / "metrics" / "val" / "uar.tsv").is_file()
+    assert not list(tmp_path.rglob("dvc.yaml"))
+
+
+def test_bad_input_names_culprit(easy):
+    X, y, _ = easy
+    with pytest.raises(AdanError, match="activation"):
+        DNNClassifier(**dict(SMALL, activation="gelu")).fit(X, y)
+    fitted = DNNClassifier(**dict(SMALL, epochs=1)).fit(X, y)
+    with pytest.raises(AdanError, match="features"):
+        fitted.predict(X[:, :5])
+
+
+class _CosineHead(nn.Module):
+    def __init__(self, n_emb, n_classes):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(n_classes, n_emb) * 0.1)
+
+    def forward(self, e):
+        return nn.functional.normalize(e, dim=1) @ nn.functional.normalize(self.weight, dim=1).T
+
+
+class _AMSoftmax(DNNClassifier):
+    def _build_head(self, n_emb, n_classes):
+        return _CosineHead(n_emb, n_classes)
+
+    def _loss(self, cos, targets):
+        margin = nn.functional.one_hot(targets, cos.shape[1]) * 0.2
+        return nn.functional.cross_entropy(20.0 * (cos - margin), targets)
+
+
+@pytest.mark.parametrize("activation", ["tanh", "leaky_relu"])
+def test_head_and_loss_are_replaceable(easy, activation):
+    X, y, g = easy
+    clf = _AMSoftmax(**dict(SMALL, activation=activation)).fit(X[:240], y[:240], g[:240])
+    assert isinstance(clf.head_, _CosineHead)
+    assert (clf.predict(X[240:]) == y[240:]).mean() > 0.8

@@ -1,0 +1,52 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from adan_ser.classifiers.preprocess import check_finite, make_preprocessor
+from adan_ser.errors import AdanError
+
+
+def _data():
+    rng = np.random.default_rng(0)
+    X = rng.normal(loc=5.0, scale=3.0, size=(40, 4))
+    X[:, 2] = 7.0  # constant on the training rows
+    return X
+
+
+def test_drops_constant_column_and_znorms_with_training_stats():
+    X = _data()
+    pre = make_preprocessor().fit(X)
+    Xt = pre.transform(X)
+    assert Xt.shape == (40, 3)
+    kept = X[:, [0, 1, 3]]
+    np.testing.assert_allclose(pre["scale"].mean_, kept.mean(axis=0))
+    np.testing.assert_allclose(pre["scale"].scale_, kept.std(axis=0))  # population std (ddof=0)
+    np.testing.assert_allclose(Xt, (kept - kept.mean(0)) / kept.std(0))
+
+
+def test_test_rows_do_not_change_fitted_stats():
+    X = _data()
+    pre = make_preprocessor().fit(X)
+    mean, scale = pre["scale"].mean_.copy(), pre["scale"].scale_.copy()
+    row = np.full((1, 4), 1e9)
+    out = pre.transform(row)
+    np.testing.assert_array_equal(pre["scale"].mean_, mean)
+    np.testing.assert_array_equal(pre["scale"].scale_, scale)
+    np.testing.assert_allclose(out[0], (1e9 - mean) / scale)
+
+
+def test_check_finite_names_first_bad_column():
+    X = np.zeros((5, 4))
+    X[3, 2] = np.nan
+    X[1, 3] = np.inf
+    with pytest.raises(AdanError, match=r"'f2' \(index 2\).*row 3"):
+        check_finite(X, names=["f0", "f1", "f2", "f3"])
+    with pytest.raises(AdanError, match="index 2"):
+        check_finite(X)
+    with pytest.raises(AdanError, match="'loud'"):
+        check_finite(pd.DataFrame(X[:, 2:], columns=["loud", "pitch"]))
+
+
+def test_check_finite_passes_clean_input():
+    out = check_finite([[1, 2], [3, 4]])
+    assert out.dtype == float and out.shape == (2, 2)

@@ -1,0 +1,42 @@
+import json
+
+import pandas as pd
+import pytest
+
+from adan_ser.evaluation.report import RESULT_COLUMNS, summarize, to_markdown, write_report
+
+
+def _pred():
+    rows = []
+    for seed in (0, 1):
+        for fold, (t, p) in enumerate([("a", "a"), ("b", "b"), ("a", "b"), ("b", "b")]):
+            rows.append(dict(corpus="c", feature_set="IS11", method="none", train_data="real",
+                             classifier="svm", head="-", seed=seed, fold=f"f{fold % 2}",
+                             file=f"{fold}.wav", speaker="s", true=t, pred=p if seed == 0 else t))
+    return pd.DataFrame(rows)
+
+
+def test_summary_columns_and_mean_over_seeds():
+    res = summarize(_pred(), ["a", "b"])
+    assert list(res.columns) == RESULT_COLUMNS
+    # seed 0: 3/4 right, UAR (50 + 100)/2 = 75; seed 1: all right → means 87.5 and 87.5
+    assert res.loc[0, "wa"] == pytest.approx(87.5)
+    assert res.loc[0, "uar"] == pytest.approx(87.5)
+    assert res.loc[0, "n_folds"] == 2
+
+
+def test_write_report_files(tmp_path):
+    write_report(_pred(), ["a", "b"], tmp_path)
+    assert (tmp_path / "results.csv").is_file()
+    md = (tmp_path / "results.md").read_text()
+    assert md.splitlines()[0].startswith("| corpus | feature_set")
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert set(metrics["svm---none-real"]) == {"wa", "uar", "recall", "folds"}
+    conf = pd.read_csv(tmp_path / "plots" / "confusion" / "svm---none-real.csv")
+    assert list(conf.columns) == ["actual", "predicted"] and len(conf) == 8
+    assert not [p for p in tmp_path.rglob(".*") if p.is_file()]  # no temp files left behind
+
+
+def test_markdown_formats_floats():
+    md = to_markdown(pd.DataFrame({"x": ["a"], "wa": [75.0]}))
+    assert "| a | 75.00 |" in md

@@ -1,0 +1,133 @@
+"""No statistic of a test fold may reach a fitted step: proven with spies that record what they see."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
+from sklearn.pipeline import Pipeline
+
+from adan_ser.classifiers.factory import make_classifier
+from adan_ser.errors import AdanError
+from adan_ser.evaluation.loso import make_folds
+from adan_ser.evaluation.pipeline import evaluate
+from adan_ser.evaluation.runner import cross_validate
+
+
+class SpyTransformer(TransformerMixin, BaseEstimator):
+    """Identity transform that logs the row ids (column 0) it is fitted on."""
+
+    def __init__(self, log=None):
+        self.log = log
+
+    def fit(self, X, y=None):
+        self.log.append(("pre.fit", set(X[:, 0].astype(int))))
+        return self
+
+    def transform(self, X):
+        return X
+
+
+class SpyClassifier(ClassifierMixin, BaseEstimator):
+    def __init__(self, log=None):
+        self.log = log
+
+    def fit(self, X, y, groups=None):
+        self.log.append(("clf.fit", set(X[:, 0].astype(int))))
+        self.classes_ = np.unique(y)
+        return self
+
+    def predict(self, X):
+        return np.full(len(X), self.classes_[0])
+
+
+def _data(n=60, groups=5, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 4))
+    X[:, 0] = np.arange(n)  # a row id the spies can read back
+    y = np.array(["a", "b", "c"])[np.arange(n) % 3]
+    speakers = np.array([f"s{i % groups}" for i in range(n)])
+    return X, y, speakers
+
+
+@pytest.mark.parametrize("train_data", ["real", "real+synthetic", "synthetic"])
+def test_fitted_steps_never_see_test_rows(train_data):
+    X, y, speakers = _data()
+    folds = make_folds(speakers)
+    log, asked = [], []
+
+    def synthetic(fold_name):
+        # an augmenter's output for this fold: ids ≥ 1000 so they are told apart from real rows
+        asked.append(fold_name)
+        Xs = np.full((6, 4), 0.5)
+        Xs[:, 0] = 1000 + np.arange(6)
+        return Xs, np.array(["a", "b", "c"] * 2)
+
+    def make_model(fold_name):
+        return Pipeline([("pre", SpyTransformer(log)), ("clf", SpyClassifier(log))])
+
+    pred = cross_validate(X, y, speakers, folds, make_model, train_data=train_data,
+                          synthetic=synthetic, progress=False)
+    assert len(log) == 2 * len(folds)
+    for i, fold in enumerate(folds):
+        train_ids, test_ids = set(fold.train), set(fold.test)
+        for step, seen in log[2 * i: 2 * i + 2]:
+            assert not seen & test_ids, f"{step} saw test rows of fold {fold.name}"
+            real_seen = {r for r in seen if r < 1000}
+            expected = set() if train_data == "synthetic" else train_ids
+            assert real_seen == expected
+    if train_data != "real":
+        assert asked == [f.name for f in folds]
+    assert sorted(pred["row"]) == list(range(len(X)))
+
+
+def test_real_preprocessor_statistics_come_from_training_rows_only():
+    X, y, speakers = _data()
+    X[speakers == "s0"] += 1000.0  # a test speaker far away: its stats would show in the scaler
+    folds = make_folds(speakers)
+    fitted = {}
+
+    def make_model(fold_name):
+        model = make_classifier("svm", {"kernel": "linear"}, seed=0)
+        fitted[fold_name] = model
+        return model
+
+    cross_validate(X, y, speakers, folds, make_model, progress=False)
+    for fold in folds:
+        scaler = fitted[fold.name].named_steps["pre"][-1]
+        kept = fitted[fold.name].named_steps["pre"][0].get_support()
+        np.testing.assert_allclose(scaler.mean_, X[fold.train][:, kept].mean(axis=0))
+        np.testing.assert_allclose(scaler.scale_, X[fold.train][:, kept].std(axis=0))
+
+
+def test_synthetic_train_data_without_source_is_an_error():
+    X, y, speakers = _data()
+    with pytest.raises(AdanError, match="needs synthetic data"):
+        cross_validate(X, y, speakers, make_folds(speakers), lambda f: None,
+                       train_data="synthetic", progress=False)
+
+
+def test_evaluate_end_to_end_on_separable_features():
+    rng = np.random.default_rng(1)
+    n = 120
+    emotions = np.array(["angry", "happy", "sad"])[np.arange(n) % 3]
+    manifest = pd.DataFrame({
+        "file": [f"u{i:03d}.wav" for i in range(n)],
+        "speaker": [f"{i % 4:02d}" for i in range(n)],
+        "gender": "f", "emotion": emotions, "session": [f"{i % 4:02d}" for i in range(n)],
+        "condition": "", "duration": 1.0,
+    })
+    centers = {"angry": 3.0, "happy": 0.0, "sad": -3.0}
+    feats = rng.normal(size=(n, 10)) + np.array([centers[e] for e in emotions])[:, None]
+    features = pd.DataFrame(feats, columns=[f"f{j}" for j in range(10)])
+    features.insert(0, "file", manifest["file"])
+    features["const"] = 1.0
+    pred = evaluate(manifest, features.sample(frac=1, random_state=0), "leave-one-speaker-out",
+                    {"svm": {"kernel": "rbf"}, "dnn": {"epochs": 60, "hidden": [32], "lr": 0.01, "patience": 10}},
+                    seed=0, corpus="toy", feature_set="f")
+    assert set(pred["classifier"]) == {"svm", "dnn"}
+    assert len(pred) == 2 * n
+    for _, part in pred.groupby("classifier"):
+        assert (part["true"] == part["pred"]).mean() > 0.9
+        # predictions line up with the manifest row of the same file
+        truth = dict(zip(manifest["file"], manifest["emotion"]))
+        assert all(truth[f] == t for f, t in zip(part["file"], part["true"]))
