@@ -1,0 +1,346 @@
+"""openSMILE functionals for a manifest of audio files.
+
+The table produced here has one row per utterance: a first column ``file``
+(the manifest's string, unchanged) followed by openSMILE's own feature
+columns as float32. Shapes below use ``N`` for files and ``D`` for the
+feature-set dimension (see :data:`FEATURE_DIMS`).
+
+Inside this module ``opensmile`` is the PyPI package (absolute imports), not
+this file.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing as mp
+import os
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+import opensmile
+import pandas as pd
+import soundfile as sf
+from tqdm.auto import tqdm
+
+from adan_ser.errors import AdanError
+from adan_ser.io import write_parquet
+
+__all__ = [
+    "FEATURE_SETS",
+    "FEATURE_DIMS",
+    "check_audio",
+    "extract_features",
+    "resolve_feature_set",
+    "write_features",
+    "load_features",
+]
+
+#: Name used in params.yaml -> openSMILE feature set (functionals level).
+FEATURE_SETS: dict[str, opensmile.FeatureSet] = {
+    "IS09": opensmile.FeatureSet.IS09,  # IS09_emotion
+    "IS10": opensmile.FeatureSet.IS10,  # IS10_paraling_compat
+    "IS11": opensmile.FeatureSet.IS11,  # IS11_speaker_state
+    "IS13": opensmile.FeatureSet.IS13,  # IS13_ComParE
+    "eGeMAPSv02": opensmile.FeatureSet.eGeMAPSv02,
+    "ComParE_2016": opensmile.FeatureSet.ComParE_2016,
+}
+
+#: Number of functionals per feature set (checked against openSMILE in the tests).
+FEATURE_DIMS: dict[str, int] = {
+    "IS09": 384,
+    "IS10": 1582,
+    "IS11": 4368,
+    "IS13": 6373,
+    "eGeMAPSv02": 88,
+    "ComParE_2016": 6373,
+}
+
+#: Peak absolute amplitude (full scale = 1.0) below which a file counts as silent.
+SILENCE_PEAK = 1e-4
+
+
+def resolve_feature_set(name: str) -> opensmile.FeatureSet:
+    """Map a params name (e.g. ``"IS10"``) to the openSMILE feature set; AdanError if unknown."""
+    try:
+        return FEATURE_SETS[name]
+    except (KeyError, TypeError):
+        known = ", ".join(FEATURE_SETS)
+        raise AdanError(f"unknown openSMILE feature set {name!r}; known: {known}") from None
+
+
+def _make_smile(name: str) -> opensmile.Smile:
+    return opensmile.Smile(
+        feature_set=resolve_feature_set(name),
+        feature_level=opensmile.FeatureLevel.Functionals,
+    )
+
+
+class _BadAudio(Exception):
+    """Internal: the file cannot be used; the message is the reason (no file name)."""
+
+
+def _one_line(exc: BaseException) -> str:
+    """First non-empty line of an exception's message (library errors can span lines)."""
+    for line in str(exc).splitlines():
+        if line.strip():
+            return line.strip()
+    return type(exc).__name__
+
+
+def _read_mono(path: str | os.PathLike) -> tuple[np.ndarray, int]:
+    """Read ``path`` as float32 mono in [-1, 1]; shape ``(samples,)``, rate in Hz.
+
+    Raises ``_BadAudio`` with a short reason when the file is unreadable,
+    empty or silent; reading once here serves both the check and extraction.
+    """
+    try:
+        signal, sr = sf.read(path, dtype="float32", always_2d=True)
+    except (sf.SoundFileError, RuntimeError, OSError) as exc:
+        raise _BadAudio(f"unreadable audio ({_one_line(exc)})") from None
+    if signal.shape[0] == 0:
+        raise _BadAudio("zero samples")
+    # openSMILE's signal path takes one channel; averaging keeps what every
+    # channel carries instead of silently dropping all but the first.
+    mono = (
+        np.ascontiguousarray(signal[:, 0])
+        if signal.shape[1] == 1
+        else signal.mean(axis=1, dtype=np.float32)
+    )
+    # openSMILE scales by 32768 and casts to int16, so a float file reaching 1.0
+    # would wrap to -32768; clipping is what a PCM recorder would have done anyway.
+    np.clip(mono, -1.0, 32767 / 32768, out=mono)
+    peak = float(np.max(np.abs(mono)))
+    if not math.isfinite(peak):
+        raise _BadAudio("non-finite samples")
+    if peak < SILENCE_PEAK:
+        raise _BadAudio(f"silent (peak |x| = {peak:.2g} < {SILENCE_PEAK:g})")
+    return mono, int(sr)
+
+
+def check_audio(path: str | os.PathLike) -> None:
+    """Raise AdanError naming ``path`` if it is unreadable, has zero samples or is silent."""
+    try:
+        _read_mono(path)
+    except _BadAudio as exc:
+        raise AdanError(f"{path}: {exc}") from None
+
+
+# ----------------------------------------------------------------- workers
+# One Smile per process, built by the pool initializer: construction parses the
+# config and is far too slow to repeat per file.
+_SMILE: opensmile.Smile | None = None
+
+
+def _package_cache() -> dict | None:
+    """audobject's cache of ``packages_distributions()``, or None if its layout changed.
+
+    The first ``Smile()`` in a process spends ~0.3-0.5 s scanning every installed
+    distribution to fill this cache; handing the parent's copy to each worker removes
+    that from pool start-up, which matters for short runs.
+    """
+    try:
+        from audobject.core import utils as audobject_utils
+
+        cache = audobject_utils.PACKAGES_DISTRIBUTIONS
+    except (ImportError, AttributeError):
+        return None
+    return dict(cache) if isinstance(cache, dict) and cache else None
+
+
+def _init_worker(name: str, package_cache: dict | None = None) -> None:
+    global _SMILE
+    if package_cache:
+        try:
+            from audobject.core import utils as audobject_utils
+
+            if isinstance(getattr(audobject_utils, "PACKAGES_DISTRIBUTIONS", None), dict):
+                audobject_utils.PACKAGES_DISTRIBUTIONS = package_cache
+        except ImportError:
+            pass
+    _SMILE = _make_smile(name)
+
+
+def _extract_one(smile: opensmile.Smile, path: str) -> np.ndarray:
+    """Functionals of one file, shape ``(D,)`` float32; ``_BadAudio`` on a bad file."""
+    signal, sr = _read_mono(path)
+    try:
+        values = smile.process_signal(signal, sr).to_numpy(dtype=np.float32)
+    except Exception as exc:  # the C engine's errors have no common base class
+        raise _BadAudio(f"openSMILE failed ({type(exc).__name__}: {_one_line(exc)})") from None
+    # A too-short segment yields no frame; openSMILE then pads with NaN, which
+    # downstream code handles, so only the shape is enforced.
+    return values.reshape(-1)
+
+
+def _run_chunk(
+    smile: opensmile.Smile, items: Sequence[tuple[int, str]]
+) -> tuple[list[int], np.ndarray, list[tuple[int, str]]]:
+    """Process ``items`` of (row, path).
+
+    Returns (good rows, their features ``(len(good), D)`` float32, [(row, reason)]).
+    One array per chunk keeps pickling cost per file negligible.
+    """
+    rows: list[int] = []
+    values: list[np.ndarray] = []
+    bad: list[tuple[int, str]] = []
+    for row, path in items:
+        try:
+            values.append(_extract_one(smile, path))
+            rows.append(row)
+        except _BadAudio as exc:
+            bad.append((row, str(exc)))
+    dim = len(smile.feature_names)
+    block = np.vstack(values) if values else np.empty((0, dim), dtype=np.float32)
+    return rows, block, bad
+
+
+def _worker_chunk(items: Sequence[tuple[int, str]]):
+    assert _SMILE is not None, "worker initializer did not run"
+    return _run_chunk(_SMILE, items)
+
+
+def _mp_context():
+    # Never fork: the parent may hold threads (tqdm monitor, Arrow pools) whose
+    # locks a forked child would inherit mid-state. forkserver forks from a clean
+    # server that has imported this module once, so workers start fast.
+    if "forkserver" in mp.get_all_start_methods():
+        ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload([__name__])
+        return ctx
+    return mp.get_context("spawn")
+
+
+def _chunks(items: list[tuple[int, str]], size: int) -> Iterable[list[tuple[int, str]]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _resolve(file, root: Path | None) -> str:
+    path = Path(str(file))
+    if not path.is_absolute() and root is not None:
+        path = root / path
+    return str(path)
+
+
+def extract_features(
+    manifest: pd.DataFrame,
+    root: str | os.PathLike | None,
+    feature_set: str,
+    workers: int = 1,
+    skip_bad: bool = False,
+    progress: bool = True,
+    chunk_size: int | None = None,
+) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
+    """openSMILE functionals for every file of ``manifest``.
+
+    Args:
+        manifest: DataFrame with a ``file`` column: paths relative to ``root`` or absolute.
+        root: folder the relative paths hang from (``None``: current directory).
+        feature_set: a key of :data:`FEATURE_SETS`.
+        workers: processes; 1 runs in this process without a pool.
+        skip_bad: drop and list bad files instead of raising on the first one.
+        progress: show a tqdm bar over files.
+        chunk_size: files per task sent to a worker (default: about 32 tasks per worker,
+            at most 16 files each: IPC costs ~1 ms per task against 30-100 ms per file,
+            while small tasks keep the last busy worker from finishing long after the rest).
+
+    Returns:
+        ``(table, bad)``: ``table`` has shape ``(N_good, 1 + D)`` with ``file`` first (the
+        manifest's value, unchanged) then float32 features in openSMILE's column order,
+        rows in manifest order, fresh RangeIndex; ``bad`` lists ``(file, reason)`` for
+        skipped files in manifest order (empty unless ``skip_bad``).
+
+    Raises:
+        AdanError: unknown feature set, no ``file`` column, bad ``workers``/``chunk_size``,
+            or (``skip_bad=False``) the first bad file found, named in the message.
+    """
+    smile = _make_smile(feature_set)  # validates the name before any work; gives columns
+    if "file" not in manifest.columns:
+        raise AdanError("manifest has no 'file' column")
+    if int(workers) < 1:
+        raise AdanError(f"workers must be >= 1, got {workers}")
+    if chunk_size is not None and int(chunk_size) < 1:
+        raise AdanError(f"chunk_size must be >= 1, got {chunk_size}")
+
+    files = manifest["file"].tolist()
+    root_ = Path(root) if root is not None else None
+    items = [(i, _resolve(f, root_)) for i, f in enumerate(files)]
+    n = len(items)
+    columns = list(smile.feature_names)
+    features = np.full((n, len(columns)), np.nan, dtype=np.float32)
+    ok = np.zeros(n, dtype=bool)
+    bad_rows: dict[int, str] = {}
+
+    workers = min(int(workers), max(n, 1))
+    if chunk_size is None:
+        chunk_size = max(1, min(16, math.ceil(n / (workers * 32))))
+
+    def absorb(result) -> None:
+        rows, block, bad = result
+        if rows:
+            features[rows] = block
+            ok[rows] = True
+        for row, reason in bad:
+            if not skip_bad:
+                raise AdanError(f"{files[row]}: {reason}")
+            bad_rows[row] = reason
+
+    with tqdm(total=n, disable=not progress, desc=f"openSMILE {feature_set}", unit="file") as bar:
+        if workers == 1:
+            for chunk in _chunks(items, chunk_size):
+                absorb(_run_chunk(smile, chunk))
+                bar.update(len(chunk))
+        else:
+            pool = ProcessPoolExecutor(
+                max_workers=workers,
+                mp_context=_mp_context(),
+                initializer=_init_worker,
+                initargs=(feature_set, _package_cache()),
+            )
+            try:
+                pending = {pool.submit(_worker_chunk, c): len(c) for c in _chunks(items, chunk_size)}
+                while pending:
+                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                    for fut in done:
+                        absorb(fut.result())
+                        bar.update(pending.pop(fut))
+            finally:
+                # On an error, queued chunks are dropped rather than run to completion.
+                pool.shutdown(wait=True, cancel_futures=True)
+
+    table = pd.DataFrame(features[ok], columns=columns)
+    table.insert(0, "file", [f for f, keep in zip(files, ok) if keep])
+    bad_list = [(files[row], bad_rows[row]) for row in sorted(bad_rows)]
+    return table, bad_list
+
+
+def write_features(table: pd.DataFrame, path: str | os.PathLike) -> None:
+    """Write the feature table to parquet atomically (no partial file on failure)."""
+    write_parquet(table, path)
+
+
+def load_features(path: str | os.PathLike) -> pd.DataFrame:
+    """Read a table written by :func:`write_features`: ``(N, 1 + D)``, ``file`` then numbers.
+
+    Raises AdanError naming ``path`` if it is missing, unreadable, lacks ``file``, or has
+    a non-numeric column other than ``file``.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise AdanError(f"{path}: feature file not found")
+    try:
+        table = pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises several unrelated types for corrupt files
+        raise AdanError(f"{path}: unreadable parquet ({_one_line(exc)})") from None
+    if "file" not in table.columns:
+        raise AdanError(f"{path}: no 'file' column")
+    non_numeric = [
+        str(c) for c in table.columns
+        if c != "file" and not pd.api.types.is_numeric_dtype(table[c])
+    ]
+    if non_numeric:
+        shown = ", ".join(non_numeric[:5]) + (" ..." if len(non_numeric) > 5 else "")
+        raise AdanError(f"{path}: non-numeric feature column(s): {shown}")
+    return table

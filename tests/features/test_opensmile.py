@@ -1,0 +1,217 @@
+"""Tests for adan_ser.features.opensmile on tiny generated audio (0.5 s, 16 kHz)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import soundfile as sf
+
+from adan_ser.errors import AdanError
+from adan_ser.features import opensmile as osm
+
+SR = 16_000
+
+
+def _tone(seed: int, freq: float = 220.0, seconds: float = 0.5) -> np.ndarray:
+    """Sine plus a little noise, shape ``(samples,)`` float32 in [-1, 1]."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * SR)) / SR
+    x = 0.4 * np.sin(2 * np.pi * freq * t) + 0.05 * rng.standard_normal(t.size)
+    return x.astype(np.float32)
+
+
+def _write(path, signal, sr=SR, fmt=None):
+    sf.write(path, signal, sr, format=fmt)
+    return path
+
+
+@pytest.fixture
+def good_dir(tmp_path):
+    """Four distinct good wavs in tmp_path; returns (folder, manifest)."""
+    names = []
+    for i, freq in enumerate([150.0, 220.0, 330.0, 440.0]):
+        name = f"good{i}.wav"
+        _write(tmp_path / name, _tone(i, freq))
+        names.append(name)
+    return tmp_path, pd.DataFrame({"file": names, "label": list("abcd")})
+
+
+def _bad_files(folder):
+    """Unreadable, zero-length and silent wavs; returns their names in that order."""
+    (folder / "garbage.wav").write_bytes(np.random.default_rng(0).bytes(4000))
+    _write(folder / "empty.wav", np.zeros(0, dtype=np.float32))
+    _write(folder / "silent.wav", np.zeros(SR // 2, dtype=np.float32))
+    return ["garbage.wav", "empty.wav", "silent.wav"]
+
+
+@pytest.mark.parametrize("name, dim", [("eGeMAPSv02", 88), ("IS09", 384)])
+def test_dims_and_file_first(good_dir, name, dim):
+    folder, manifest = good_dir
+    table, bad = osm.extract_features(manifest.iloc[:1], folder, name, progress=False)
+    assert bad == []
+    assert table.shape == (1, 1 + dim) == (1, 1 + osm.FEATURE_DIMS[name])
+    assert table.columns[0] == "file"
+    assert table["file"].tolist() == ["good0.wav"]
+    assert (table.dtypes.iloc[1:] == np.float32).all()
+
+
+def test_feature_dims_table_matches_opensmile():
+    # Cheap: builds each Smile (config parse only) without extracting.
+    for name, dim in osm.FEATURE_DIMS.items():
+        assert len(osm._make_smile(name).feature_names) == dim, name
+    assert set(osm.FEATURE_DIMS) == set(osm.FEATURE_SETS)
+
+
+def test_two_workers_keep_order_and_values(good_dir):
+    folder, manifest = good_dir
+    manifest = manifest.iloc[[2, 0, 3, 1]].reset_index(drop=True)
+    one, _ = osm.extract_features(manifest, folder, "IS09", workers=1, progress=False)
+    two, bad = osm.extract_features(
+        manifest, folder, "IS09", workers=2, progress=False, chunk_size=1
+    )
+    assert bad == []
+    assert two["file"].tolist() == manifest["file"].tolist()
+    pd.testing.assert_frame_equal(one, two)
+    # distinct inputs must give distinct rows, else ordering would be untested
+    assert not np.allclose(two.iloc[0, 1:].to_numpy(), two.iloc[1, 1:].to_numpy())
+
+
+def test_absolute_paths_kept_unchanged(good_dir):
+    folder, _ = good_dir
+    path = str(folder / "good1.wav")
+    table, _ = osm.extract_features(
+        pd.DataFrame({"file": [path]}), "/nonexistent-root", "eGeMAPSv02", progress=False
+    )
+    assert table["file"].tolist() == [path]
+
+
+def test_flac_matches_wav(tmp_path):
+    # libsndfile quantises float input differently for FLAC and WAV, so hand it
+    # int16 samples to make both files hold identical PCM.
+    x = np.round(_tone(7) * 32767).astype(np.int16)
+    _write(tmp_path / "a.flac", x, fmt="FLAC")
+    _write(tmp_path / "a.wav", x, fmt="WAV")
+    manifest = pd.DataFrame({"file": ["a.flac", "a.wav"]})
+    table, bad = osm.extract_features(manifest, tmp_path, "eGeMAPSv02", progress=False)
+    assert bad == [] and table.shape == (2, 89)
+    np.testing.assert_array_equal(table.iloc[0, 1:], table.iloc[1, 1:])
+
+
+def test_stereo_is_averaged_to_mono(tmp_path):
+    x = _tone(3)
+    _write(tmp_path / "stereo.wav", np.stack([x, x], axis=1), fmt="WAV")
+    _write(tmp_path / "mono.wav", x, fmt="WAV")
+    table, _ = osm.extract_features(
+        pd.DataFrame({"file": ["stereo.wav", "mono.wav"]}), tmp_path, "eGeMAPSv02", progress=False
+    )
+    np.testing.assert_allclose(table.iloc[0, 1:], table.iloc[1, 1:], rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("which", [0, 1, 2])
+def test_check_audio_names_bad_file(tmp_path, which):
+    name = _bad_files(tmp_path)[which]
+    with pytest.raises(AdanError, match=name):
+        osm.check_audio(tmp_path / name)
+    assert "\n" not in str(pytest.raises(AdanError, osm.check_audio, tmp_path / name).value)
+
+
+def test_check_audio_accepts_good(good_dir):
+    folder, manifest = good_dir
+    osm.check_audio(folder / manifest["file"][0])
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("which", [0, 1, 2])
+def test_bad_file_raises_naming_it(good_dir, which, workers):
+    folder, manifest = good_dir
+    name = _bad_files(folder)[which]
+    files = manifest["file"].tolist()
+    manifest = pd.DataFrame({"file": files[:2] + [name] + files[2:]})
+    with pytest.raises(AdanError, match=name) as info:
+        osm.extract_features(manifest, folder, "IS09", workers=workers, progress=False)
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_skip_bad_keeps_good_rows(good_dir, workers):
+    folder, manifest = good_dir
+    bad_names = _bad_files(folder)
+    good = manifest["file"].tolist()
+    files = [good[0], bad_names[0], good[1], bad_names[1], good[2], bad_names[2], good[3]]
+    table, bad = osm.extract_features(
+        pd.DataFrame({"file": files}), folder, "IS09",
+        workers=workers, skip_bad=True, progress=False, chunk_size=2,
+    )
+    assert table["file"].tolist() == good
+    assert list(table.index) == [0, 1, 2, 3]
+    assert [f for f, _ in bad] == bad_names
+    reasons = dict(bad)
+    assert "unreadable" in reasons["garbage.wav"]
+    assert "zero samples" in reasons["empty.wav"]
+    assert "silent" in reasons["silent.wav"]
+    ref, _ = osm.extract_features(manifest, folder, "IS09", progress=False)
+    pd.testing.assert_frame_equal(table, ref)
+
+
+def test_unknown_feature_set(good_dir):
+    folder, manifest = good_dir
+    with pytest.raises(AdanError, match="IS10") as info:
+        osm.extract_features(manifest, folder, "IS99", progress=False)
+    assert "IS99" in str(info.value)
+
+
+def test_missing_file_column(good_dir):
+    folder, manifest = good_dir
+    with pytest.raises(AdanError, match="file"):
+        osm.extract_features(manifest.rename(columns={"file": "path"}), folder, "IS09", progress=False)
+
+
+def test_write_load_roundtrip(good_dir):
+    folder, manifest = good_dir
+    table, _ = osm.extract_features(manifest.iloc[:2], folder, "eGeMAPSv02", progress=False)
+    out = folder / "out" / "features.parquet"
+    osm.write_features(table, out)
+    pd.testing.assert_frame_equal(osm.load_features(out), table)
+
+
+def test_write_failure_leaves_nothing(tmp_path, monkeypatch):
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+
+    def half_write(self, path, *args, **kwargs):
+        with open(path, "wb") as fh:
+            fh.write(b"PAR1 partial")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", half_write)
+    table = pd.DataFrame({"file": ["a.wav"], "f0": np.array([1.0], dtype=np.float32)})
+    with pytest.raises(OSError):
+        osm.write_features(table, out_dir / "features.parquet")
+    assert list(out_dir.iterdir()) == []
+
+
+def test_load_rejects_non_numeric(tmp_path):
+    path = tmp_path / "features.parquet"
+    pd.DataFrame({"file": ["a.wav"], "f0": [1.0], "oops": ["x"]}).to_parquet(path)
+    with pytest.raises(AdanError, match="oops"):
+        osm.load_features(path)
+
+
+def test_load_missing_and_unreadable(tmp_path):
+    with pytest.raises(AdanError, match="nope.parquet"):
+        osm.load_features(tmp_path / "nope.parquet")
+    broken = tmp_path / "broken.parquet"
+    broken.write_bytes(b"not parquet at all")
+    with pytest.raises(AdanError, match="broken.parquet"):
+        osm.load_features(broken)
+
+
+def test_too_short_file_gives_nan_row_not_crash(tmp_path):
+    _write(tmp_path / "short.wav", _tone(1, seconds=0.01))
+    with pytest.warns(UserWarning):  # openSMILE says it pads with NaN
+        table, bad = osm.extract_features(
+            pd.DataFrame({"file": ["short.wav"]}), tmp_path, "eGeMAPSv02", progress=False
+        )
+    assert bad == [] and table.shape == (1, 89)
+    assert table.iloc[0, 1:].isna().all()
