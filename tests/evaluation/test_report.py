@@ -31,7 +31,9 @@ def test_write_report_files(tmp_path):
     md = (tmp_path / "results.md").read_text()
     assert md.splitlines()[0].startswith("| corpus | feature_set")
     metrics = json.loads((tmp_path / "metrics.json").read_text())
-    assert set(metrics["svm---none-real"]) == {"wa", "uar", "recall", "folds"}
+    assert set(metrics["svm---none-real"]) == {"wa", "uar", "recall"}
+    folds = pd.read_csv(tmp_path / "folds.csv")
+    assert len(folds) == 4 and set(folds["fold"]) == {"f0", "f1"} and folds["n"].sum() == 8
     conf = pd.read_csv(tmp_path / "plots" / "confusion" / "svm---none-real.csv")
     assert list(conf.columns) == ["actual", "predicted"] and len(conf) == 8
     assert not [p for p in tmp_path.rglob(".*") if p.is_file()]  # no temp files left behind

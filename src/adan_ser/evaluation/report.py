@@ -53,30 +53,34 @@ def combination_name(row) -> str:
 
 
 def metrics(predictions: pd.DataFrame, classes: Sequence[str]) -> dict:
-    """Nested dict for ``dvc metrics show``: combination → pooled WA/UAR, per-class recall, per fold."""
+    """Nested dict for ``dvc metrics show``: combination → pooled WA, UAR and per-class recall."""
     out = {}
     for _, part in predictions.groupby(KEY, sort=False):
-        first = part.iloc[0]
         pooled = scores(part["true"], part["pred"], classes)
-        folds = {
-            str(f): {k: round(v, 2) for k, v in scores(p["true"], p["pred"], classes).items() if k in ("wa", "uar")}
-            for f, p in part.groupby("fold")
-        }
-        out[combination_name(first)] = {
+        out[combination_name(part.iloc[0])] = {
             "wa": round(pooled["wa"], 2),
             "uar": round(pooled["uar"], 2),
             "recall": {k: round(v, 2) for k, v in pooled["recall"].items()},
-            "folds": folds,
         }
     return out
 
 
+def fold_scores(predictions: pd.DataFrame, classes: Sequence[str]) -> pd.DataFrame:
+    """WA and UAR (percent) of every combination × seed × fold, with the fold's test-utterance count."""
+    rows = []
+    for key, part in predictions.groupby(KEY + ["seed", "fold"], sort=False):
+        s = scores(part["true"], part["pred"], classes)
+        rows.append(dict(zip(KEY + ["seed", "fold"], key), wa=round(s["wa"], 2), uar=round(s["uar"], 2), n=s["n"]))
+    return pd.DataFrame(rows)
+
+
 def write_report(predictions: pd.DataFrame, classes: Sequence[str], out_dir: str | Path) -> pd.DataFrame:
-    """Write results.csv, results.md, metrics.json and plots/confusion/<combination>.csv."""
+    """Write results.csv, results.md, folds.csv, metrics.json and plots/confusion/<combination>.csv."""
     out_dir = Path(out_dir)
     results = summarize(predictions, classes)
     write_csv(results, out_dir / "results.csv")
     write_text(to_markdown(results), out_dir / "results.md")
+    write_csv(fold_scores(predictions, classes), out_dir / "folds.csv")
     write_json(metrics(predictions, classes), out_dir / "metrics.json")
     for _, part in predictions.groupby(KEY, sort=False):
         pairs = part[["true", "pred"]].rename(columns={"true": "actual", "pred": "predicted"})
