@@ -1,0 +1,110 @@
+"""The CLI turns bad input into one line naming the culprit, exit status 2, and no output file."""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import soundfile as sf
+import yaml
+
+from adan_ser.cli import main
+
+
+def _params(tmp_path, **data):
+    p = {"seed": 0, "data": {"corpus": "emodb", "root": str(tmp_path / "corpus"), "classes": [],
+                             "merge_excited": False},
+         "features": {"set": "eGeMAPSv02", "workers": 1, "skip_bad": False},
+         "cv": {"scheme": "leave-one-speaker-out"}, "classify": {"models": ["svm"], "svm": {"kernel": "linear"}}}
+    p["data"].update(data)
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(p))
+    return path
+
+
+def _emodb(root: Path, names):
+    root.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    t = np.arange(8000) / 16000
+    for i, name in enumerate(names):
+        x = 0.3 * np.sin(2 * np.pi * (120 + 10 * i) * t) + 0.01 * rng.normal(size=t.size)
+        sf.write(root / name, x, 16000)
+
+
+def _one_line_error(capsys, *needles):
+    # progress bars may share stderr; the error itself must be exactly one line
+    lines = [l for l in capsys.readouterr().err.replace("\r", "\n").splitlines() if "error:" in l]
+    assert len(lines) == 1, lines
+    err = lines[0]
+    assert err.startswith("adan "), err
+    for n in needles:
+        assert n in err, err
+    return err
+
+
+def test_missing_corpus_folder(tmp_path, capsys):
+    params = _params(tmp_path, root=str(tmp_path / "nowhere"))
+    out = tmp_path / "manifest.csv"
+    assert main(["--params", str(params), "prepare", "-o", str(out)]) == 2
+    _one_line_error(capsys, "nowhere")
+    assert not out.exists()
+
+
+def test_unknown_emotion_code(tmp_path, capsys):
+    _emodb(tmp_path / "corpus", ["03a01Fa.wav", "03a01Qa.wav"])
+    out = tmp_path / "manifest.csv"
+    assert main(["--params", str(_params(tmp_path)), "prepare", "-o", str(out)]) == 2
+    _one_line_error(capsys, "03a01Qa.wav")
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("bad", ["unreadable", "zero-length"])
+def test_bad_wav_in_extract(tmp_path, capsys, bad):
+    root = tmp_path / "corpus"
+    _emodb(root, ["03a01Fa.wav", "08a01Wa.wav"])
+    if bad == "unreadable":
+        (root / "08a01Wa.wav").write_bytes(b"RIFF this is not audio")
+    else:
+        sf.write(root / "08a01Wa.wav", np.zeros(0), 16000)
+    params = _params(tmp_path)
+    manifest = pd.DataFrame({"file": ["03a01Fa.wav", "08a01Wa.wav"], "speaker": ["03", "08"],
+                             "gender": ["m", "f"], "emotion": ["happiness", "anger"],
+                             "session": ["03", "08"], "condition": ["", ""], "duration": [0.5, 0.5]})
+    manifest.to_csv(tmp_path / "manifest.csv", index=False)
+    out = tmp_path / "features" / "x.parquet"
+    argv = ["--params", str(params), "extract", "-m", str(tmp_path / "manifest.csv"), "-o", str(out)]
+    assert main(argv) == 2
+    _one_line_error(capsys, "08a01Wa.wav")
+    assert not out.exists()
+    assert not out.parent.exists() or not list(out.parent.iterdir())  # no temp file either
+    # --skip-bad lists the file and goes on with the rest
+    assert main(argv + ["--skip-bad"]) == 0
+    assert "08a01Wa.wav" in capsys.readouterr().err
+    assert pd.read_parquet(out)["file"].tolist() == ["03a01Fa.wav"]
+
+
+def test_manifest_with_missing_column(tmp_path, capsys):
+    pd.DataFrame({"file": ["a.wav"], "speaker": ["1"], "gender": ["f"], "session": ["1"],
+                  "condition": [""], "duration": [1.0]}).to_csv(tmp_path / "manifest.csv", index=False)
+    out = tmp_path / "pred.parquet"
+    argv = ["--params", str(_params(tmp_path)), "evaluate", "-m", str(tmp_path / "manifest.csv"),
+            "-f", str(tmp_path / "f.parquet"), "-o", str(out)]
+    assert main(argv) == 2
+    _one_line_error(capsys, "emotion")
+    assert not out.exists()
+
+
+def test_nan_features_named(tmp_path, capsys):
+    manifest = pd.DataFrame({"file": [f"{s}a01Fa.wav" for s in ("03", "08")] * 2,
+                             "speaker": ["03", "08"] * 2, "gender": ["m", "f"] * 2,
+                             "emotion": ["happiness", "anger", "anger", "happiness"],
+                             "session": ["03", "08"] * 2, "condition": "", "duration": 1.0})
+    manifest["file"] = [f"{i}.wav" for i in range(4)]
+    manifest.to_csv(tmp_path / "manifest.csv", index=False)
+    feats = pd.DataFrame({"file": manifest["file"], "pitch_mean": [1.0, np.nan, 2.0, 3.0], "x": 1.0})
+    feats.to_parquet(tmp_path / "f.parquet")
+    out = tmp_path / "pred.parquet"
+    assert main(["--params", str(_params(tmp_path)), "evaluate", "-m", str(tmp_path / "manifest.csv"),
+                 "-f", str(tmp_path / "f.parquet"), "-o", str(out)]) == 2
+    _one_line_error(capsys, "pitch_mean")
+    assert not out.exists()
