@@ -63,6 +63,8 @@ def cmd_evaluate(args) -> None:
     from adan_ser.evaluation.pipeline import evaluate_corpus
 
     p = _params(args)
+    if args.log_dir:
+        Path(args.log_dir).mkdir(parents=True, exist_ok=True)  # a DVC output even when no DNN logs
     predictions = evaluate_corpus(
         manifest_path=args.manifest,
         features_path=args.features,
@@ -72,6 +74,8 @@ def cmd_evaluate(args) -> None:
         corpus=get(p, "data.corpus"),
         feature_set=get(p, "features.set"),
         log_dir=args.log_dir,
+        synthetic_dirs={m: Path(args.synthetic_dir) / m for m in get(p, "augment.methods", []) if m != "none"},
+        train_data=get(p, "augment.train_data", ["real+synthetic"]),
     )
     from adan_ser.io import write_parquet
 
@@ -85,12 +89,66 @@ def cmd_report(args) -> None:
     from adan_ser.evaluation.report import write_report
     from adan_ser.features.corpora import load_manifest
 
+    if not Path(args.predictions).is_file():
+        raise AdanError(f"predictions not found: {args.predictions} (run the evaluate stage)")
     predictions = pd.read_parquet(args.predictions)
     classes = sorted(load_manifest(args.manifest)["emotion"].unique())
-    results = write_report(predictions, classes, args.out_dir)
+    quality = None
+    if args.augment_dir and Path(args.augment_dir).is_dir():
+        tables = [pd.read_csv(q) for q in sorted(Path(args.augment_dir).glob("*/quality.csv"))]
+        quality = pd.concat(tables, ignore_index=True) if tables else None
+    results = write_report(predictions, classes, args.out_dir, quality=quality)
     from adan_ser.evaluation.report import to_markdown
 
     print(to_markdown(results), end="")
+
+
+def _augment_settings(p: dict, method: str) -> tuple[dict, float | None]:
+    params = dict(get(p, f"augment.{method}", {}) or {})
+    return params, get(p, "augment.ratio", None)
+
+
+def cmd_augment(args) -> None:
+    from adan_ser.augment.folds import augment_folds
+    from adan_ser.features.corpora import load_manifest
+    from adan_ser.features.opensmile import load_features
+
+    p = _params(args)
+    params, ratio = _augment_settings(p, args.method)
+    table = augment_folds(
+        load_manifest(args.manifest),
+        load_features(args.features),
+        get(p, "cv.scheme"),
+        args.method,
+        params,
+        int(get(p, "seed")),
+        ratio,
+        args.output,
+        report_dir=args.report_dir,
+    )
+    print(f"{args.method}: {int(table['n_synthetic'].sum()) if len(table) else 0} synthetic vectors "
+          f"over {len(table)} folds → {args.output}")
+
+
+def cmd_export(args) -> None:
+    from adan_ser.augment.export import export_csv
+
+    p = _params(args)
+    params, ratio = _augment_settings(p, args.method)
+    features = args.features or f"data/features/{get(p, 'features.set')}.parquet"
+    n = export_csv(
+        args.output,
+        method=args.method,
+        fold=args.fold,
+        per_class=args.per_class,
+        seed=args.seed,
+        model_path=args.model,
+        manifest_path=args.manifest,
+        features_path=features,
+        scheme=get(p, "cv.scheme"),
+        params=params,
+    )
+    print(f"{n} synthetic vectors → {args.output}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -122,12 +180,34 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("-f", "--features", required=True)
     s.add_argument("-o", "--output", default="results/predictions.parquet")
     s.add_argument("--log-dir", default=None, help="dvclive training curves go under this folder")
+    s.add_argument("--synthetic-dir", default="data/synthetic", help="augment stage outputs, one folder per method")
     s.set_defaults(func=cmd_evaluate)
+
+    s = sub.add_parser("augment", help="per-fold synthetic sets of one method (augment.*)")
+    s.add_argument("--method", required=True, help="augmentation method, e.g. adan or smote")
+    s.add_argument("-m", "--manifest", default="data/manifest.csv")
+    s.add_argument("-f", "--features", required=True)
+    s.add_argument("-o", "--output", required=True, help="folder: <fold>.parquet per fold, quality.csv")
+    s.add_argument("--report-dir", default=None,
+                   help="quality.csv, t-SNE pictures and (latent methods) dvclive training curves go here")
+    s.set_defaults(func=cmd_augment)
+
+    s = sub.add_parser("export", help="synthetic feature vectors of one fold as CSV")
+    s.add_argument("--method", default="adan")
+    s.add_argument("--fold", help="test group of the fold whose training rows the method learns from")
+    s.add_argument("--per-class", type=int, default=100, help="synthetic vectors per emotion")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--model", help="sample a saved ADAN model (.pt) instead of fitting one")
+    s.add_argument("-m", "--manifest", default="data/manifest.csv")
+    s.add_argument("-f", "--features", help="default: data/features/<features.set>.parquet")
+    s.add_argument("-o", "--output", required=True)
+    s.set_defaults(func=cmd_export)
 
     s = sub.add_parser("report", help="results table, metrics.json and confusion plots from predictions")
     s.add_argument("-p", "--predictions", default="results/predictions.parquet")
     s.add_argument("-m", "--manifest", default="data/manifest.csv")
     s.add_argument("-o", "--out-dir", default="results")
+    s.add_argument("--augment-dir", default="results/augment", help="<method>/quality.csv are read from here")
     s.set_defaults(func=cmd_report)
     return parser
 

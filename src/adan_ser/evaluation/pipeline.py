@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Mapping, Optional
+from typing import Mapping, Optional, Sequence
 
 import numpy as np
 import pandas as pd
@@ -35,6 +35,15 @@ def align(manifest: pd.DataFrame, features: pd.DataFrame) -> tuple[pd.DataFrame,
     return merged[list(manifest.columns)].reset_index(drop=True), X, names
 
 
+def experiment_grid(methods: Sequence[str], train_data: Sequence[str]) -> list[tuple[str, str]]:
+    """(method, train_data) pairs: real data alone once, then each augmenter × each synthetic use."""
+    grid = [("none", "real")]
+    for method in methods:
+        if method != "none":
+            grid += [(method, t) for t in train_data if t != "real"]
+    return grid
+
+
 def evaluate(
     manifest: pd.DataFrame,
     features: pd.DataFrame,
@@ -44,35 +53,49 @@ def evaluate(
     corpus: str,
     feature_set: str,
     log_dir: Optional[str | Path] = None,
+    synthetic_dirs: Optional[Mapping[str, str | Path]] = None,
+    train_data: Sequence[str] = ("real+synthetic",),
 ) -> pd.DataFrame:
     """Predictions of every classifier in ``models`` (name → params) on every fold.
 
-    Returns one row per (classifier, test utterance) with the results KEY columns, ``seed``,
+    ``synthetic_dirs``: augmentation method → folder written by the augment stage; each method is
+    evaluated with every ``train_data`` use of its synthetic rows (``synthetic``, ``real+synthetic``)
+    besides the real-only baseline (method ``none``).
+    Returns one row per (combination, test utterance) with the results KEY columns, ``seed``,
     ``fold``, ``file``, ``speaker``, ``true`` and ``pred``.
     """
-    rows, X, _ = align(manifest, features)
+    from adan_ser.augment.folds import load_synthetic
+
+    rows, X, names = align(manifest, features)
     y = rows["emotion"].to_numpy()
     speakers = rows["speaker"].to_numpy()
     folds = folds_for(rows, scheme)
+    synthetic_dirs = dict(synthetic_dirs or {})
     parts = []
-    for name, params in models.items():
+    for method, use in experiment_grid(list(synthetic_dirs), train_data):
+        source = None
+        if method != "none":
+            source = lambda fold, d=synthetic_dirs[method]: load_synthetic(d, fold, names)  # noqa: E731
+        for name, params in models.items():
 
-        def make_model(fold_name, name=name, params=dict(params)):
-            if log_dir is not None and name == "dnn":
-                params = {**params, "log_dir": str(Path(log_dir) / name / fold_name)}
-            return make_classifier(name, params, seed)
+            def make_model(fold_name, name=name, params=dict(params), method=method, use=use):
+                if log_dir is not None and name == "dnn":
+                    run = "real" if method == "none" else f"{method}-{use.replace('+', '_plus_')}"
+                    params = {**params, "log_dir": str(Path(log_dir) / name / run / fold_name)}
+                return make_classifier(name, params, seed)
 
-        pred = cross_validate(X, y, speakers, folds, make_model, desc=name)
-        pred.insert(0, "corpus", corpus)
-        pred.insert(1, "feature_set", feature_set)
-        pred.insert(2, "method", "none")
-        pred.insert(3, "train_data", "real")
-        pred.insert(4, "classifier", name)
-        pred.insert(5, "head", "softmax" if name == "dnn" else "-")
-        pred.insert(6, "seed", seed)
-        pred["file"] = rows["file"].to_numpy()[pred["row"]]
-        pred["speaker"] = speakers[pred["row"]]
-        parts.append(pred.drop(columns="row"))
+            pred = cross_validate(X, y, speakers, folds, make_model, train_data=use, synthetic=source,
+                                  desc=f"{name} {method} {use}")
+            pred.insert(0, "corpus", corpus)
+            pred.insert(1, "feature_set", feature_set)
+            pred.insert(2, "method", method)
+            pred.insert(3, "train_data", use)
+            pred.insert(4, "classifier", name)
+            pred.insert(5, "head", "softmax" if name == "dnn" else "-")
+            pred.insert(6, "seed", seed)
+            pred["file"] = rows["file"].to_numpy()[pred["row"]]
+            pred["speaker"] = speakers[pred["row"]]
+            parts.append(pred.drop(columns="row"))
     return pd.concat(parts, ignore_index=True)
 
 

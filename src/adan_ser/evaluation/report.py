@@ -74,14 +74,48 @@ def fold_scores(predictions: pd.DataFrame, classes: Sequence[str]) -> pd.DataFra
     return pd.DataFrame(rows)
 
 
-def write_report(predictions: pd.DataFrame, classes: Sequence[str], out_dir: str | Path) -> pd.DataFrame:
+def comparison_table(results: pd.DataFrame) -> pd.DataFrame:
+    """The paper's layout: one row per method × train data, WA and UAR columns per classifier (+head)."""
+    r = results.copy()
+    r["model"] = r["classifier"].where(r["head"].isin(["-", "softmax"]), r["classifier"] + " " + r["head"])
+    wide = r.pivot_table(index=["method", "train_data"], columns="model", values=["wa", "uar"], sort=False)
+    wide.columns = [f"{model} {metric.upper()}" for metric, model in wide.columns]
+    order = sorted(wide.columns, key=lambda c: (list(r["model"].unique()).index(c.rsplit(" ", 1)[0]), c.endswith("UAR")))
+    return wide[order].reset_index()
+
+
+def quality_summary(quality: pd.DataFrame, predictions: pd.DataFrame, classes: Sequence[str]) -> dict:
+    """Per method: mean over folds of the synthetic-data quality measures, and train-on-synthetic /
+    test-on-real UAR of each classifier (the ``synthetic`` train-data rows)."""
+    out = {}
+    evaluated = set(predictions["method"]) - {"none"}
+    for method, part in quality[quality["method"].isin(evaluated)].groupby("method"):
+        entry = {k: round(float(part[k].mean()), 2) for k in ("two_sample_acc", "nn_ratio", "copies_pct")}
+        tstr = predictions[(predictions["method"] == method) & (predictions["train_data"] == "synthetic")]
+        for clf, p in tstr.groupby("classifier"):
+            entry[f"tstr_uar_{clf}"] = round(scores(p["true"], p["pred"], classes)["uar"], 2)
+        out[method] = entry
+    return out
+
+
+def write_report(
+    predictions: pd.DataFrame, classes: Sequence[str], out_dir: str | Path, quality: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Write results.csv, results.md, folds.csv, metrics.json and plots/confusion/<combination>.csv."""
     out_dir = Path(out_dir)
     results = summarize(predictions, classes)
     write_csv(results, out_dir / "results.csv")
-    write_text(to_markdown(results), out_dir / "results.md")
+    md = to_markdown(results)
+    if len(results) > 1:
+        md += "\n" + to_markdown(comparison_table(results))
+    summary = metrics(predictions, classes)
+    if quality is not None and len(quality):
+        summary["quality"] = quality_summary(quality, predictions, classes)
+        q = pd.DataFrame([{"method": m, **v} for m, v in summary["quality"].items()])
+        md += "\nQuality of the synthetic data (mean over folds):\n\n" + to_markdown(q)
+    write_text(md, out_dir / "results.md")
     write_csv(fold_scores(predictions, classes), out_dir / "folds.csv")
-    write_json(metrics(predictions, classes), out_dir / "metrics.json")
+    write_json(summary, out_dir / "metrics.json")
     for _, part in predictions.groupby(KEY, sort=False):
         pairs = part[["true", "pred"]].rename(columns={"true": "actual", "pred": "predicted"})
         write_csv(pairs, out_dir / "plots" / "confusion" / f"{combination_name(part.iloc[0])}.csv")

@@ -1,0 +1,123 @@
+"""The augment stage: one synthetic set per fold, learnt from that fold's training rows only.
+
+Layout of ``out_dir`` (one folder per method, a DVC output):
+``<fold>.parquet`` — feature columns (openSMILE names, feature units), ``emotion``, ``synthetic`` = 1;
+``<fold>.pt`` — the fitted ADAN of that fold (latent methods only), for ``adan export --model``;
+
+Reports go to ``report_dir`` (a results folder, kept in git): ``quality.csv`` (per-fold quality
+measures, see :mod:`adan_ser.augment.quality`), ``<fold>/`` dvclive training curves of latent
+methods, and t-SNE pictures of the first fold (``tsne_feature.png``, ``tsne_latent.png``).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from adan_ser.augment.quality import quality
+from adan_ser.augment.registry import make_sampler
+from adan_ser.errors import AdanError
+from adan_ser.evaluation.loso import Fold, folds_for
+from adan_ser.evaluation.pipeline import align
+from adan_ser.io import write_csv, write_parquet
+
+
+def synthetic_frame(X_syn: np.ndarray, y_syn: np.ndarray, feature_names: list[str]) -> pd.DataFrame:
+    """(m, d) synthetic vectors → the exported table: features, ``emotion``, ``synthetic`` = 1."""
+    df = pd.DataFrame(np.asarray(X_syn, dtype=np.float64), columns=feature_names)
+    df["emotion"] = np.asarray(y_syn).astype(str)
+    df["synthetic"] = 1
+    return df
+
+
+LATENT_METHODS = ("adan", "adan_separate")
+
+
+def fit_fold(method, params, seed, ratio, X, y, fold: Fold, log_dir=None):
+    """Fit ``method`` on the training rows of ``fold``; returns (sampler, X_syn, y_syn)."""
+    params = dict(params or {})
+    if log_dir is not None and method in LATENT_METHODS:
+        params["log_dir"] = str(Path(log_dir) / fold.name)
+    sampler = make_sampler(method, params, seed=seed, ratio=ratio)
+    if sampler is None:
+        return None, np.empty((0, X.shape[1])), np.empty(0, dtype=y.dtype)
+    X_syn, y_syn = sampler.generate(X[fold.train], y[fold.train])
+    return sampler, X_syn, y_syn
+
+
+def augment_folds(
+    manifest: pd.DataFrame,
+    features: pd.DataFrame,
+    scheme: str,
+    method: str,
+    params: dict,
+    seed: int,
+    ratio: Optional[float],
+    out_dir: str | Path,
+    report_dir: Optional[str | Path] = None,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """Write one synthetic set per fold of ``scheme`` into ``out_dir``; returns the quality table.
+
+    The folder is assembled under a temporary name and renamed at the end, so a failure leaves the
+    previous output (or nothing) in place.
+    """
+    rows, X, names = align(manifest, features)
+    y = rows["emotion"].to_numpy()
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    try:
+        records = []
+        for i, fold in enumerate(tqdm(folds_for(rows, scheme), desc=f"augment {method}", disable=not progress)):
+            sampler, X_syn, y_syn = fit_fold(method, params, seed, ratio, X, y, fold, report_dir)
+            write_parquet(synthetic_frame(X_syn, y_syn, names), tmp / f"{fold.name}.parquet")
+            model = getattr(sampler, "adan_", None)
+            records.append({"fold": fold.name, "method": method, **quality(X[fold.train], X_syn, seed)})
+            if i == 0 and report_dir is not None and len(y_syn):
+                _pictures(Path(report_dir), method, fold, X, y, X_syn, y_syn, model, seed)
+            if model is not None:
+                # the model was fitted on arrays; the saved file carries the openSMILE names for export
+                model.feature_names_in_ = np.asarray(names, dtype=object)
+                model.save(tmp / f"{fold.name}.pt")
+        table = pd.DataFrame(records)
+        if report_dir is not None:
+            write_csv(table, Path(report_dir) / "quality.csv")
+        if out_dir.exists():
+            shutil.rmtree(out_dir)
+        os.replace(tmp, out_dir)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
+    return table
+
+
+def _pictures(report_dir: Path, method, fold, X, y, X_syn, y_syn, model, seed) -> None:
+    """t-SNE of real training vs synthetic vectors, in feature space and (latent methods) latent space."""
+    from adan_ser.augment.tsne import tsne_plot
+
+    Xr, yr = X[fold.train], y[fold.train]
+    tsne_plot(Xr, yr, X_syn, y_syn, report_dir / "tsne_feature.png",
+              f"{method}, fold {fold.name}: feature space", seed)
+    if model is not None:
+        tsne_plot(model.transform(Xr), yr, model.transform(X_syn), y_syn, report_dir / "tsne_latent.png",
+                  f"{method}, fold {fold.name}: latent space", seed)
+
+
+def load_synthetic(out_dir: str | Path, fold: str, feature_names: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(X_syn (m, d), y_syn (m,)) of one fold, columns in ``feature_names`` order."""
+    path = Path(out_dir) / f"{fold}.parquet"
+    if not path.is_file():
+        raise AdanError(f"synthetic set not found: {path} (re-run the augment stage)")
+    df = pd.read_parquet(path)
+    missing = [c for c in feature_names if c not in df.columns]
+    if missing:
+        raise AdanError(f"synthetic set {path} lacks feature {missing[0]!r} (made from other features?)")
+    return df[feature_names].to_numpy(dtype=np.float64), df["emotion"].to_numpy().astype(str)

@@ -1,0 +1,71 @@
+"""How good is a synthetic set? Measures that need only the training fold and its synthetic rows.
+
+* ``two_sample_accuracy``: a classifier two-sample test. A linear classifier tries to tell real
+  training vectors from synthetic ones under 5-fold cross-validation; 50 % means it cannot, 100 %
+  means the synthetic data is trivially recognisable.
+* ``nearest_neighbour_ratio``: median distance from each synthetic vector to its nearest real training
+  vector, over the median real-to-nearest-other-real distance. Near 0 flags memorised copies; around
+  1 means synthetic points sit among the real ones as densely as the real ones do.
+* ``copies_pct``: share of synthetic vectors that coincide with a training vector.
+
+Distances and the classifier work on z-normalised features (training statistics), because raw
+openSMILE units span many orders of magnitude.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold, cross_val_score
+from sklearn.neighbors import NearestNeighbors
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+
+def _znorm(X_real: np.ndarray, *others: np.ndarray) -> list[np.ndarray]:
+    mean = X_real.mean(axis=0)
+    std = X_real.std(axis=0)
+    keep = std > 0
+    return [((X - mean) / np.where(keep, std, 1.0))[:, keep] for X in (X_real, *others)]
+
+
+def two_sample_accuracy(X_real: np.ndarray, X_syn: np.ndarray, seed: int = 0) -> float:
+    """Cross-validated accuracy (percent) of real-vs-synthetic classification, on equal-sized sets.
+
+    X_real: (n, d) training-fold vectors; X_syn: (m, d) synthetic vectors, feature units.
+    """
+    rng = np.random.default_rng(seed)
+    n = min(len(X_real), len(X_syn))
+    if n < 5:
+        return float("nan")
+    R = X_real[rng.choice(len(X_real), n, replace=False)]
+    S = X_syn[rng.choice(len(X_syn), n, replace=False)]
+    X = np.vstack([R, S])
+    y = np.r_[np.zeros(n), np.ones(n)]
+    model = make_pipeline(StandardScaler(), LogisticRegression(C=0.01, max_iter=2000))
+    cv = StratifiedKFold(5, shuffle=True, random_state=seed)
+    return float(100.0 * cross_val_score(model, X, y, cv=cv).mean())
+
+
+def nearest_neighbour_stats(X_real: np.ndarray, X_syn: np.ndarray) -> dict:
+    """``nn_ratio`` (synthetic→real over real→real median NN distance) and ``copies_pct``."""
+    R, S = _znorm(np.asarray(X_real, float), np.asarray(X_syn, float))
+    nn = NearestNeighbors(n_neighbors=2).fit(R)
+    real_d = nn.kneighbors(R, 2, return_distance=True)[0][:, 1]  # [:, 0] is the point itself
+    syn_d = nn.kneighbors(S, 1, return_distance=True)[0][:, 0]
+    scale = float(np.median(real_d))
+    return {
+        "nn_ratio": float(np.median(syn_d) / scale) if scale > 0 else float("nan"),
+        "copies_pct": float(100.0 * np.mean(syn_d <= 1e-6 * max(scale, 1e-12))),
+    }
+
+
+def quality(X_real: np.ndarray, X_syn: np.ndarray, seed: int = 0) -> dict:
+    """All measures for one fold: two_sample_acc (%), nn_ratio, copies_pct (%), n_synthetic."""
+    if len(X_syn) == 0:
+        return {"two_sample_acc": float("nan"), "nn_ratio": float("nan"), "copies_pct": float("nan"), "n_synthetic": 0}
+    return {
+        "two_sample_acc": two_sample_accuracy(X_real, X_syn, seed),
+        **nearest_neighbour_stats(X_real, X_syn),
+        "n_synthetic": int(len(X_syn)),
+    }
