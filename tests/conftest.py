@@ -14,17 +14,18 @@ def corpora_root() -> Path:
     return Path(os.environ.get("ADAN_CORPORA", REPO.parent / "shared" / "corpora")).resolve()
 
 
+def _corpus(name: str) -> Path:
+    root = corpora_root() / name
+    if not (root / "labels.csv").is_file():
+        pytest.skip(f"{name} copy not found under {root} (set ADAN_CORPORA)")
+    return root
+
+
 @pytest.fixture
 def emodb_root() -> Path:
-    root = corpora_root() / "emodb"
-    if not (root / "labels.csv").is_file():
-        pytest.skip(f"EmoDB copy not found under {root} (set ADAN_CORPORA)")
-    return root
+    return _corpus("emodb")
 
 
 @pytest.fixture
 def ravdess_root() -> Path:
-    root = corpora_root() / "ravdess"
-    if not (root / "labels.csv").is_file():
-        pytest.skip(f"RAVDESS copy not found under {root} (set ADAN_CORPORA)")
-    return root
+    return _corpus("ravdess")
