@@ -42,3 +42,18 @@ def test_write_report_files(tmp_path):
 def test_markdown_formats_floats():
     md = to_markdown(pd.DataFrame({"x": ["a"], "wa": [75.0]}))
     assert "| a | 75.00 |" in md
+
+
+def test_quality_section_only_for_evaluated_augmenters(tmp_path):
+    quality = pd.DataFrame([{"fold": "f0", "method": "none", "two_sample_acc": float("nan"),
+                             "nn_ratio": float("nan"), "copies_pct": float("nan"), "n_synthetic": 0}])
+    write_report(_pred(), ["a", "b"], tmp_path, quality=quality)
+    assert "Quality" not in (tmp_path / "results.md").read_text()
+    assert "quality" not in json.loads((tmp_path / "metrics.json").read_text())
+    pred = _pred()
+    syn = pred.assign(method="smote", train_data="synthetic")
+    quality["method"] = "smote"
+    quality[["two_sample_acc", "nn_ratio", "copies_pct"]] = [55.0, 1.1, 0.0]
+    write_report(pd.concat([pred, syn]), ["a", "b"], tmp_path, quality=quality)
+    q = json.loads((tmp_path / "metrics.json").read_text())["quality"]["smote"]
+    assert q["two_sample_acc"] == 55.0 and q["tstr_uar_svm"] == 87.5

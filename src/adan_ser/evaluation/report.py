@@ -109,10 +109,11 @@ def write_report(
     if len(results) > 1:
         md += "\n" + to_markdown(comparison_table(results))
     summary = metrics(predictions, classes)
-    if quality is not None and len(quality):
-        summary["quality"] = quality_summary(quality, predictions, classes)
-        q = pd.DataFrame([{"method": m, **v} for m, v in summary["quality"].items()])
-        md += "\nQuality of the synthetic data (mean over folds):\n\n" + to_markdown(q)
+    q = quality_summary(quality, predictions, classes) if quality is not None and len(quality) else {}
+    if q:
+        summary["quality"] = q
+        table = pd.DataFrame([{"method": m, **v} for m, v in q.items()])
+        md += "\nQuality of the synthetic data (mean over folds):\n\n" + to_markdown(table)
     write_text(md, out_dir / "results.md")
     write_csv(fold_scores(predictions, classes), out_dir / "folds.csv")
     write_json(summary, out_dir / "metrics.json")
