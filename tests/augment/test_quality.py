@@ -20,6 +20,13 @@ def test_two_sample_accuracy_near_chance_for_same_distribution_and_high_for_shif
     assert two_sample_accuracy(real, rng.normal(size=(300, 5)) + 3) > 95
 
 
+def test_copies_do_not_read_as_below_chance():
+    rng = np.random.default_rng(2)
+    real = rng.normal(size=(300, 5))
+    acc = two_sample_accuracy(real, real.copy())
+    assert 40 <= acc <= 60, acc
+
+
 def test_empty_synthetic_set():
     q = quality(np.ones((5, 2)), np.empty((0, 2)))
     assert q["n_synthetic"] == 0 and np.isnan(q["nn_ratio"])
