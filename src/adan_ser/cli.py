@@ -61,6 +61,7 @@ def cmd_extract(args) -> None:
 
 def cmd_evaluate(args) -> None:
     from adan_ser.evaluation.pipeline import evaluate_corpus
+    from adan_ser.io import write_parquet
 
     p = _params(args)
     if args.log_dir:
@@ -77,8 +78,6 @@ def cmd_evaluate(args) -> None:
         synthetic_dirs={m: Path(args.synthetic_dir) / m for m in get(p, "augment.methods", []) if m != "none"},
         train_data=get(p, "augment.train_data", ["real+synthetic"]),
     )
-    from adan_ser.io import write_parquet
-
     write_parquet(predictions, args.output)
     print(f"{len(predictions)} predictions → {args.output}")
 
@@ -86,7 +85,7 @@ def cmd_evaluate(args) -> None:
 def cmd_report(args) -> None:
     import pandas as pd
 
-    from adan_ser.evaluation.report import write_report
+    from adan_ser.evaluation.report import to_markdown, write_report
     from adan_ser.features.corpora import load_manifest
 
     if not Path(args.predictions).is_file():
@@ -98,8 +97,6 @@ def cmd_report(args) -> None:
         tables = [pd.read_csv(q) for q in sorted(Path(args.augment_dir).glob("*/quality.csv"))]
         quality = pd.concat(tables, ignore_index=True) if tables else None
     results = write_report(predictions, classes, args.out_dir, quality=quality)
-    from adan_ser.evaluation.report import to_markdown
-
     print(to_markdown(results), end="")
 
 

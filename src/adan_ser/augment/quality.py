@@ -25,7 +25,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 
-def _znorm(X_real: np.ndarray, *others: np.ndarray) -> list[np.ndarray]:
+def znorm_like(X_real: np.ndarray, *others: np.ndarray) -> list[np.ndarray]:
+    """Z-normalise ``X_real`` and ``others`` with ``X_real``'s statistics; constant features dropped."""
     mean = X_real.mean(axis=0)
     std = X_real.std(axis=0)
     keep = std > 0
@@ -45,7 +46,7 @@ def two_sample_accuracy(X_real: np.ndarray, X_syn: np.ndarray, seed: int = 0) ->
     S = X_syn[rng.choice(len(X_syn), n, replace=False)]
     X = np.vstack([R, S])
     y = np.r_[np.zeros(n), np.ones(n)]
-    Rz, Sz = _znorm(R, S)
+    Rz, Sz = znorm_like(R, S)
     nearest = NearestNeighbors(n_neighbors=1).fit(Rz).kneighbors(Sz, return_distance=False)[:, 0]
     groups = np.r_[np.arange(n), nearest]  # a synthetic vector travels with its nearest real one
     model = make_pipeline(StandardScaler(), LogisticRegression(C=0.01, max_iter=2000))
@@ -55,7 +56,7 @@ def two_sample_accuracy(X_real: np.ndarray, X_syn: np.ndarray, seed: int = 0) ->
 
 def nearest_neighbour_stats(X_real: np.ndarray, X_syn: np.ndarray) -> dict:
     """``nn_ratio`` (synthetic→real over real→real median NN distance) and ``copies_pct``."""
-    R, S = _znorm(np.asarray(X_real, float), np.asarray(X_syn, float))
+    R, S = znorm_like(np.asarray(X_real, float), np.asarray(X_syn, float))
     nn = NearestNeighbors(n_neighbors=2).fit(R)
     real_d = nn.kneighbors(R, 2, return_distance=True)[0][:, 1]  # [:, 0] is the point itself
     syn_d = nn.kneighbors(S, 1, return_distance=True)[0][:, 0]

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from adan_ser.augment.quality import znorm_like
 from adan_ser.io import atomic_path
 
 
@@ -25,9 +26,7 @@ def tsne_plot(real: np.ndarray, y_real: np.ndarray, syn: np.ndarray, y_syn: np.n
     rng = np.random.default_rng(seed)
     r = rng.choice(len(real), min(max_points, len(real)), replace=False)
     s = rng.choice(len(syn), min(max_points, len(syn)), replace=False)
-    mean, std = real.mean(axis=0), real.std(axis=0)
-    keep = std > 0
-    Z = (np.vstack([real[r], syn[s]])[:, keep] - mean[keep]) / std[keep]
+    Z = np.vstack(znorm_like(real, real[r], syn[s])[1:])
     emb = TSNE(n_components=2, random_state=seed, init="pca", perplexity=min(30, (len(Z) - 1) // 3)).fit_transform(Z)
     classes = sorted(set(np.asarray(y_real).tolist()) | set(np.asarray(y_syn).tolist()))
     colours = plt.get_cmap("tab10")
