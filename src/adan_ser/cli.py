@@ -59,9 +59,16 @@ def cmd_extract(args) -> None:
     print(f"{len(table)} rows × {table.shape[1] - 1} features → {args.output}")
 
 
+def _seeds(p: dict) -> list[int]:
+    """Run seeds: ``eval.seeds``; a params file without it runs once with ``seed``."""
+    from adan_ser.augment.folds import as_seeds
+
+    return as_seeds(get(p, "eval.seeds", None) or [int(get(p, "seed", 0))])
+
+
 def cmd_evaluate(args) -> None:
     from adan_ser.evaluation.pipeline import evaluate_corpus
-    from adan_ser.io import write_parquet
+    from adan_ser.evaluation.predictions import write_predictions
 
     p = _params(args)
     if args.log_dir:
@@ -71,32 +78,39 @@ def cmd_evaluate(args) -> None:
         features_path=args.features,
         scheme=get(p, "cv.scheme"),
         models={name: get(p, f"classify.{name}", {}) or {} for name in get(p, "classify.models")},
-        seed=int(get(p, "seed")),
+        seeds=_seeds(p),
         corpus=get(p, "data.corpus"),
         feature_set=get(p, "features.set"),
         log_dir=args.log_dir,
         synthetic_dirs={m: Path(args.synthetic_dir) / m for m in get(p, "augment.methods", []) if m != "none"},
         train_data=get(p, "augment.train_data", ["real+synthetic"]),
     )
-    write_parquet(predictions, args.output)
-    print(f"{len(predictions)} predictions → {args.output}")
+    files = write_predictions(predictions, args.output)
+    print(f"{len(predictions)} predictions in {len(files)} files → {args.output}")
 
 
 def cmd_report(args) -> None:
     import pandas as pd
 
+    from adan_ser.evaluation.predictions import load_predictions
     from adan_ser.evaluation.report import to_markdown, write_report
     from adan_ser.features.corpora import load_manifest
 
-    if not Path(args.predictions).is_file():
-        raise AdanError(f"predictions not found: {args.predictions} (run the evaluate stage)")
-    predictions = pd.read_parquet(args.predictions)
+    p = _params(args)
+    predictions = load_predictions(args.predictions)
     classes = sorted(load_manifest(args.manifest)["emotion"].unique())
     quality = None
     if args.augment_dir and Path(args.augment_dir).is_dir():
         tables = [pd.read_csv(q) for q in sorted(Path(args.augment_dir).glob("*/quality.csv"))]
         quality = pd.concat(tables, ignore_index=True) if tables else None
-    results = write_report(predictions, classes, args.out_dir, quality=quality)
+    alpha = float(get(p, "eval.alpha", 0.05))
+    confidence = float(get(p, "eval.confidence", 0.95))
+    n_resamples = int(get(p, "eval.n_resamples", 9999))
+    if not (0 < alpha < 1 and 0 < confidence < 1) or n_resamples < 1:
+        raise AdanError(f"eval.alpha and eval.confidence must lie in (0, 1) and eval.n_resamples be ≥ 1, "
+                        f"got {alpha}, {confidence}, {n_resamples}")
+    results = write_report(predictions, classes, args.out_dir, quality=quality, alpha=alpha,
+                           confidence=confidence, n_resamples=n_resamples, seed=int(get(p, "seed", 0)))
     print(to_markdown(results), end="")
 
 
@@ -118,13 +132,14 @@ def cmd_augment(args) -> None:
         get(p, "cv.scheme"),
         args.method,
         params,
-        int(get(p, "seed")),
+        _seeds(p),
         ratio,
         args.output,
         report_dir=args.report_dir,
     )
+    n_seeds = table["seed"].nunique() if len(table) else 0
     print(f"{args.method}: {int(table['n_synthetic'].sum()) if len(table) else 0} synthetic vectors "
-          f"over {len(table)} folds → {args.output}")
+          f"over {n_seeds} seed(s) × {len(table) // max(n_seeds, 1)} folds → {args.output}")
 
 
 def cmd_export(args) -> None:
@@ -172,10 +187,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--skip-bad", action="store_true", help="list bad audio files and go on without them")
     s.set_defaults(func=cmd_extract)
 
-    s = sub.add_parser("evaluate", help="leave-one-group-out training and prediction (cv.*, classify.*, seed)")
+    s = sub.add_parser("evaluate", help="leave-one-group-out training and prediction (cv.*, classify.*, eval.seeds)")
     s.add_argument("-m", "--manifest", default="data/manifest.csv")
     s.add_argument("-f", "--features", required=True)
-    s.add_argument("-o", "--output", default="results/predictions.parquet")
+    s.add_argument("-o", "--output", default="results/predictions",
+                   help="folder: one parquet file of predictions and scores per combination × seed")
     s.add_argument("--log-dir", default=None, help="dvclive training curves go under this folder")
     s.add_argument("--synthetic-dir", default="data/synthetic", help="augment stage outputs, one folder per method")
     s.set_defaults(func=cmd_evaluate)
@@ -184,7 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--method", required=True, help="augmentation method, e.g. adan or smote")
     s.add_argument("-m", "--manifest", default="data/manifest.csv")
     s.add_argument("-f", "--features", required=True)
-    s.add_argument("-o", "--output", required=True, help="folder: <fold>.parquet per fold, quality.csv")
+    s.add_argument("-o", "--output", required=True, help="folder: seed<k>/<fold>.parquet per seed × fold")
     s.add_argument("--report-dir", default=None,
                    help="quality.csv, t-SNE pictures and (latent methods) dvclive training curves go here")
     s.set_defaults(func=cmd_augment)
@@ -200,8 +216,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("-o", "--output", required=True)
     s.set_defaults(func=cmd_export)
 
-    s = sub.add_parser("report", help="results table, metrics.json and confusion plots from predictions")
-    s.add_argument("-p", "--predictions", default="results/predictions.parquet")
+    s = sub.add_parser("report", help="results, runs and significance tables, metrics.json and plots "
+                                      "from predictions (eval.alpha, eval.confidence, eval.n_resamples, seed)")
+    s.add_argument("-p", "--predictions", default="results/predictions",
+                   help="folder written by evaluate (or one parquet file)")
     s.add_argument("-m", "--manifest", default="data/manifest.csv")
     s.add_argument("-o", "--out-dir", default="results")
     s.add_argument("--augment-dir", default="results/augment", help="<method>/quality.csv are read from here")

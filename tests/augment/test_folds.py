@@ -51,14 +51,15 @@ def test_outputs_per_fold_and_quality(tmp_path):
     manifest, features = toy()
     table = augment_folds(manifest, features, "leave-one-speaker-out", "duplicate", {}, 0, 1.0,
                           tmp_path / "out", report_dir=tmp_path / "rep", progress=False)
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [f"s{i}.parquet" for i in range(4)]
-    df = pd.read_parquet(tmp_path / "out" / "s0.parquet")
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["seed0"]
+    assert sorted(p.name for p in (tmp_path / "out" / "seed0").iterdir()) == [f"s{i}.parquet" for i in range(4)]
+    df = pd.read_parquet(tmp_path / "out" / "seed0" / "s0.parquet")
     assert list(df.columns) == [f"feat{j}" for j in range(6)] + ["emotion", "synthetic"]
     assert (df["synthetic"] == 1).all() and len(df) == 36
     # duplication copies training rows: the quality measures must say so
     assert (table["copies_pct"] == 100.0).all() and (table["nn_ratio"] == 0.0).all()
     assert (tmp_path / "rep" / "quality.csv").is_file() and (tmp_path / "rep" / "tsne_feature.png").is_file()
-    X, y = load_synthetic(tmp_path / "out", "s0", [f"feat{j}" for j in range(6)])
+    X, y = load_synthetic(tmp_path / "out", "s0", [f"feat{j}" for j in range(6)], seed=0)
     assert X.shape == (36, 6) and set(y) == {"angry", "happy", "sad"}
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
 
@@ -87,3 +88,29 @@ def test_failure_leaves_previous_output_untouched(tmp_path, monkeypatch):
 def test_missing_synthetic_set_is_named(tmp_path):
     with pytest.raises(AdanError, match="s9.parquet"):
         load_synthetic(tmp_path, "s9", ["feat0"])
+    with pytest.raises(AdanError, match=r"seed3/s9.parquet"):
+        load_synthetic(tmp_path, "s9", ["feat0"], seed=3)
+
+
+def test_one_set_per_seed_each_from_its_seed_alone(tmp_path):
+    manifest, features = toy()
+    names = [f"feat{j}" for j in range(6)]
+    table = augment_folds(manifest, features, "leave-one-speaker-out", "noise", {"sigma": 0.1}, [0, 1], 1.0,
+                          tmp_path / "both", progress=False)
+    assert sorted(p.name for p in (tmp_path / "both").iterdir()) == ["seed0", "seed1"]
+    assert sorted(zip(table["seed"], table["fold"])) == [(k, f"s{i}") for k in (0, 1) for i in range(4)]
+    augment_folds(manifest, features, "leave-one-speaker-out", "noise", {"sigma": 0.1}, 1, 1.0,
+                  tmp_path / "one", progress=False)
+    X0, _ = load_synthetic(tmp_path / "both", "s2", names, seed=0)
+    X1, _ = load_synthetic(tmp_path / "both", "s2", names, seed=1)
+    X1_alone, _ = load_synthetic(tmp_path / "one", "s2", names, seed=1)
+    assert not np.allclose(X0, X1)  # seeds give different noise
+    np.testing.assert_array_equal(X1, X1_alone)  # seed 1's set does not depend on seed 0 running first
+
+
+@pytest.mark.parametrize("seeds", [[], [0, 0], [-1], ["a"]])
+def test_bad_seed_lists_are_named(tmp_path, seeds):
+    manifest, features = toy()
+    with pytest.raises(AdanError, match="eval.seeds"):
+        augment_folds(manifest, features, "leave-one-speaker-out", "duplicate", {}, seeds, None,
+                      tmp_path / "out", progress=False)

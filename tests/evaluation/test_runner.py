@@ -123,7 +123,7 @@ def test_evaluate_end_to_end_on_separable_features():
     features["const"] = 1.0
     pred = evaluate(manifest, features.sample(frac=1, random_state=0), "leave-one-speaker-out",
                     {"svm": {"kernel": "rbf"}, "dnn": {"epochs": 60, "hidden": [32], "lr": 0.01, "patience": 10}},
-                    seed=0, corpus="toy", feature_set="f")
+                    seeds=0, corpus="toy", feature_set="f")
     assert set(pred["classifier"]) == {"svm", "dnn"}
     assert len(pred) == 2 * n
     for _, part in pred.groupby("classifier"):

@@ -1,12 +1,13 @@
 """The augment stage: one synthetic set per fold, learnt from that fold's training rows only.
 
-Layout of ``out_dir`` (one folder per method, a DVC output):
-``<fold>.parquet`` — feature columns (openSMILE names, feature units), ``emotion``, ``synthetic`` = 1;
-``<fold>.pt`` — the fitted ADAN of that fold (latent methods only), for ``adan export --model``;
+Every augmenter is stochastic, so it runs once per run seed (``eval.seeds``), each run seeded by that
+seed alone. Layout of ``out_dir`` (one folder per method, a DVC output):
+``seed<k>/<fold>.parquet`` — feature columns (openSMILE names, feature units), ``emotion``, ``synthetic`` = 1;
+``seed<k>/<fold>.pt`` — the fitted ADAN of that seed and fold (latent methods only), for ``adan export --model``;
 
-Reports go to ``report_dir`` (a results folder, kept in git): ``quality.csv`` (per-fold quality
-measures, see :mod:`adan_ser.augment.quality`), ``<fold>/`` dvclive training curves of latent
-methods, and t-SNE pictures of the first fold (``tsne_feature.png``, ``tsne_latent.png``).
+Reports go to ``report_dir`` (a results folder, kept in git): ``quality.csv`` (quality measures per
+seed × fold, see :mod:`adan_ser.augment.quality`), ``seed<k>/<fold>/`` dvclive training curves of latent
+methods, and t-SNE pictures of the first seed's first fold (``tsne_feature.png``, ``tsne_latent.png``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Sequence
 
 import numpy as np
 import pandas as pd
@@ -40,6 +41,25 @@ def synthetic_frame(X_syn: np.ndarray, y_syn: np.ndarray, feature_names: list[st
 LATENT_METHODS = ("adan", "adan_separate")
 
 
+def seed_dir(out_dir: str | Path, seed: int) -> Path:
+    """The sub-folder of one run seed: ``out_dir/seed<k>``."""
+    return Path(out_dir) / f"seed{int(seed)}"
+
+
+def as_seeds(seeds: int | Sequence[int]) -> list[int]:
+    """``seeds`` as a non-empty list of distinct ints (an int is one seed)."""
+    seeds = [seeds] if isinstance(seeds, (int, np.integer)) else list(seeds)
+    if not seeds:
+        raise AdanError("eval.seeds is empty: give at least one run seed")
+    try:
+        out = [int(s) for s in seeds]
+    except (TypeError, ValueError):
+        raise AdanError(f"eval.seeds must be integers, got {seeds!r}") from None
+    if any(s < 0 for s in out) or len(set(out)) != len(out):
+        raise AdanError(f"eval.seeds must be distinct non-negative integers, got {out}")
+    return out
+
+
 def fit_fold(method, params, seed, ratio, X, y, fold: Fold, log_dir=None):
     """Fit ``method`` on the training rows of ``fold``; returns (sampler, X_syn, y_syn)."""
     params = dict(params or {})
@@ -58,14 +78,15 @@ def augment_folds(
     scheme: str,
     method: str,
     params: dict,
-    seed: int,
+    seeds: int | Sequence[int],
     ratio: Optional[float],
     out_dir: str | Path,
     report_dir: Optional[str | Path] = None,
     progress: bool = True,
 ) -> pd.DataFrame:
-    """Write one synthetic set per fold of ``scheme`` into ``out_dir``; returns the quality table.
+    """Write one synthetic set per seed × fold of ``scheme`` into ``out_dir``; returns the quality table.
 
+    ``seeds``: the run seeds (an int is one); each seed's sets come from that seed alone.
     The folder is assembled under a temporary name and renamed at the end, so a failure leaves the
     previous output (or nothing) in place.
     """
@@ -76,17 +97,22 @@ def augment_folds(
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:
         records = []
-        for i, fold in enumerate(tqdm(folds_for(rows, scheme), desc=f"augment {method}", disable=not progress)):
-            sampler, X_syn, y_syn = fit_fold(method, params, seed, ratio, X, y, fold, report_dir)
-            write_parquet(synthetic_frame(X_syn, y_syn, names), tmp / f"{fold.name}.parquet")
+        seeds = as_seeds(seeds)
+        folds = folds_for(rows, scheme)
+        jobs = [(seed, fold) for seed in seeds for fold in folds]
+        for i, (seed, fold) in enumerate(tqdm(jobs, desc=f"augment {method}", disable=not progress)):
+            logs = None if report_dir is None else seed_dir(report_dir, seed)
+            sampler, X_syn, y_syn = fit_fold(method, params, seed, ratio, X, y, fold, logs)
+            write_parquet(synthetic_frame(X_syn, y_syn, names), seed_dir(tmp, seed) / f"{fold.name}.parquet")
             model = getattr(sampler, "adan_", None)
-            records.append({"fold": fold.name, "method": method, **quality(X[fold.train], X_syn, seed)})
+            records.append({"seed": seed, "fold": fold.name, "method": method,
+                            **quality(X[fold.train], X_syn, seed)})
             if i == 0 and report_dir is not None and len(y_syn):
                 _pictures(Path(report_dir), method, fold, X, y, X_syn, y_syn, model, seed)
             if model is not None:
                 # the model was fitted on arrays; the saved file carries the openSMILE names for export
                 model.feature_names_in_ = np.asarray(names, dtype=object)
-                model.save(tmp / f"{fold.name}.pt")
+                model.save(seed_dir(tmp, seed) / f"{fold.name}.pt")
         table = pd.DataFrame(records)
         if report_dir is not None:
             write_csv(table, Path(report_dir) / "quality.csv")
@@ -111,9 +137,15 @@ def _pictures(report_dir: Path, method, fold, X, y, X_syn, y_syn, model, seed) -
                   f"{method}, fold {fold.name}: latent space", seed)
 
 
-def load_synthetic(out_dir: str | Path, fold: str, feature_names: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """(X_syn (m, d), y_syn (m,)) of one fold, columns in ``feature_names`` order."""
-    path = Path(out_dir) / f"{fold}.parquet"
+def load_synthetic(
+    out_dir: str | Path, fold: str, feature_names: list[str], seed: Optional[int] = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(X_syn (m, d), y_syn (m,)) of one seed's fold, columns in ``feature_names`` order.
+
+    ``seed`` None reads ``out_dir/<fold>.parquet`` (a folder holding one set, e.g. one seed's).
+    """
+    base = Path(out_dir) if seed is None else seed_dir(out_dir, seed)
+    path = base / f"{fold}.parquet"
     if not path.is_file():
         raise AdanError(f"synthetic set not found: {path} (re-run the augment stage)")
     df = pd.read_parquet(path)

@@ -44,12 +44,17 @@ def experiment_grid(methods: Sequence[str], train_data: Sequence[str]) -> list[t
     return grid
 
 
+#: Classifiers whose fit is a deterministic function of the training rows: on real data alone they
+#: run once (with the first run seed) and that run is reported under every run seed.
+DETERMINISTIC = frozenset({"svm"})
+
+
 def evaluate(
     manifest: pd.DataFrame,
     features: pd.DataFrame,
     scheme: str,
     models: Mapping[str, dict],
-    seed: int,
+    seeds: int | Sequence[int],
     corpus: str,
     feature_set: str,
     log_dir: Optional[str | Path] = None,
@@ -61,41 +66,54 @@ def evaluate(
     ``synthetic_dirs``: augmentation method → folder written by the augment stage; each method is
     evaluated with every ``train_data`` use of its synthetic rows (``synthetic``, ``real+synthetic``)
     besides the real-only baseline (method ``none``).
-    Returns one row per (combination, test utterance) with the results KEY columns, ``seed``,
-    ``fold``, ``file``, ``speaker``, ``true`` and ``pred``.
+    ``seeds``: run seeds (``eval.seeds``); every stochastic step of a run (classifier init, dropout,
+    validation speakers, the synthetic set) takes that seed alone. A :data:`DETERMINISTIC`
+    classifier on real data runs once and is reported under every seed.
+    Returns one row per (combination, seed, test utterance) with the results KEY columns, ``seed``,
+    ``fold``, ``file``, ``speaker``, ``true``, ``pred`` and ``score_<class>`` columns.
     """
-    from adan_ser.augment.folds import load_synthetic
+    from adan_ser.augment.folds import as_seeds, load_synthetic
 
+    seeds = as_seeds(seeds)
     rows, X, names = align(manifest, features)
     y = rows["emotion"].to_numpy()
     speakers = rows["speaker"].to_numpy()
     folds = folds_for(rows, scheme)
     synthetic_dirs = dict(synthetic_dirs or {})
+    first_run: dict[str, int] = {}  # classifier → index in parts of its real-data run of seeds[0]
     parts = []
-    for method, use in experiment_grid(list(synthetic_dirs), train_data):
-        source = None
-        if method != "none":
-            source = lambda fold, d=synthetic_dirs[method]: load_synthetic(d, fold, names)  # noqa: E731
-        for name, params in models.items():
+    for seed in seeds:
+        for method, use in experiment_grid(list(synthetic_dirs), train_data):
+            source = None
+            if method != "none":
+                def source(fold, d=synthetic_dirs[method], k=seed):
+                    return load_synthetic(d, fold, names, seed=k)
+            for name, params in models.items():
+                if method == "none" and name in DETERMINISTIC and seed != seeds[0]:
+                    first = parts[first_run[name]]
+                    parts.append(first.assign(seed=seed))
+                    continue
 
-            def make_model(fold_name, name=name, params=dict(params), method=method, use=use):
-                if log_dir is not None and name == "dnn":
-                    run = "real" if method == "none" else f"{method}-{use.replace('+', '_plus_')}"
-                    params = {**params, "log_dir": str(Path(log_dir) / name / run / fold_name)}
-                return make_classifier(name, params, seed)
+                def make_model(fold_name, name=name, params=dict(params), method=method, use=use, seed=seed):
+                    if log_dir is not None and name == "dnn":
+                        run = "real" if method == "none" else f"{method}-{use.replace('+', '_plus_')}"
+                        params = {**params, "log_dir": str(Path(log_dir) / name / run / f"seed{seed}" / fold_name)}
+                    return make_classifier(name, params, seed)
 
-            pred = cross_validate(X, y, speakers, folds, make_model, train_data=use, synthetic=source,
-                                  desc=f"{name} {method} {use}")
-            pred.insert(0, "corpus", corpus)
-            pred.insert(1, "feature_set", feature_set)
-            pred.insert(2, "method", method)
-            pred.insert(3, "train_data", use)
-            pred.insert(4, "classifier", name)
-            pred.insert(5, "head", "softmax" if name == "dnn" else "-")
-            pred.insert(6, "seed", seed)
-            pred["file"] = rows["file"].to_numpy()[pred["row"]]
-            pred["speaker"] = speakers[pred["row"]]
-            parts.append(pred.drop(columns="row"))
+                pred = cross_validate(X, y, speakers, folds, make_model, train_data=use, synthetic=source,
+                                      desc=f"{name} {method} {use} seed {seed}")
+                pred.insert(0, "corpus", corpus)
+                pred.insert(1, "feature_set", feature_set)
+                pred.insert(2, "method", method)
+                pred.insert(3, "train_data", use)
+                pred.insert(4, "classifier", name)
+                pred.insert(5, "head", "softmax" if name == "dnn" else "-")
+                pred.insert(6, "seed", seed)
+                pred["file"] = rows["file"].to_numpy()[pred["row"]]
+                pred["speaker"] = speakers[pred["row"]]
+                if method == "none" and seed == seeds[0]:
+                    first_run[name] = len(parts)
+                parts.append(pred.drop(columns="row"))
     return pd.concat(parts, ignore_index=True)
 
 

@@ -1,4 +1,5 @@
-"""Turn per-utterance predictions into the results table, DVC metrics and confusion-matrix plots."""
+"""Turn per-utterance predictions into the results table, per-run scores, the significance table,
+DVC metrics, confusion-matrix plots and a forest plot."""
 
 from __future__ import annotations
 
@@ -65,20 +66,28 @@ def metrics(predictions: pd.DataFrame, classes: Sequence[str]) -> dict:
     return out
 
 
+RUN_COLUMNS = KEY + ["seed", "fold", "speakers", "wa", "uar", "n"]
+
+
 def fold_scores(predictions: pd.DataFrame, classes: Sequence[str]) -> pd.DataFrame:
-    """WA and UAR (percent) of every combination × seed × fold, with the fold's test-utterance count."""
+    """``runs.csv``: WA and UAR (percent) of every combination × seed × fold, with the fold's test
+    speaker(s) (``+``-joined when a fold holds several, e.g. a session) and test-utterance count ``n``."""
     rows = []
     for key, part in predictions.groupby(KEY + ["seed", "fold"], sort=False):
         s = scores(part["true"], part["pred"], classes)
-        rows.append(dict(zip(KEY + ["seed", "fold"], key), wa=round(s["wa"], 2), uar=round(s["uar"], 2), n=s["n"]))
-    return pd.DataFrame(rows)
+        speakers = "+".join(sorted(part["speaker"].astype(str).unique())) if "speaker" in part else ""
+        rows.append(dict(zip(KEY + ["seed", "fold"], key), speakers=speakers,
+                         wa=round(s["wa"], 2), uar=round(s["uar"], 2), n=s["n"]))
+    return pd.DataFrame(rows, columns=RUN_COLUMNS)
 
 
 def comparison_table(results: pd.DataFrame) -> pd.DataFrame:
     """The paper's layout: one row per method × train data, WA and UAR columns per classifier (+head)."""
     r = results.copy()
     r["model"] = r["classifier"].where(r["head"].isin(["-", "softmax"]), r["classifier"] + " " + r["head"])
-    wide = r.pivot_table(index=["method", "train_data"], columns="model", values=["wa", "uar"], sort=False)
+    # one value per cell, so "first" also carries formatted strings (mean ± std and markers)
+    wide = r.pivot_table(index=["method", "train_data"], columns="model", values=["wa", "uar"], sort=False,
+                         aggfunc="first")
     wide.columns = [f"{model} {metric.upper()}" for metric, model in wide.columns]
     order = sorted(wide.columns, key=lambda c: (list(r["model"].unique()).index(c.rsplit(" ", 1)[0]), c.endswith("UAR")))
     return wide[order].reset_index()
@@ -98,16 +107,88 @@ def quality_summary(quality: pd.DataFrame, predictions: pd.DataFrame, classes: S
     return out
 
 
+GAIN, LOSS = "▲", "▼"
+
+
+def marked_results(results: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
+    """``results`` with WA/UAR as text: ``mean ± std`` over seeds when there are several, then
+    ▲ / ▼ when the row differs significantly (Holm) from its classifier's none / plain-head row."""
+    out = results.copy()
+    for metric in ("wa", "uar"):
+        cells = []
+        for _, row in results.iterrows():
+            hit = table[(table["metric"] == metric) & (table["ref_method"] == "none")
+                        & (table[KEY] == row[KEY].to_numpy()).all(axis=1)]
+            text = f"{row[metric]:.2f}"
+            if len(hit):
+                h = hit.iloc[0]
+                if h["n_seeds"] > 1:
+                    text = f"{h['mean']:.2f} ± {h['std']:.2f}"
+                if h["significant"]:
+                    text += " " + (GAIN if h["diff"] > 0 else LOSS)
+            else:
+                ref = table[(table["metric"] == metric) & (table["ref_method"] == row["method"])
+                            & (table["ref_train_data"] == row["train_data"]) & (table["ref_head"] == row["head"])
+                            & (table["classifier"] == row["classifier"])]
+                if len(ref) and ref.iloc[0]["n_seeds"] > 1:
+                    text = f"{ref.iloc[0]['ref_mean']:.2f} ± {ref.iloc[0]['ref_std']:.2f}"
+            cells.append(text)
+        out[metric] = cells
+    return out
+
+
+def significance_markdown(table: pd.DataFrame, alpha: float, confidence: float) -> str:
+    """The significance table in a compact Markdown form (differences in percentage points)."""
+    from adan_ser.evaluation.forest import comparison_label
+
+    if table.empty:
+        return ""
+    rows = pd.DataFrame({
+        "comparison": [comparison_label(r) for _, r in table.iterrows()],
+        "metric": table["metric"].str.upper(),
+        "seeds": table["n_seeds"].astype(str),
+        "diff": table["diff"].map(lambda v: f"{v:+.2f}"),
+        f"{confidence:.0%} CI": [f"[{lo:+.2f}, {hi:+.2f}]" for lo, hi in zip(table["ci_low"], table["ci_high"])],
+        "p": table["p"].map(lambda v: f"{v:.4f}"),
+        "p (Holm)": table["p_holm"].map(lambda v: f"{v:.4f}"),
+        f"significant at {alpha:g}": [(GAIN if d > 0 else LOSS) if s else "" for d, s
+                                      in zip(table["diff"], table["significant"])],
+    })
+    return ("\nPaired comparisons (speakers resampled for the interval, sign-flip test over speaker × seed "
+            "pairs, Holm over the whole table; see docs/architecture.md):\n\n" + to_markdown(rows))
+
+
 def write_report(
-    predictions: pd.DataFrame, classes: Sequence[str], out_dir: str | Path, quality: pd.DataFrame | None = None
+    predictions: pd.DataFrame,
+    classes: Sequence[str],
+    out_dir: str | Path,
+    quality: pd.DataFrame | None = None,
+    *,
+    alpha: float = 0.05,
+    confidence: float = 0.95,
+    n_resamples: int = 9999,
+    seed: int = 0,
 ) -> pd.DataFrame:
-    """Write results.csv, results.md, folds.csv, metrics.json and plots/confusion/<combination>.csv."""
+    """Write results.csv, results.md, runs.csv, significance.csv, metrics.json,
+    plots/confusion/<combination>.csv and plots/significance/forest.png.
+
+    ``alpha``, ``confidence``, ``n_resamples`` and ``seed`` (the resampling's only seed) go to
+    :func:`adan_ser.evaluation.significance.significance_table`.
+    """
+    from adan_ser.evaluation.forest import forest_plot
+    from adan_ser.evaluation.significance import significance_table
+
     out_dir = Path(out_dir)
     results = summarize(predictions, classes)
     write_csv(results, out_dir / "results.csv")
+    table = significance_table(predictions, classes, alpha=alpha, confidence=confidence,
+                               n_resamples=n_resamples, seed=seed)
+    write_csv(table, out_dir / "significance.csv")
+    forest_plot(table, out_dir / "plots" / "significance" / "forest.png", confidence=confidence)
     md = to_markdown(results)
     if len(results) > 1:
-        md += "\n" + to_markdown(comparison_table(results))
+        md += "\n" + to_markdown(comparison_table(marked_results(results, table)))
+        md += significance_markdown(table, alpha, confidence)
     summary = metrics(predictions, classes)
     q = quality_summary(quality, predictions, classes) if quality is not None and len(quality) else {}
     if q:
@@ -115,7 +196,7 @@ def write_report(
         table = pd.DataFrame([{"method": m, **v} for m, v in q.items()])
         md += "\nQuality of the synthetic data (mean over folds):\n\n" + to_markdown(table)
     write_text(md, out_dir / "results.md")
-    write_csv(fold_scores(predictions, classes), out_dir / "folds.csv")
+    write_csv(fold_scores(predictions, classes), out_dir / "runs.csv")
     write_json(summary, out_dir / "metrics.json")
     for _, part in predictions.groupby(KEY, sort=False):
         pairs = part[["true", "pred"]].rename(columns={"true": "actual", "pred": "predicted"})

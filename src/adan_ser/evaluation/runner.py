@@ -73,7 +73,9 @@ def cross_validate(
     X: (n, d) features in feature units; y: (n,) labels; speakers: (n,) speaker per row (the
     groups that early stopping and inner searches hold out inside the training fold).
     ``make_model(fold_name)`` returns a fresh, unfitted estimator (a Pipeline whose last step
-    takes ``groups``). Returns one row per test utterance: ``row`` (position in X), ``fold``, ``true``, ``pred``.
+    takes ``groups``). Returns one row per test utterance: ``row`` (position in X), ``fold``, ``true``,
+    ``pred`` and, when the model has ``decision_function``, one ``score_<class>`` column per class
+    (see :func:`score_frame`).
     """
     y = np.asarray(y)
     speakers = np.asarray(speakers).astype(str)
@@ -83,10 +85,25 @@ def cross_validate(
         model = make_model(fold.name)
         fit_classifier(model, Xtr, ytr, gtr)
         pred = model.predict(X[fold.test])
-        parts.append(
-            pd.DataFrame({"row": fold.test, "fold": fold.name, "true": y[fold.test], "pred": pred})
-        )
+        part = pd.DataFrame({"row": fold.test, "fold": fold.name, "true": y[fold.test], "pred": pred})
+        parts.append(pd.concat([part, score_frame(model, X[fold.test])], axis=1))
     return pd.concat(parts, ignore_index=True)
+
+
+def score_frame(model, X_test: np.ndarray) -> pd.DataFrame:
+    """Per-class scores of a fitted model on (n, d) test rows: columns ``score_<class>``, (n, K).
+
+    ``decision_function`` is used for every classifier (SVM: one-vs-rest scores; DNN: logits,
+    whose softmax is ``predict_proba``), so scores of one classifier are comparable across folds.
+    A two-class SVM returns one score for ``classes_[1]``; it is stored as (−s, s).
+    No ``decision_function`` → an empty frame.
+    """
+    if not hasattr(model, "decision_function"):
+        return pd.DataFrame(index=range(len(X_test)))
+    s = np.asarray(model.decision_function(X_test), dtype=np.float64)
+    if s.ndim == 1:
+        s = np.column_stack([-s, s])
+    return pd.DataFrame(s, columns=[f"score_{c}" for c in model.classes_])
 
 
 def combinations(classifiers: Iterable[str], train_data: Iterable[str]) -> list[tuple[str, str]]:
