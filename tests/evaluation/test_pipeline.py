@@ -12,7 +12,7 @@ from adan_ser.evaluation.predictions import load_predictions, write_predictions
 DNN = {"epochs": 4, "hidden": [8], "lr": 0.01, "patience": 2}
 
 
-def _toy(n=36, speakers=3):
+def _toy(n=36, speakers=4):
     rng = np.random.default_rng(2)
     emotions = np.array(["angry", "happy", "sad"])[np.arange(n) % 3]
     manifest = pd.DataFrame({
