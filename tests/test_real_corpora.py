@@ -19,7 +19,7 @@ def _svm_scores(corpus, root, feature_set, svm):
     manifest = build_manifest(corpus, root)
     features, bad = extract_features(manifest, root, feature_set, workers=2, progress=False)
     assert bad == []
-    pred = evaluate(manifest, features, "leave-one-speaker-out", {"svm": svm}, seed=0,
+    pred = evaluate(manifest, features, "leave-one-speaker-out", {"svm": svm}, seeds=0,
                     corpus=corpus, feature_set=feature_set)
     assert pred["fold"].nunique() == manifest["speaker"].nunique()
     return manifest, scores(pred["true"], pred["pred"], sorted(manifest["emotion"].unique()))

@@ -94,7 +94,7 @@ def comparison_table(results: pd.DataFrame) -> pd.DataFrame:
 
 
 def quality_summary(quality: pd.DataFrame, predictions: pd.DataFrame, classes: Sequence[str]) -> dict:
-    """Per method: mean over folds of the synthetic-data quality measures, and train-on-synthetic /
+    """Per method: mean over seeds × folds of the synthetic-data quality measures, and train-on-synthetic /
     test-on-real UAR of each classifier (the ``synthetic`` train-data rows)."""
     out = {}
     evaluated = set(predictions["method"]) - {"none"}
@@ -193,8 +193,8 @@ def write_report(
     q = quality_summary(quality, predictions, classes) if quality is not None and len(quality) else {}
     if q:
         summary["quality"] = q
-        table = pd.DataFrame([{"method": m, **v} for m, v in q.items()])
-        md += "\nQuality of the synthetic data (mean over folds):\n\n" + to_markdown(table)
+        qtable = pd.DataFrame([{"method": m, **v} for m, v in q.items()])
+        md += "\nQuality of the synthetic data (mean over seeds × folds):\n\n" + to_markdown(qtable)
     write_text(md, out_dir / "results.md")
     write_csv(fold_scores(predictions, classes), out_dir / "runs.csv")
     write_json(summary, out_dir / "metrics.json")
