@@ -42,21 +42,24 @@ def cmd_prepare(args) -> None:
 
 def cmd_extract(args) -> None:
     from adan_ser.features.corpora import load_manifest
-    from adan_ser.features.opensmile import extract_features, write_features
+    from adan_ser.features.opensmile import FEATURE_DIMS, extract_to_parquet
 
     p = _params(args)
     manifest = load_manifest(args.manifest)
-    table, bad = extract_features(
+    feature_set = args.feature_set or get(p, "features.set")
+    # Streamed to disk as chunks arrive: memory does not grow with the corpus.
+    rows, bad = extract_to_parquet(
         manifest,
         args.root or get(p, "data.root"),
-        args.feature_set or get(p, "features.set"),
+        feature_set,
+        args.output,
         workers=args.workers or get(p, "features.workers", 1),
         skip_bad=args.skip_bad or get(p, "features.skip_bad", False),
+        scheduler=args.scheduler or get(p, "features.scheduler", "local"),
     )
     for file, reason in bad:
         print(f"skipped {file}: {reason}", file=sys.stderr)
-    write_features(table, args.output)
-    print(f"{len(table)} rows × {table.shape[1] - 1} features → {args.output}")
+    print(f"{rows} rows × {FEATURE_DIMS.get(feature_set, '?')} features → {args.output}")
 
 
 def cmd_evaluate(args) -> None:
@@ -77,6 +80,7 @@ def cmd_evaluate(args) -> None:
         log_dir=args.log_dir,
         synthetic_dirs={m: Path(args.synthetic_dir) / m for m in get(p, "augment.methods", []) if m != "none"},
         train_data=get(p, "augment.train_data", ["real+synthetic"]),
+        scheduler=args.scheduler or get(p, "cv.scheduler", None),
     )
     write_parquet(predictions, args.output)
     print(f"{len(predictions)} predictions → {args.output}")
@@ -170,6 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--feature-set", help="override features.set")
     s.add_argument("--workers", type=int, help="override features.workers")
     s.add_argument("--skip-bad", action="store_true", help="list bad audio files and go on without them")
+    s.add_argument("--scheduler", help="override features.scheduler: local or a Dask address tcp://host:8786")
     s.set_defaults(func=cmd_extract)
 
     s = sub.add_parser("evaluate", help="leave-one-group-out training and prediction (cv.*, classify.*, seed)")
@@ -178,6 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("-o", "--output", default="results/predictions.parquet")
     s.add_argument("--log-dir", default=None, help="dvclive training curves go under this folder")
     s.add_argument("--synthetic-dir", default="data/synthetic", help="augment stage outputs, one folder per method")
+    s.add_argument("--scheduler", help="override cv.scheduler: local or a Dask address tcp://host:8786")
     s.set_defaults(func=cmd_evaluate)
 
     s = sub.add_parser("augment", help="per-fold synthetic sets of one method (augment.*)")

@@ -55,6 +55,7 @@ def evaluate(
     log_dir: Optional[str | Path] = None,
     synthetic_dirs: Optional[Mapping[str, str | Path]] = None,
     train_data: Sequence[str] = ("real+synthetic",),
+    scheduler: Optional[str] = None,
 ) -> pd.DataFrame:
     """Predictions of every classifier in ``models`` (name → params) on every fold.
 
@@ -85,7 +86,7 @@ def evaluate(
                 return make_classifier(name, params, seed)
 
             pred = cross_validate(X, y, speakers, folds, make_model, train_data=use, synthetic=source,
-                                  desc=f"{name} {method} {use}")
+                                  desc=f"{name} {method} {use}", scheduler=scheduler)
             pred.insert(0, "corpus", corpus)
             pred.insert(1, "feature_set", feature_set)
             pred.insert(2, "method", method)
