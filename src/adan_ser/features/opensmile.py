@@ -366,6 +366,9 @@ def _start(manifest: pd.DataFrame, root, feature_set: str, workers, chunk_size, 
     check_scheduler(scheduler)
     files = manifest["file"].tolist()
     root_ = Path(root) if root is not None else None
+    if is_dask_address(scheduler):
+        # Dask workers run in their own folder (on other machines, too): give them absolute paths.
+        root_ = (root_ or Path.cwd()).resolve()
     items = [(i, _resolve(f, root_)) for i, f in enumerate(files)]
     return smile, files, items
 
