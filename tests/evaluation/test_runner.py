@@ -162,6 +162,7 @@ def test_folds_on_dask_match_local(dask_scheduler):
     pd.testing.assert_frame_equal(dask, local)
 
 
+@pytest.mark.slow  # DNN and SVM on every fold, twice
 def test_evaluate_results_on_dask_match_local(dask_scheduler):
     from adan_ser.evaluation.report import summarize
 

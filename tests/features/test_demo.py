@@ -108,7 +108,7 @@ def test_build_manifest_generates_missing_demo(tmp_path):
 
 
 # ------------------------------------------------------------------ large-corpus mode
-LARGE = dict(speakers=3, utterances=300)  # 300 > one batch of 128, and not a multiple of it
+LARGE = dict(speakers=3, utterances=144)  # 144 > one batch of 128, and not a multiple of it
 
 
 @pytest.fixture(scope="module")
@@ -118,11 +118,11 @@ def large_dir(tmp_path_factory):
 
 def test_large_mode_counts_balance_and_determinism(large_dir, tmp_path):
     labels = pd.read_csv(large_dir / LABELS_FILE)
-    assert len(labels) == 300 == len(list(large_dir.glob("*.wav")))
+    assert len(labels) == 144 == len(list(large_dir.glob("*.wav")))
     assert labels["file"].is_unique
     # utterance i -> speaker i % 3, emotion (i // 3) % 4: every prefix is balanced
-    assert labels["speaker"].value_counts().tolist() == [100, 100, 100]
-    assert sorted(labels["emotion"].value_counts().tolist()) == [75, 75, 75, 75]
+    assert labels["speaker"].value_counts().tolist() == [48, 48, 48]
+    assert sorted(labels["emotion"].value_counts().tolist()) == [36, 36, 36, 36]
     assert labels.iloc[:12].groupby(["speaker", "emotion"]).size().tolist() == [1] * 12
     again = generate_demo(tmp_path / "again", **LARGE)
     assert wav_bytes(again) == wav_bytes(large_dir)
@@ -156,7 +156,7 @@ def test_default_params_record_has_no_utterances_key(demo_dir, large_dir):
     from adan_ser.features.demo import PARAMS_FILE
 
     assert "utterances" not in json.loads((demo_dir / PARAMS_FILE).read_text())
-    assert json.loads((large_dir / PARAMS_FILE).read_text())["utterances"] == 300
+    assert json.loads((large_dir / PARAMS_FILE).read_text())["utterances"] == 144
 
 
 def test_large_mode_rejects_zero(tmp_path):
