@@ -110,6 +110,10 @@ def test_margins_by_list_class_and_group():
         _head("class-specific-a-softmax", margins=[1, 2, 3])
     with pytest.raises(AdanError, match="≥ 1"):
         _head("class-specific-a-softmax", margins=[0, 2, 3, 4])
+    with pytest.raises(AdanError, match="margins must be an integer, got 2.5"):
+        _head("class-specific-a-softmax", margins=[1, 2.5, 3, 4])
+    with pytest.raises(AdanError, match="a-softmax: m must be an integer"):
+        _head("a-softmax", m=1.5)
 
 
 def test_class_specific_uses_each_rows_target_margin():

@@ -88,6 +88,13 @@ def split_params(head: str, loss: str, params: Optional[Mapping]) -> tuple[dict,
     return head_kw, loss_kw
 
 
+def _integer(name: str, value) -> int:
+    """``value`` as an int; A-softmax margins are integers (ψ is defined for integer m only)."""
+    if isinstance(value, bool) or not float(value).is_integer():
+        raise AdanError(f"{name} must be an integer, got {value!r}")
+    return int(value)
+
+
 def _checked(kind: str, name: str, table: dict, params: Mapping) -> dict:
     unknown = set(params) - set(table[name])
     if unknown:
@@ -128,7 +135,7 @@ def resolve_margins(margins, m0: int, class_counts: Sequence[int], classes: Opti
     if isinstance(margins, str):
         if margins != "auto":
             raise AdanError(f"class-specific-a-softmax: margins must be 'auto', a list or a dict, got {margins!r}")
-        out = auto_margins(class_counts, int(m0))
+        out = auto_margins(class_counts, _integer("class-specific-a-softmax: m0", m0))
     elif isinstance(margins, Mapping):
         if classes is None:
             raise AdanError("class-specific-a-softmax: margins by class name need the class names")
@@ -139,9 +146,9 @@ def resolve_margins(margins, m0: int, class_counts: Sequence[int], classes: Opti
                 label = label.strip()
                 if label not in index:
                     raise AdanError(f"class-specific-a-softmax: margins name unknown class {label!r}")
-                out[index[label]] = int(m)
+                out[index[label]] = _integer(f"class-specific-a-softmax: margin of {label}", m)
     else:
-        out = np.asarray(list(margins), dtype=np.int64)
+        out = np.asarray([_integer("class-specific-a-softmax: margins", m) for m in margins], dtype=np.int64)
         if out.shape != (n,):
             raise AdanError(f"class-specific-a-softmax: {len(out)} margins for {n} classes")
     if (out < 1).any():
@@ -258,10 +265,11 @@ def make_head(head: str, n_emb: int, n_classes: int, class_counts: Sequence[int]
     if head == "softmax":
         return SoftmaxHead(n_emb, n_classes)
     if head == "a-softmax":
-        m = int(p.pop("m"))
+        m = _integer("a-softmax: m", p.pop("m"))
         return ASoftmaxHead(n_emb, n_classes, [m] * n_classes, **p)
     if head == "class-specific-a-softmax":
-        margins = resolve_margins(p.pop("margins"), int(p.pop("m0")), class_counts, classes)
+        margins = resolve_margins(p.pop("margins"), _integer("class-specific-a-softmax: m0", p.pop("m0")),
+                                  class_counts, classes)
         return ASoftmaxHead(n_emb, n_classes, margins, **p)
     if head == "am-softmax":
         return AMSoftmaxHead(n_emb, n_classes, **p)
