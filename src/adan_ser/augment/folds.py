@@ -85,7 +85,7 @@ def augment_folds(
             sampler, X_syn, y_syn = fit_fold(method, params, seed, ratio, X, y, fold, report_dir)
             write_parquet(synthetic_frame(X_syn, y_syn, names), tmp / f"{fold.name}.parquet")
             model = getattr(sampler, "adan_", None)
-            records.append({"fold": fold.name, "method": method, **quality(X[fold.train], X_syn, seed)})
+            records.append({"fold": fold.name, "method": method, **quality(X[fold.train], X_syn, seed, y[fold.train], y_syn)})
             if i == 0 and report_dir is not None and len(y_syn):
                 _pictures(Path(report_dir), method, fold, X, y, X_syn, y_syn, model, seed)
             if model is not None:

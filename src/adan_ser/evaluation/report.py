@@ -118,7 +118,7 @@ def quality_summary(quality: pd.DataFrame, predictions: pd.DataFrame, classes: S
     out = {}
     evaluated = set(predictions["method"]) - {"none"}
     for method, part in quality[quality["method"].isin(evaluated)].groupby("method"):
-        entry = {k: round(float(part[k].mean()), 2) for k in ("two_sample_acc", "nn_ratio", "copies_pct")}
+        entry = {k: round(float(part[k].mean()), 2) for k in ("two_sample_acc", "nn_ratio", "copies_pct", "spread_ratio") if k in part}
         tstr = predictions[(predictions["method"] == method) & (predictions["train_data"] == "synthetic")]
         for clf, p in tstr.groupby("classifier"):
             entry[f"tstr_uar_{clf}"] = round(scores(p["true"], p["pred"], classes)["uar"], 2)
