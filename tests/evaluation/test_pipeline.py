@@ -51,6 +51,16 @@ def test_evaluate_rejects_bad_heads_before_running():
     manifest, features = _toy()
     with pytest.raises(AdanError, match="unknown head 'cosface'"):
         evaluate(manifest, features, "leave-one-speaker-out", {"dnn": TINY_DNN}, 0, "toy", "F", heads=["cosface"])
-    with pytest.raises(AdanError, match="head_params has 'arcface'"):
+    with pytest.raises(AdanError, match="unknown head 'arcfase'"):
         evaluate(manifest, features, "leave-one-speaker-out", {"dnn": TINY_DNN}, 0, "toy", "F",
-                 heads=["softmax"], head_params={"arcface": {"s": 1}})
+                 heads=["softmax"], head_params={"arcfase": {"s": 1}})
+
+
+def test_params_of_an_unlisted_known_head_are_ignored(tmp_path, monkeypatch):
+    """`-S classify.heads=[softmax]` must work without deleting the other heads' params blocks."""
+    monkeypatch.chdir(tmp_path)
+    torch.set_num_threads(1)
+    manifest, features = _toy()
+    pred = evaluate(manifest, features, "leave-one-speaker-out", {"dnn": TINY_DNN}, 0, "toy", "F",
+                    heads=["softmax"], head_params={"arcface": {"s": 1}}, heads_on={"none": ["real"]})
+    assert pred["head"].unique().tolist() == ["softmax"]
