@@ -77,6 +77,10 @@ def cmd_evaluate(args) -> None:
         log_dir=args.log_dir,
         synthetic_dirs={m: Path(args.synthetic_dir) / m for m in get(p, "augment.methods", []) if m != "none"},
         train_data=get(p, "augment.train_data", ["real+synthetic"]),
+        heads=get(p, "classify.heads", []) or [],
+        head_params=get(p, "classify.head_params", {}) or {},
+        heads_on=get(p, "classify.heads_on", {}) or {},
+        train_downsample=get(p, "cv.train_downsample", {}) or {},
     )
     write_parquet(predictions, args.output)
     print(f"{len(predictions)} predictions → {args.output}")
@@ -167,6 +171,7 @@ def cmd_augment(args) -> None:
         ratio,
         args.output,
         report_dir=args.report_dir,
+        train_downsample=get(p, "cv.train_downsample", {}) or {},
     )
     print(f"{args.method}: {int(table['n_synthetic'].sum()) if len(table) else 0} synthetic vectors "
           f"over {len(table)} folds → {args.output}")
@@ -189,6 +194,7 @@ def cmd_export(args) -> None:
         features_path=features,
         scheme=get(p, "cv.scheme"),
         params=params,
+        train_downsample=get(p, "cv.train_downsample", {}) or {},
     )
     print(f"{n} synthetic vectors → {args.output}")
 
