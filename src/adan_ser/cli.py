@@ -116,11 +116,13 @@ def cmd_evaluate_spectro(args) -> None:
         seed=int(get(p, "seed")),
         corpus=get(p, "data.corpus"),
         train_params=get(p, "spectro.train", {}) or {},
-        head_params=get(p, "spectro.head_params", {}) or {},
+        # the DNN's head settings unless spectro.head_params sets a head's block itself
+        head_params={**(get(p, "classify.head_params", {}) or {}), **(get(p, "spectro.head_params", {}) or {})},
         segment_s=float(get(p, "spectro.segment_s", 2.0)),
         train_overlap_s=float(get(p, "spectro.train_overlap_s", 1.0)),
         eval_overlap_s=float(get(p, "spectro.eval_overlap_s", 1.6)),
         log_dir=args.log_dir,
+        train_downsample=get(p, "cv.train_downsample", {}) or {},
     )
     write_parquet(predictions, args.output)
     print(f"{len(predictions)} spectrogram-model predictions → {args.output}")

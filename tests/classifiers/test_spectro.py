@@ -141,3 +141,23 @@ def test_bad_input_is_one_clear_error():
         SpectroClassifier(sampling="odd", **{k: v for k, v in TINY.items()}).fit(X, y, g, gender)
     with pytest.raises(AdanError, match="head"):
         SpectroClassifier(head="no-such-head", **TINY).fit(X, y, g, gender)
+
+
+@pytest.mark.parametrize("head, params", [("am-softmax", {"s": 10, "m": 0.2}), ("arcface+focal", {"s": 10, "m": 0.3}),
+                                          ("softmax+center", {}), ("softmax+balanced-sampling", {})])
+def test_margin_heads_train_and_predict(head, params):
+    X, y, g, gender = _data()
+    clf = SpectroClassifier(arch="cnn-blstm-att-stats", head=head, head_params=params, **TINY).fit(X, y, g, gender)
+    logits = clf.decision_function(X[:4])
+    assert logits.shape == (4, 2) and np.isfinite(logits).all()
+    assert type(clf.head_).__name__ != "Linear" or head.startswith("softmax")
+
+
+def test_balanced_sampling_draws_classes_equally():
+    clf = SpectroClassifier(sampling="balanced", batch_size=1000)
+    clf.classes_ = np.array(["a", "b"])
+    clf.loss_ = None
+    y = torch.as_tensor([0] * 90 + [1] * 10)
+    batch = clf._batches(y, torch.Generator().manual_seed(0))[0]
+    share = float((y[batch] == 1).float().mean())
+    assert 0.4 < share < 0.6

@@ -8,8 +8,9 @@ network, the head. Utterances are cut into ``segment_frames``-frame segments, ev
 each segment inherits its utterance's label and an utterance's logits are the mean of its
 segments' logits.
 
-The emotion head and loss come from ``adan_ser.classifiers.heads`` (``softmax`` or a margin
-head); without that module a plain linear head + cross-entropy stands in (``_softmax_head``).
+The emotion head and loss come from ``adan_ser.classifiers.heads``: any name of
+``heads.HEAD_NAMES`` (``softmax``, ``am-softmax``, ``arcface+focal``, …), parameters in
+``head_params`` (split into head and loss parameters by ``heads.split_params``).
 """
 
 from __future__ import annotations
@@ -33,10 +34,7 @@ from adan_ser.device import resolve_device
 from adan_ser.errors import AdanError
 from adan_ser.features.spectrogram import FrameNormalizer, average_by_owner, segment
 
-try:  # the margin-heads module; the softmax stand-in keeps the same call names
-    from adan_ser.classifiers import heads as _heads
-except ImportError:  # pragma: no cover - depends on which branches are merged
-    from adan_ser.classifiers import _softmax_head as _heads
+from adan_ser.classifiers.heads import make_head, make_loss, parse_head_name, sample_weights, split_params
 
 _EVAL_BATCH = 256  # segments per forward pass at prediction time; bounds memory only
 _VAL_SHARE = 0.1
@@ -76,7 +74,8 @@ class SpectroClassifier(ClassifierMixin, BaseEstimator):
     gender auxiliary task. Gender comes from ``fit(..., gender=)``; unknown genders are ignored.
 
     ``sampling``: ``random`` (shuffled segments) or ``balanced`` (each batch drawn with class
-    probabilities equalised, with replacement; an epoch draws as many segments as there are).
+    probabilities equalised, with replacement; an epoch draws as many segments as there are);
+    the ``+balanced-sampling`` head turns ``balanced`` on as well.
     Early stopping as in ``DNNClassifier``: ``val_groups`` training speakers held out, best
     validation UAR (utterance level) kept, ``patience`` epochs; ``val_groups=0`` trains all
     ``epochs``. ``log_dir``: dvclive curves. Adam (``lr``, ``weight_decay``).
@@ -250,7 +249,8 @@ class SpectroClassifier(ClassifierMixin, BaseEstimator):
             val = (torch.from_numpy(seg_va), own_va, y_idx[va])
 
         dev = resolve_device(self.device)
-        head_name, loss_name = _heads.parse_head_name(self.head)
+        head_name, loss_name = parse_head_name(self.head)
+        head_kw, loss_kw = split_params(head_name, loss_name, self.head_params)
         counts = np.bincount(y_idx[tr], minlength=n_classes)
         fork_devices = [dev.index or 0] if dev.type == "cuda" else []
         with torch.random.fork_rng(devices=fork_devices):
@@ -260,10 +260,9 @@ class SpectroClassifier(ClassifierMixin, BaseEstimator):
                           input_pool=tuple(self.input_pool), gender_aux=gw > 0)
             self.net_ = build_net(self.arch, self.n_bins_, **params).to(dev)
             n_emb = self.net_.out_dim
-            hp = dict(self.head_params or {})
-            self.head_ = _heads.make_head(head_name, n_emb, n_classes, counts, **hp).to(dev)
-            self.loss_ = _heads.make_loss(loss_name, n_emb, n_classes, counts,
-                                          class_weight=self._class_weight(y_idx[tr], n_classes)).to(dev)
+            self.head_ = make_head(head_name, n_emb, n_classes, counts, classes=self.classes_, **head_kw).to(dev)
+            self.loss_ = make_loss(loss_name, n_emb, n_classes, counts,
+                                   class_weight=self._class_weight(y_idx[tr], n_classes), **loss_kw).to(dev)
             self.center_ = CenterLoss(n_classes, n_emb).to(dev) if cw > 0 else None
             self._train(data, val, dev, gw, cw, n_classes)
         self._eval_mode()
@@ -278,9 +277,8 @@ class SpectroClassifier(ClassifierMixin, BaseEstimator):
 
     def _batches(self, y: torch.Tensor, gen: torch.Generator) -> list[torch.Tensor]:
         n, bs = len(y), int(self.batch_size)
-        if self.sampling == "balanced":
-            counts = torch.bincount(y).double()
-            w = (1.0 / counts)[y]
+        if self.sampling == "balanced" or getattr(self.loss_, "balanced_sampling", False):
+            w = sample_weights(y, len(self.classes_))
             order = torch.multinomial(w, n, replacement=True, generator=gen)
         else:
             order = torch.randperm(n, generator=gen)

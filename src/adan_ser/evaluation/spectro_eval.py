@@ -67,6 +67,7 @@ def evaluate_spectro(
     train_overlap_s: float = 1.0,
     eval_overlap_s: float = 1.6,
     log_dir: Optional[str | Path] = None,
+    train_downsample: Optional[Mapping] = None,
     progress: bool = True,
 ) -> pd.DataFrame:
     """Predictions of every model × head on every fold (``COLUMNS``; empty when ``models`` is).
@@ -74,7 +75,8 @@ def evaluate_spectro(
     ``manifest``: the prepare stage's table (file, speaker, gender, emotion, session, …);
     ``specs``: the spectrogram stage's cache, which must hold every manifest file.
     ``train_params``: SpectroClassifier parameters shared by all models; ``head_params``: head
-    name → its parameters.
+    name → its parameters (``heads.split_params``); ``train_downsample``: the imbalanced setting
+    (``cv.train_downsample``, see :func:`loso.folds_for`), the same rows as the evaluate stage.
     """
     unknown = [m for m in models if m not in ARCHS]
     if unknown:
@@ -88,7 +90,7 @@ def evaluate_spectro(
     y = rows["emotion"].to_numpy()
     speakers = rows["speaker"].to_numpy().astype(str)
     gender = rows["gender"].to_numpy().astype(str) if "gender" in rows else np.full(len(rows), "unknown")
-    folds = folds_for(rows, scheme)
+    folds = folds_for(rows, scheme, train_downsample)
     seg = segment_frames(specs.config.get("hop_ms", 10.0), segment_s, train_overlap_s, eval_overlap_s)
     feature_set = f"spectrogram-{specs.config.get('kind', 'linear')}"
 
