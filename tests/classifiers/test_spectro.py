@@ -161,3 +161,11 @@ def test_balanced_sampling_draws_classes_equally():
     batch = clf._batches(y, torch.Generator().manual_seed(0))[0]
     share = float((y[batch] == 1).float().mean())
     assert 0.4 < share < 0.6
+
+
+def test_loss_weights_defaults():
+    assert SpectroClassifier(arch="domain-aware")._weights() == (1.0, 0.5)  # γ1 = 1, γ3 = 0.5 (γ2 = 1)
+    assert SpectroClassifier(arch="crnn")._weights() == (0.0, 0.0)
+    assert SpectroClassifier(arch="crnn", gender_weight=0.3)._weights() == (0.3, 0.0)
+    with pytest.raises(AdanError, match="gender_weight"):
+        SpectroClassifier(arch="domain-aware", gender_weight=0)._weights()
