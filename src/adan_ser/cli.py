@@ -80,10 +80,56 @@ def cmd_evaluate(args) -> None:
         log_dir=args.log_dir,
         synthetic_dirs={m: Path(args.synthetic_dir) / m for m in get(p, "augment.methods", []) if m != "none"},
         train_data=get(p, "augment.train_data", ["real+synthetic"]),
+        heads=get(p, "classify.heads", []) or [],
+        head_params=get(p, "classify.head_params", {}) or {},
+        heads_on=get(p, "classify.heads_on", {}) or {},
+        train_downsample=get(p, "cv.train_downsample", {}) or {},
         scheduler=args.scheduler or get(p, "cv.scheduler", None),
     )
     write_parquet(predictions, args.output)
     print(f"{len(predictions)} predictions → {args.output}")
+
+
+def cmd_spectrogram(args) -> None:
+    from adan_ser.features.corpora import load_manifest
+    from adan_ser.features.spectrogram import compute_spectrograms, frontend_config, save_spectrograms
+
+    p = _params(args)
+    cfg = frontend_config(get(p, "spectro.frontend", {}) or {})
+    specs = compute_spectrograms(load_manifest(args.manifest), args.root or get(p, "data.root"), cfg)
+    save_spectrograms(specs, args.output)
+    print(f"{len(specs)} spectrograms ({cfg['kind']}, {specs.frames.shape[1]} bins, "
+          f"{len(specs.frames)} frames) → {args.output}")
+
+
+def cmd_evaluate_spectro(args) -> None:
+    from adan_ser.evaluation.spectro_eval import evaluate_spectro
+    from adan_ser.features.corpora import load_manifest
+    from adan_ser.features.spectrogram import load_spectrograms
+    from adan_ser.io import write_parquet
+
+    p = _params(args)
+    if args.log_dir:
+        Path(args.log_dir).mkdir(parents=True, exist_ok=True)  # a DVC output even with no model
+    predictions = evaluate_spectro(
+        load_manifest(args.manifest),
+        load_spectrograms(args.spectrograms),
+        scheme=get(p, "cv.scheme"),
+        models=get(p, "spectro.models", []) or [],
+        heads=get(p, "spectro.heads", ["softmax"]) or ["softmax"],
+        seed=int(get(p, "seed")),
+        corpus=get(p, "data.corpus"),
+        train_params=get(p, "spectro.train", {}) or {},
+        # the DNN's head settings unless spectro.head_params sets a head's block itself
+        head_params={**(get(p, "classify.head_params", {}) or {}), **(get(p, "spectro.head_params", {}) or {})},
+        segment_s=float(get(p, "spectro.segment_s", 2.0)),
+        train_overlap_s=float(get(p, "spectro.train_overlap_s", 1.0)),
+        eval_overlap_s=float(get(p, "spectro.eval_overlap_s", 1.6)),
+        log_dir=args.log_dir,
+        train_downsample=get(p, "cv.train_downsample", {}) or {},
+    )
+    write_parquet(predictions, args.output)
+    print(f"{len(predictions)} spectrogram-model predictions → {args.output}")
 
 
 def cmd_report(args) -> None:
@@ -92,9 +138,14 @@ def cmd_report(args) -> None:
     from adan_ser.evaluation.report import to_markdown, write_report
     from adan_ser.features.corpora import load_manifest
 
-    if not Path(args.predictions).is_file():
-        raise AdanError(f"predictions not found: {args.predictions} (run the evaluate stage)")
-    predictions = pd.read_parquet(args.predictions)
+    tables = []
+    for path in args.predictions:
+        if not Path(path).is_file():
+            raise AdanError(f"predictions not found: {path} (run the evaluate stage)")
+        tables.append(pd.read_parquet(path))
+    # an evaluate-spectro file without models is empty; it adds no rows
+    tables = [t for t in tables if len(t)] or tables[:1]
+    predictions = pd.concat(tables, ignore_index=True)
     classes = sorted(load_manifest(args.manifest)["emotion"].unique())
     quality = None
     if args.augment_dir and Path(args.augment_dir).is_dir():
@@ -126,6 +177,7 @@ def cmd_augment(args) -> None:
         ratio,
         args.output,
         report_dir=args.report_dir,
+        train_downsample=get(p, "cv.train_downsample", {}) or {},
     )
     print(f"{args.method}: {int(table['n_synthetic'].sum()) if len(table) else 0} synthetic vectors "
           f"over {len(table)} folds → {args.output}")
@@ -148,6 +200,7 @@ def cmd_export(args) -> None:
         features_path=features,
         scheme=get(p, "cv.scheme"),
         params=params,
+        train_downsample=get(p, "cv.train_downsample", {}) or {},
     )
     print(f"{n} synthetic vectors → {args.output}")
 
@@ -186,6 +239,19 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--scheduler", help="override cv.scheduler: local or a Dask address tcp://host:8786")
     s.set_defaults(func=cmd_evaluate)
 
+    s = sub.add_parser("spectrogram", help="log spectrograms of every manifest row, one cache file (spectro.frontend)")
+    s.add_argument("-m", "--manifest", default="data/manifest.csv")
+    s.add_argument("-o", "--output", required=True, help=".npz file to write")
+    s.add_argument("--root", help="override data.root")
+    s.set_defaults(func=cmd_spectrogram)
+
+    s = sub.add_parser("evaluate-spectro", help="leave-one-group-out spectrogram models × heads (spectro.*, cv.*, seed)")
+    s.add_argument("-m", "--manifest", default="data/manifest.csv")
+    s.add_argument("-s", "--spectrograms", required=True, help="the spectrogram stage's .npz")
+    s.add_argument("-o", "--output", default="results/spectro_predictions.parquet")
+    s.add_argument("--log-dir", default=None, help="dvclive training curves go under this folder")
+    s.set_defaults(func=cmd_evaluate_spectro)
+
     s = sub.add_parser("augment", help="per-fold synthetic sets of one method (augment.*)")
     s.add_argument("--method", required=True, help="augmentation method, e.g. adan or smote")
     s.add_argument("-m", "--manifest", default="data/manifest.csv")
@@ -207,7 +273,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_export)
 
     s = sub.add_parser("report", help="results table, metrics.json and confusion plots from predictions")
-    s.add_argument("-p", "--predictions", default="results/predictions.parquet")
+    s.add_argument("-p", "--predictions", nargs="+", default=["results/predictions.parquet"],
+                   help="one or more prediction files (evaluate, evaluate-spectro), pooled")
     s.add_argument("-m", "--manifest", default="data/manifest.csv")
     s.add_argument("-o", "--out-dir", default="results")
     s.add_argument("--augment-dir", default="results/augment", help="<method>/quality.csv are read from here")

@@ -57,3 +57,25 @@ def test_quality_section_only_for_evaluated_augmenters(tmp_path):
     write_report(pd.concat([pred, syn]), ["a", "b"], tmp_path, quality=quality)
     q = json.loads((tmp_path / "metrics.json").read_text())["quality"]["smote"]
     assert q["two_sample_acc"] == 55.0 and q["tstr_uar_svm"] == 87.5
+
+
+def test_heads_get_their_own_table_and_leave_the_comparison_narrow(tmp_path):
+    from adan_ser.evaluation.report import comparison_table, head_table
+
+    base = _pred()
+    parts = [base]
+    for head in ("softmax", "a-softmax", "arcface+focal"):
+        parts.append(base.assign(classifier="dnn", head=head))
+    aug = base.assign(method="adan", train_data="real+synthetic")
+    parts += [aug, aug.assign(classifier="dnn", head="softmax"), aug.assign(classifier="dnn", head="a-softmax")]
+    res = summarize(pd.concat(parts, ignore_index=True), ["a", "b"])
+    comp = comparison_table(res)
+    assert list(comp.columns) == ["method", "train_data", "svm WA", "svm UAR", "dnn WA", "dnn UAR"]
+    heads = head_table(res)
+    assert list(heads["head"]) == ["softmax", "a-softmax", "arcface+focal"]
+    assert list(heads.columns) == ["classifier", "head", "real WA", "real UAR",
+                                   "adan real+synthetic WA", "adan real+synthetic UAR"]
+    assert heads["adan real+synthetic UAR"].isna().tolist() == [False, False, True]
+    assert head_table(summarize(base, ["a", "b"])).empty
+    write_report(pd.concat(parts, ignore_index=True), ["a", "b"], tmp_path)
+    assert "| dnn | arcface+focal |" in (tmp_path / "results.md").read_text()

@@ -63,8 +63,12 @@ def augment_folds(
     out_dir: str | Path,
     report_dir: Optional[str | Path] = None,
     progress: bool = True,
+    train_downsample: Optional[dict] = None,
 ) -> pd.DataFrame:
     """Write one synthetic set per fold of ``scheme`` into ``out_dir``; returns the quality table.
+
+    ``train_downsample``: ``cv.train_downsample`` (the imbalanced setting); the augmenter then sees
+    the same reduced training rows as the classifiers of the evaluate stage.
 
     The folder is assembled under a temporary name and renamed at the end, so a failure leaves the
     previous output (or nothing) in place.
@@ -76,7 +80,8 @@ def augment_folds(
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:
         records = []
-        for i, fold in enumerate(tqdm(folds_for(rows, scheme), desc=f"augment {method}", disable=not progress)):
+        folds = folds_for(rows, scheme, train_downsample)
+        for i, fold in enumerate(tqdm(folds, desc=f"augment {method}", disable=not progress)):
             sampler, X_syn, y_syn = fit_fold(method, params, seed, ratio, X, y, fold, report_dir)
             write_parquet(synthetic_frame(X_syn, y_syn, names), tmp / f"{fold.name}.parquet")
             model = getattr(sampler, "adan_", None)

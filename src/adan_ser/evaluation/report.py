@@ -75,13 +75,41 @@ def fold_scores(predictions: pd.DataFrame, classes: Sequence[str]) -> pd.DataFra
 
 
 def comparison_table(results: pd.DataFrame) -> pd.DataFrame:
-    """The paper's layout: one row per method × train data, WA and UAR columns per classifier (+head)."""
+    """The paper's layout: one row per method × train data, WA and UAR columns per classifier (+head).
+
+    With several heads per classifier only its own head (the one run on most method × train data
+    pairs, e.g. ``classify.dnn.head``) is here; the others are in :func:`head_table`, so this
+    table stays a few columns wide.
+    """
     r = results.copy()
+    runs = r.groupby(["classifier", "head"], sort=False).size().reset_index(name="n")
+    own = runs.loc[runs.groupby("classifier", sort=False)["n"].idxmax(), ["classifier", "head"]]
+    r = r.merge(own, on=["classifier", "head"])
     r["model"] = r["classifier"].where(r["head"].isin(["-", "softmax"]), r["classifier"] + " " + r["head"])
     wide = r.pivot_table(index=["method", "train_data"], columns="model", values=["wa", "uar"], sort=False)
     wide.columns = [f"{model} {metric.upper()}" for metric, model in wide.columns]
     order = sorted(wide.columns, key=lambda c: (list(r["model"].unique()).index(c.rsplit(" ", 1)[0]), c.endswith("UAR")))
     return wide[order].reset_index()
+
+
+def head_table(results: pd.DataFrame) -> pd.DataFrame:
+    """DNN × head rows: one row per classifier and head, WA and UAR columns per method × train data.
+
+    Only the (method, train data) pairs on which more than one head ran are columns; empty when
+    no classifier ran with more than one head.
+    """
+    r = results[results["head"] != "-"].copy()
+    if r["head"].nunique() < 2:
+        return pd.DataFrame()
+    r["data"] = r["method"].where(r["method"] != "none", "") + " " + r["train_data"]
+    r["data"] = r["data"].str.strip()
+    shared = r.groupby("data")["head"].nunique()
+    r = r[r["data"].isin(shared[shared > 1].index)]
+    wide = r.pivot_table(index=["classifier", "head"], columns="data", values=["wa", "uar"], sort=False)
+    order = list(dict.fromkeys(r["data"]))
+    wide = wide[[(metric, d) for d in order for metric in ("wa", "uar")]]
+    wide.columns = [f"{d} {metric.upper()}" for metric, d in wide.columns]
+    return wide.reset_index()
 
 
 def quality_summary(quality: pd.DataFrame, predictions: pd.DataFrame, classes: Sequence[str]) -> dict:
@@ -108,6 +136,9 @@ def write_report(
     md = to_markdown(results)
     if len(results) > 1:
         md += "\n" + to_markdown(comparison_table(results))
+    heads = head_table(results)
+    if len(heads):
+        md += "\nClassifier heads and losses (WA / UAR per training data):\n\n" + to_markdown(heads)
     summary = metrics(predictions, classes)
     q = quality_summary(quality, predictions, classes) if quality is not None and len(quality) else {}
     if q:
