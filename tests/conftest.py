@@ -29,3 +29,19 @@ def emodb_root() -> Path:
 @pytest.fixture
 def ravdess_root() -> Path:
     return _corpus("ravdess")
+
+
+@pytest.fixture(scope="session")
+def dask_scheduler():
+    """Address of a 2-worker Dask LocalCluster on loopback, shared by the whole test session.
+
+    Worker processes (not threads), as on a real cluster: tasks and their arguments are pickled.
+    """
+    distributed = pytest.importorskip("distributed")
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+    )
+    try:
+        yield cluster.scheduler_address
+    finally:
+        cluster.close()

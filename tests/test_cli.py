@@ -108,3 +108,31 @@ def test_nan_features_named(tmp_path, capsys):
                  "-f", str(tmp_path / "f.parquet"), "-o", str(out)]) == 2
     _one_line_error(capsys, "pitch_mean")
     assert not out.exists()
+
+
+def test_extract_on_dask_scheduler_same_file(tmp_path, capsys, dask_scheduler):
+    root = tmp_path / "corpus"
+    names = ["03a01Fa.wav", "08a01Wa.wav", "09a01Fa.wav"]
+    _emodb(root, names)
+    params = _params(tmp_path)
+    pd.DataFrame({"file": names, "speaker": ["03", "08", "09"], "gender": ["m", "f", "f"],
+                  "emotion": ["happiness", "anger", "happiness"], "session": ["03", "08", "09"],
+                  "condition": "", "duration": 0.5}).to_csv(tmp_path / "manifest.csv", index=False)
+    base = ["--params", str(params), "extract", "-m", str(tmp_path / "manifest.csv")]
+    assert main(base + ["-o", str(tmp_path / "local.parquet")]) == 0
+    assert main(base + ["-o", str(tmp_path / "dask.parquet"), "--scheduler", dask_scheduler]) == 0
+    assert (tmp_path / "dask.parquet").read_bytes() == (tmp_path / "local.parquet").read_bytes()
+    assert pd.read_parquet(tmp_path / "dask.parquet")["file"].tolist() == names
+
+
+def test_bad_scheduler_in_extract(tmp_path, capsys):
+    _emodb(tmp_path / "corpus", ["03a01Fa.wav"])
+    pd.DataFrame({"file": ["03a01Fa.wav"], "speaker": ["03"], "gender": ["m"], "emotion": ["happiness"],
+                  "session": ["03"], "condition": [""], "duration": [0.5]}).to_csv(tmp_path / "manifest.csv",
+                                                                                  index=False)
+    out = tmp_path / "x.parquet"
+    argv = ["--params", str(_params(tmp_path)), "extract", "-m", str(tmp_path / "manifest.csv"),
+            "-o", str(out), "--scheduler", "my-cluster"]
+    assert main(argv) == 2
+    _one_line_error(capsys, "my-cluster")
+    assert not out.exists()

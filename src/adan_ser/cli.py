@@ -42,21 +42,24 @@ def cmd_prepare(args) -> None:
 
 def cmd_extract(args) -> None:
     from adan_ser.features.corpora import load_manifest
-    from adan_ser.features.opensmile import extract_features, write_features
+    from adan_ser.features.opensmile import FEATURE_DIMS, extract_to_parquet
 
     p = _params(args)
     manifest = load_manifest(args.manifest)
-    table, bad = extract_features(
+    feature_set = args.feature_set or get(p, "features.set")
+    # Streamed to disk as chunks arrive: memory does not grow with the corpus.
+    rows, bad = extract_to_parquet(
         manifest,
         args.root or get(p, "data.root"),
-        args.feature_set or get(p, "features.set"),
+        feature_set,
+        args.output,
         workers=args.workers or get(p, "features.workers", 1),
         skip_bad=args.skip_bad or get(p, "features.skip_bad", False),
+        scheduler=args.scheduler or get(p, "features.scheduler", "local"),
     )
     for file, reason in bad:
         print(f"skipped {file}: {reason}", file=sys.stderr)
-    write_features(table, args.output)
-    print(f"{len(table)} rows × {table.shape[1] - 1} features → {args.output}")
+    print(f"{rows} rows × {FEATURE_DIMS.get(feature_set, '?')} features → {args.output}")
 
 
 def _seeds(p: dict) -> list[int]:
@@ -84,9 +87,58 @@ def cmd_evaluate(args) -> None:
         log_dir=args.log_dir,
         synthetic_dirs={m: Path(args.synthetic_dir) / m for m in get(p, "augment.methods", []) if m != "none"},
         train_data=get(p, "augment.train_data", ["real+synthetic"]),
+        heads=get(p, "classify.heads", []) or [],
+        head_params=get(p, "classify.head_params", {}) or {},
+        heads_on=get(p, "classify.heads_on", {}) or {},
+        train_downsample=get(p, "cv.train_downsample", {}) or {},
+        scheduler=args.scheduler or get(p, "cv.scheduler", None),
     )
     files = write_predictions(predictions, args.output)
     print(f"{len(predictions)} predictions in {len(files)} files → {args.output}")
+
+
+def cmd_spectrogram(args) -> None:
+    from adan_ser.features.corpora import load_manifest
+    from adan_ser.features.spectrogram import compute_spectrograms, frontend_config, save_spectrograms
+
+    p = _params(args)
+    cfg = frontend_config(get(p, "spectro.frontend", {}) or {})
+    specs = compute_spectrograms(load_manifest(args.manifest), args.root or get(p, "data.root"), cfg)
+    save_spectrograms(specs, args.output)
+    print(f"{len(specs)} spectrograms ({cfg['kind']}, {specs.frames.shape[1]} bins, "
+          f"{len(specs.frames)} frames) → {args.output}")
+
+
+def cmd_evaluate_spectro(args) -> None:
+    from adan_ser.evaluation.spectro_eval import evaluate_spectro
+    from adan_ser.features.corpora import load_manifest
+    from adan_ser.features.spectrogram import load_spectrograms
+    from adan_ser.io import write_parquet
+
+    p = _params(args)
+    if args.log_dir:
+        Path(args.log_dir).mkdir(parents=True, exist_ok=True)  # a DVC output even with no model
+    predictions = evaluate_spectro(
+        load_manifest(args.manifest),
+        load_spectrograms(args.spectrograms),
+        scheme=get(p, "cv.scheme"),
+        models=get(p, "spectro.models", []) or [],
+        heads=get(p, "spectro.heads", ["softmax"]) or ["softmax"],
+        # spectrogram models run once, with the first run seed (eval.seeds[0]); `seed` seeds
+        # the report's resampling only
+        seed=_seeds(p)[0],
+        corpus=get(p, "data.corpus"),
+        train_params=get(p, "spectro.train", {}) or {},
+        # the DNN's head settings unless spectro.head_params sets a head's block itself
+        head_params={**(get(p, "classify.head_params", {}) or {}), **(get(p, "spectro.head_params", {}) or {})},
+        segment_s=float(get(p, "spectro.segment_s", 2.0)),
+        train_overlap_s=float(get(p, "spectro.train_overlap_s", 1.0)),
+        eval_overlap_s=float(get(p, "spectro.eval_overlap_s", 1.6)),
+        log_dir=args.log_dir,
+        train_downsample=get(p, "cv.train_downsample", {}) or {},
+    )
+    write_parquet(predictions, args.output)
+    print(f"{len(predictions)} spectrogram-model predictions → {args.output}")
 
 
 def cmd_report(args) -> None:
@@ -97,7 +149,11 @@ def cmd_report(args) -> None:
     from adan_ser.features.corpora import load_manifest
 
     p = _params(args)
-    predictions = load_predictions(args.predictions)
+    # each path: the evaluate stage's folder (or one parquet file), or the evaluate-spectro file
+    tables = [load_predictions(path) for path in args.predictions]
+    # an evaluate-spectro file without models is empty; it adds no rows
+    tables = [t for t in tables if len(t)] or tables[:1]
+    predictions = pd.concat(tables, ignore_index=True)
     classes = sorted(load_manifest(args.manifest)["emotion"].unique())
     quality = None
     if args.augment_dir and Path(args.augment_dir).is_dir():
@@ -136,6 +192,7 @@ def cmd_augment(args) -> None:
         ratio,
         args.output,
         report_dir=args.report_dir,
+        train_downsample=get(p, "cv.train_downsample", {}) or {},
     )
     n_seeds = table["seed"].nunique() if len(table) else 0
     print(f"{args.method}: {int(table['n_synthetic'].sum()) if len(table) else 0} synthetic vectors "
@@ -159,6 +216,7 @@ def cmd_export(args) -> None:
         features_path=features,
         scheme=get(p, "cv.scheme"),
         params=params,
+        train_downsample=get(p, "cv.train_downsample", {}) or {},
     )
     print(f"{n} synthetic vectors → {args.output}")
 
@@ -185,6 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--feature-set", help="override features.set")
     s.add_argument("--workers", type=int, help="override features.workers")
     s.add_argument("--skip-bad", action="store_true", help="list bad audio files and go on without them")
+    s.add_argument("--scheduler", help="override features.scheduler: local or a Dask address tcp://host:8786")
     s.set_defaults(func=cmd_extract)
 
     s = sub.add_parser("evaluate", help="leave-one-group-out training and prediction (cv.*, classify.*, eval.seeds)")
@@ -194,7 +253,21 @@ def build_parser() -> argparse.ArgumentParser:
                    help="folder: one parquet file of predictions and scores per combination × seed")
     s.add_argument("--log-dir", default=None, help="dvclive training curves go under this folder")
     s.add_argument("--synthetic-dir", default="data/synthetic", help="augment stage outputs, one folder per method")
+    s.add_argument("--scheduler", help="override cv.scheduler: local or a Dask address tcp://host:8786")
     s.set_defaults(func=cmd_evaluate)
+
+    s = sub.add_parser("spectrogram", help="log spectrograms of every manifest row, one cache file (spectro.frontend)")
+    s.add_argument("-m", "--manifest", default="data/manifest.csv")
+    s.add_argument("-o", "--output", required=True, help=".npz file to write")
+    s.add_argument("--root", help="override data.root")
+    s.set_defaults(func=cmd_spectrogram)
+
+    s = sub.add_parser("evaluate-spectro", help="leave-one-group-out spectrogram models × heads (spectro.*, cv.*, seed)")
+    s.add_argument("-m", "--manifest", default="data/manifest.csv")
+    s.add_argument("-s", "--spectrograms", required=True, help="the spectrogram stage's .npz")
+    s.add_argument("-o", "--output", default="results/spectro_predictions.parquet")
+    s.add_argument("--log-dir", default=None, help="dvclive training curves go under this folder")
+    s.set_defaults(func=cmd_evaluate_spectro)
 
     s = sub.add_parser("augment", help="per-fold synthetic sets of one method (augment.*)")
     s.add_argument("--method", required=True, help="augmentation method, e.g. adan or smote")
@@ -218,8 +291,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("report", help="results, runs and significance tables, metrics.json and plots "
                                       "from predictions (eval.alpha, eval.confidence, eval.n_resamples, seed)")
-    s.add_argument("-p", "--predictions", default="results/predictions",
-                   help="folder written by evaluate (or one parquet file)")
+    s.add_argument("-p", "--predictions", nargs="+", default=["results/predictions"],
+                   help="one or more predictions, pooled: the folder written by evaluate (or one parquet "
+                        "file) and/or evaluate-spectro's parquet file")
     s.add_argument("-m", "--manifest", default="data/manifest.csv")
     s.add_argument("-o", "--out-dir", default="results")
     s.add_argument("--augment-dir", default="results/augment", help="<method>/quality.csv are read from here")

@@ -404,3 +404,22 @@ def test_sampler_in_imblearn_pipelines(data):
     ])
     pipe2.fit(X, y)
     assert pipe2.score(X, y) > 0.5
+
+
+def test_separate_learning_rates_reach_their_optimizers():
+    X, y = make_data(n=60, seed=3)
+    m = ADAN(epochs=1, early_stop=False, lr=1e-3, lr_d=2e-4, lr_g=5e-4, **SMALL).fit(X, y)
+    opt_d, opt_main = m._optimizers()
+    assert [g["lr"] for g in opt_d.param_groups] == [2e-4]
+    assert [g["lr"] for g in opt_main.param_groups] == [1e-3, 5e-4]
+    n_g = sum(p.numel() for p in m.net_.generator.parameters())
+    assert sum(p.numel() for p in opt_main.param_groups[1]["params"]) == n_g
+    d_default, main_default = ADAN(epochs=1, early_stop=False, lr=3e-4, **SMALL).fit(X, y)._optimizers()
+    assert d_default.param_groups[0]["lr"] == 3e-4 and main_default.param_groups[1]["lr"] == 3e-4
+
+
+@pytest.mark.parametrize("bad", [0, -1e-4, float("nan"), "fast", True])
+def test_bad_discriminator_learning_rate_is_named(bad):
+    X, y = make_data(n=40, seed=4)
+    with pytest.raises(AdanError, match="lr_d"):
+        ADAN(epochs=1, lr_d=bad, **SMALL).fit(X, y)

@@ -114,3 +114,19 @@ def test_bad_seed_lists_are_named(tmp_path, seeds):
     with pytest.raises(AdanError, match="eval.seeds"):
         augment_folds(manifest, features, "leave-one-speaker-out", "duplicate", {}, seeds, None,
                       tmp_path / "out", progress=False)
+
+
+def test_augmenter_sees_the_downsampled_training_folds(tmp_path, monkeypatch):
+    from adan_ser.evaluation.loso import folds_for
+
+    manifest, features = toy(n=96)
+    spec = {"classes": ["happy"], "keep": 0.5, "seed": 3}
+    SpySampler.seen = []
+    monkeypatch.setattr(folds_module, "make_sampler", lambda method, params, seed, ratio: SpySampler(seed=seed))
+    augment_folds(manifest, features, "leave-one-speaker-out", "duplicate", {}, 0, None, tmp_path / "out",
+                  progress=False, train_downsample=spec)
+    expected = [set(f.train) for f in folds_for(manifest, "leave-one-speaker-out", spec)]
+    assert SpySampler.seen == expected  # the same rows the evaluate stage trains on
+    happy = set(np.flatnonzero(manifest["emotion"] == "happy"))
+    whole = [set(f.train) for f in folds_for(manifest, "leave-one-speaker-out")]
+    assert all(len(s & happy) == round(len(w & happy) / 2) for s, w in zip(SpySampler.seen, whole))

@@ -1,11 +1,12 @@
 import numpy as np
 import pytest
 import torch
-from sklearn.datasets import make_classification
+from sklearn.datasets import make_blobs, make_classification
 from sklearn.preprocessing import StandardScaler
 from torch import nn
 
 from adan_ser.classifiers.dnn import DNNClassifier
+from adan_ser.classifiers.heads import HEAD_NAMES
 from adan_ser.classifiers.preprocess import SYNTHETIC_GROUP
 from adan_ser.errors import AdanError
 
@@ -185,3 +186,94 @@ def test_head_and_loss_are_replaceable(easy, activation):
     clf = _AMSoftmax(**dict(SMALL, activation=activation)).fit(X[:240], y[:240], g[:240])
     assert isinstance(clf.head_, _CosineHead)
     assert (clf.predict(X[240:]) == y[240:]).mean() > 0.8
+
+
+# ------------------------------------------------------------------- margin heads and losses
+
+
+@pytest.fixture(scope="module")
+def blobs():
+    """Four well-separated Gaussian clusters in 8-d, unequal sizes: separable by any good head."""
+    X, y = make_blobs([80, 60, 40, 60], 8, cluster_std=1.5, random_state=1)
+    X = StandardScaler().fit_transform(X).astype(np.float32)
+    labels = np.array(["angry", "happy", "neutral", "sad"])[y]
+    return X, labels, np.tile([f"spk{i}" for i in range(6)], 40)
+
+
+@pytest.mark.parametrize("name", HEAD_NAMES)
+def test_every_head_fits_separable_data(blobs, name):
+    X, y, g = blobs
+    test = np.arange(len(y)) % 5 == 0
+    kw = dict(SMALL, epochs=20, head=name)
+    clf = DNNClassifier(**kw).fit(X[~test], y[~test], g[~test])
+    assert (clf.predict(X[test]) == y[test]).mean() >= 0.95
+    np.testing.assert_allclose(clf.predict_proba(X[test]).sum(axis=1), 1.0, rtol=1e-5)
+    again = DNNClassifier(**kw).fit(X[~test], y[~test], g[~test])
+    np.testing.assert_array_equal(again.decision_function(X), clf.decision_function(X))
+
+
+def test_softmax_head_name_is_the_plain_model(easy, fitted):
+    X, y, g = easy
+    named = DNNClassifier(**SMALL, seed=0, head="softmax+ce", head_params={}).fit(X[:240], y[:240], g[:240])
+    np.testing.assert_array_equal(named.decision_function(X), fitted.decision_function(X))
+    assert isinstance(fitted.head_, nn.Linear)
+
+
+def test_a_softmax_lambda_advances_per_optimiser_step(easy):
+    X, y, g = easy
+    clf = DNNClassifier(**dict(SMALL, epochs=3, patience=50), head="a-softmax").fit(X[:240], y[:240], g[:240])
+    n_train = 240 - len(clf.val_idx_)
+    assert clf.head_.n_steps == 3 * -(-n_train // SMALL["batch_size"])
+
+
+def test_class_specific_margins_from_training_counts():
+    X, y, g = _data(weights=[0.55, 0.25, 0.1, 0.1])
+    clf = DNNClassifier(**dict(SMALL, epochs=2), head="class-specific-a-softmax",
+                        head_params={"m0": 3, "margins": "auto"}).fit(X, y, g)
+    counts = np.array([np.sum(y[np.setdiff1d(np.arange(300), clf.val_idx_)] == c) for c in clf.classes_])
+    np.testing.assert_array_equal(clf.class_counts_, counts)
+    m = clf.head_.margins.tolist()
+    assert m[0] < m[2] and m[0] < m[3]  # the majority class gets the smaller margin
+    named = DNNClassifier(**dict(SMALL, epochs=1), head="class-specific-a-softmax",
+                          head_params={"margins": {"happy,sad": 5}}).fit(X, y, g)
+    assert named.head_.margins.tolist() == [4, 5, 4, 5]
+
+
+def test_center_loss_centres_are_trained(easy):
+    X, y, g = easy
+    clf = DNNClassifier(**dict(SMALL, epochs=3), head="softmax+center",
+                        head_params={"center_weight": 0.1}).fit(X[:240], y[:240], g[:240])
+    assert clf.loss_.centers.abs().sum() > 0  # zeros at start: they moved
+    assert np.isfinite([r["val_loss"] for r in clf.history_]).all()
+
+
+def test_balanced_sampling_draws_classes_evenly(monkeypatch):
+    X, y, g = _data(weights=[0.7, 0.1, 0.1, 0.1])
+    drawn = []
+    real = torch.multinomial
+
+    def spy(w, n, **kw):
+        out = real(w, n, **kw)
+        drawn.append((w, out))
+        return out
+
+    monkeypatch.setattr(torch, "multinomial", spy)
+    clf = DNNClassifier(**dict(SMALL, epochs=2, patience=50), head="softmax+balanced-sampling").fit(X, y, g)
+    assert len(drawn) == 2
+    ytr = np.delete(np.unique(y, return_inverse=True)[1], clf.val_idx_)
+    share = np.bincount(ytr[drawn[0][1].numpy()], minlength=4) / len(ytr)
+    assert share.min() > 0.15 and share.max() < 0.35  # real shares 0.7 / 0.1 / 0.1 / 0.1
+
+
+def test_weighted_loss_weights_inverse_counts():
+    X, y, g = _data(weights=[0.55, 0.25, 0.1, 0.1])
+    clf = DNNClassifier(**dict(SMALL, epochs=1), head="softmax+weighted").fit(X, y, g)
+    np.testing.assert_allclose(clf.loss_.weight.numpy(), clf.class_counts_.max() / clf.class_counts_, rtol=1e-6)
+
+
+def test_bad_head_names_culprit(easy):
+    X, y, _ = easy
+    with pytest.raises(AdanError, match="unknown head 'cosface'"):
+        DNNClassifier(**SMALL, head="cosface").fit(X, y)
+    with pytest.raises(AdanError, match="unknown parameter 'gamma' for head arcface\\+ce"):
+        DNNClassifier(**SMALL, head="arcface", head_params={"gamma": 2}).fit(X, y)

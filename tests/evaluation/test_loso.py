@@ -29,3 +29,43 @@ def test_scheme_picks_column_and_rejects_unknown():
 def test_single_group_is_an_error():
     with pytest.raises(AdanError, match="at least 2 groups"):
         make_folds(["a", "a"])
+
+
+def _manifest(seed=0):
+    rng = np.random.default_rng(seed)
+    emotions = np.array(["anger", "fear", "happiness", "neutral"])
+    return pd.DataFrame({"speaker": np.repeat(["s1", "s2", "s3", "s4"], 60),
+                         "emotion": emotions[rng.integers(0, 4, 240)]})
+
+
+def test_train_downsample_cuts_named_classes_in_training_folds_only():
+    m = _manifest()
+    spec = {"classes": ["fear", "happiness"], "keep": 1 / 3}
+    whole = folds_for(m, "leave-one-speaker-out")
+    cut = folds_for(m, "leave-one-speaker-out", spec)
+    y = m["emotion"].to_numpy()
+    for w, c in zip(whole, cut):
+        np.testing.assert_array_equal(c.test, w.test)
+        assert set(c.train) <= set(w.train)
+        for e in ("anger", "neutral"):
+            assert (y[c.train] == e).sum() == (y[w.train] == e).sum()
+        for e in ("fear", "happiness"):
+            assert (y[c.train] == e).sum() == round((y[w.train] == e).sum() / 3)
+    again = folds_for(m, "leave-one-speaker-out", spec)
+    assert all(np.array_equal(a.train, b.train) for a, b in zip(cut, again))
+    other = folds_for(m, "leave-one-speaker-out", {**spec, "seed": 1})
+    assert any(not np.array_equal(a.train, b.train) for a, b in zip(cut, other))
+
+
+def test_train_downsample_empty_and_bad():
+    m = _manifest()
+    whole = folds_for(m, "leave-one-speaker-out")
+    for empty in (None, {}, {"classes": []}):
+        assert all(np.array_equal(a.train, b.train)
+                   for a, b in zip(whole, folds_for(m, "leave-one-speaker-out", empty)))
+    with pytest.raises(AdanError, match="unknown class 'joy'"):
+        folds_for(m, "leave-one-speaker-out", {"classes": ["joy"], "keep": 0.5})
+    with pytest.raises(AdanError, match="keep"):
+        folds_for(m, "leave-one-speaker-out", {"classes": ["fear"], "keep": 0})
+    with pytest.raises(AdanError, match="'share'"):
+        folds_for(m, "leave-one-speaker-out", {"classes": ["fear"], "share": 0.5})

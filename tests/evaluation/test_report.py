@@ -95,3 +95,59 @@ def test_one_seed_shows_no_spread(tmp_path):
     assert "±" not in md
     table = pd.read_csv(tmp_path / "significance.csv")
     assert table["std"].isna().all() and (table["n_seeds"] == 1).all()
+
+
+def test_heads_get_their_own_table_and_leave_the_comparison_narrow(tmp_path):
+    from adan_ser.evaluation.report import comparison_table, head_table
+
+    base = _pred()
+    parts = [base]
+    for head in ("softmax", "a-softmax", "arcface+focal"):
+        parts.append(base.assign(classifier="dnn", head=head))
+    aug = base.assign(method="adan", train_data="real+synthetic")
+    parts += [aug, aug.assign(classifier="dnn", head="softmax"), aug.assign(classifier="dnn", head="a-softmax")]
+    res = summarize(pd.concat(parts, ignore_index=True), ["a", "b"])
+    comp = comparison_table(res)
+    assert list(comp.columns) == ["method", "train_data", "svm WA", "svm UAR", "dnn WA", "dnn UAR"]
+    heads = head_table(res)
+    assert list(heads["head"]) == ["softmax", "a-softmax", "arcface+focal"]
+    assert list(heads.columns) == ["classifier", "head", "real WA", "real UAR",
+                                   "adan real+synthetic WA", "adan real+synthetic UAR"]
+    assert heads["adan real+synthetic UAR"].isna().tolist() == [False, False, True]
+    assert head_table(summarize(base, ["a", "b"])).empty
+    write_report(pd.concat(parts, ignore_index=True), ["a", "b"], tmp_path)
+    assert "| dnn | arcface+focal |" in (tmp_path / "results.md").read_text()
+
+
+def test_cli_report_pools_the_predictions_folder_and_the_spectro_file(tmp_path):
+    """evaluate's folder (several seeds, score columns) + evaluate-spectro's file (one seed, no
+    scores, two heads): every row is reported, each compared only with its own references."""
+    import yaml
+
+    from adan_ser.cli import main
+    from adan_ser.evaluation.predictions import write_predictions
+
+    feats = _compared()
+    feats["score_a"], feats["score_b"] = 0.5, -0.5
+    write_predictions(feats, tmp_path / "predictions")
+    plain = _compared(seeds=(0,))
+    plain = plain[plain["method"] == "none"].assign(feature_set="spectrogram-mel", classifier="crnn")
+    spectro = pd.concat([plain, plain.assign(head="arcface", pred=plain["true"])], ignore_index=True)
+    spectro.to_parquet(tmp_path / "spectro.parquet", index=False)
+    manifest = feats[["file", "speaker", "true"]].drop_duplicates("file").rename(columns={"true": "emotion"})
+    manifest = manifest.assign(gender="f", session=manifest["speaker"], condition="", duration=1.0)
+    manifest.to_csv(tmp_path / "manifest.csv", index=False)
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump({"seed": 0, "eval": {"seeds": [0, 1, 2], "n_resamples": 99}}))
+    out = tmp_path / "results"
+    assert main(["--params", str(tmp_path / "params.yaml"), "report", "-p", str(tmp_path / "predictions"),
+                 str(tmp_path / "spectro.parquet"), "-m", str(tmp_path / "manifest.csv"), "-o", str(out)]) == 0
+    results = pd.read_csv(out / "results.csv")
+    assert results[["classifier", "head"]].values.tolist() == [
+        ["dnn", "softmax"], ["dnn", "softmax"], ["crnn", "softmax"], ["crnn", "arcface"]]
+    table = pd.read_csv(out / "significance.csv")
+    pairs = set(zip(table["classifier"], table["method"], table["head"], table["ref_head"], table["n_seeds"]))
+    assert pairs == {("dnn", "smote", "softmax", "softmax", 3), ("crnn", "none", "arcface", "softmax", 1)}
+    runs = pd.read_csv(out / "runs.csv")
+    assert set(runs.loc[runs["classifier"] == "crnn", "seed"]) == {0}
+    md = (out / "results.md").read_text()
+    assert "Paired comparisons" in md and "Classifier heads and losses" in md

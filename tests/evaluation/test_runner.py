@@ -131,3 +131,56 @@ def test_evaluate_end_to_end_on_separable_features():
         # predictions line up with the manifest row of the same file
         truth = dict(zip(manifest["file"], manifest["emotion"]))
         assert all(truth[f] == t for f, t in zip(part["file"], part["true"]))
+
+
+def _toy_corpus(n=96, speakers=4, seed=2):
+    rng = np.random.default_rng(seed)
+    emotions = np.array(["angry", "happy", "sad"])[np.arange(n) % 3]
+    manifest = pd.DataFrame({
+        "file": [f"u{i:03d}.wav" for i in range(n)],
+        "speaker": [f"{i % speakers:02d}" for i in range(n)],
+        "gender": "f", "emotion": emotions, "session": [f"{i % speakers:02d}" for i in range(n)],
+        "condition": "", "duration": 1.0,
+    })
+    centers = {"angry": 1.0, "happy": 0.0, "sad": -1.0}  # overlapping: errors make the check bite
+    feats = rng.normal(size=(n, 8)) + np.array([centers[e] for e in emotions])[:, None]
+    features = pd.DataFrame(feats, columns=[f"f{j}" for j in range(8)])
+    features.insert(0, "file", manifest["file"])
+    return manifest, features
+
+
+def test_folds_on_dask_match_local(dask_scheduler):
+    X, y, speakers = _data(seed=3)
+    X[:, 0] = np.random.default_rng(4).normal(size=len(X))
+    folds = make_folds(speakers)
+
+    def make_model(fold_name):  # the DNN on Dask is covered by the evaluate test below
+        return make_classifier("svm", {"kernel": "rbf", "C": 10.0}, seed=0)
+
+    local = cross_validate(X, y, speakers, folds, make_model, progress=False)
+    dask = cross_validate(X, y, speakers, folds, make_model, progress=False, scheduler=dask_scheduler)
+    assert [c for c in local.columns if c.startswith("score_")]  # scores come back from the workers too
+    pd.testing.assert_frame_equal(dask, local)
+
+
+@pytest.mark.slow  # DNN and SVM on every fold, twice
+def test_evaluate_results_on_dask_match_local(dask_scheduler):
+    from adan_ser.evaluation.report import summarize
+
+    manifest, features = _toy_corpus()
+    models = {"svm": {"kernel": "rbf"}, "dnn": {"epochs": 20, "hidden": [16], "lr": 0.01, "patience": 5}}
+    args = (manifest, features, "leave-one-speaker-out", models)
+    local = evaluate(*args, seeds=0, corpus="toy", feature_set="f")
+    dask = evaluate(*args, seeds=0, corpus="toy", feature_set="f", scheduler=dask_scheduler)
+    pd.testing.assert_frame_equal(dask, local)
+    accuracy = (local["true"] == local["pred"]).mean()
+    assert 0.4 < accuracy < 1.0  # neither trivial nor perfect, so equal predictions mean something
+    classes = sorted(manifest["emotion"].unique())
+    pd.testing.assert_frame_equal(summarize(dask, classes), summarize(local, classes))
+
+
+def test_bad_cv_scheduler_named():
+    X, y, speakers = _data()
+    with pytest.raises(AdanError, match="'threads'"):
+        cross_validate(X, y, speakers, make_folds(speakers), lambda f: None, progress=False,
+                       scheduler="threads")

@@ -105,3 +105,60 @@ def test_build_manifest_generates_missing_demo(tmp_path):
     before = (root / LABELS_FILE).stat().st_mtime_ns
     build_manifest("demo", root, speakers=1, utterances_per_class=1)
     assert (root / LABELS_FILE).stat().st_mtime_ns == before
+
+
+# ------------------------------------------------------------------ large-corpus mode
+LARGE = dict(speakers=3, utterances=144)  # 144 > one batch of 128, and not a multiple of it
+
+
+@pytest.fixture(scope="module")
+def large_dir(tmp_path_factory):
+    return generate_demo(tmp_path_factory.mktemp("large") / "corpus", **LARGE)
+
+
+def test_large_mode_counts_balance_and_determinism(large_dir, tmp_path):
+    labels = pd.read_csv(large_dir / LABELS_FILE)
+    assert len(labels) == 144 == len(list(large_dir.glob("*.wav")))
+    assert labels["file"].is_unique
+    # utterance i -> speaker i % 3, emotion (i // 3) % 4: every prefix is balanced
+    assert labels["speaker"].value_counts().tolist() == [48, 48, 48]
+    assert sorted(labels["emotion"].value_counts().tolist()) == [36, 36, 36, 36]
+    assert labels.iloc[:12].groupby(["speaker", "emotion"]).size().tolist() == [1] * 12
+    again = generate_demo(tmp_path / "again", **LARGE)
+    assert wav_bytes(again) == wav_bytes(large_dir)
+
+
+def test_large_mode_audio_short_audible_and_distinct(large_dir):
+    lengths, peaks = [], []
+    for path in sorted(large_dir.glob("*.wav"))[:60]:
+        x, sr = sf.read(path)
+        assert sr == 16000 and x.ndim == 1
+        lengths.append(len(x) / sr)
+        peaks.append(np.abs(x).max())
+    assert 0.5 <= min(lengths) and max(lengths) <= 1.0
+    assert 10 ** (-25 / 20) <= min(peaks) and max(peaks) <= 10 ** (-0.9 / 20)
+    assert len(set(np.round(lengths, 4))) > 30  # durations vary from file to file
+
+
+def test_large_mode_emotions_differ_in_level(large_dir):
+    labels = pd.read_csv(large_dir / LABELS_FILE)
+    rms = {}
+    for name, emotion in zip(labels["file"], labels["emotion"]):
+        x, _ = sf.read(large_dir / name)
+        rms.setdefault(emotion, []).append(np.sqrt(np.mean(x**2)))
+    means = {e: np.mean(v) for e, v in rms.items()}
+    assert means["angry"] > means["neutral"] > means["sad"]
+
+
+def test_default_params_record_has_no_utterances_key(demo_dir, large_dir):
+    import json
+
+    from adan_ser.features.demo import PARAMS_FILE
+
+    assert "utterances" not in json.loads((demo_dir / PARAMS_FILE).read_text())
+    assert json.loads((large_dir / PARAMS_FILE).read_text())["utterances"] == 144
+
+
+def test_large_mode_rejects_zero(tmp_path):
+    with pytest.raises(AdanError, match="utterances"):
+        generate_demo(tmp_path / "x", utterances=0)

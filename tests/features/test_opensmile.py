@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 import soundfile as sf
 
@@ -215,3 +216,83 @@ def test_too_short_file_gives_nan_row_not_crash(tmp_path):
         )
     assert bad == [] and table.shape == (1, 89)
     assert table.iloc[0, 1:].isna().all()
+
+
+# ------------------------------------------------------------ scale-out and streaming
+def _many(folder, n=8):
+    """``n`` distinct good wavs (tones) in folder; returns their manifest."""
+    names = []
+    for i in range(n):
+        _write(folder / f"tone{i}.wav", _tone(10 + i, 120.0 + 37.0 * i, seconds=0.3))
+        names.append(f"tone{i}.wav")
+    return pd.DataFrame({"file": names})
+
+
+def test_dask_matches_local(tmp_path, dask_scheduler):
+    manifest = _many(tmp_path)
+    local, _ = osm.extract_features(manifest, tmp_path, "eGeMAPSv02", progress=False)
+    # chunk_size=1: eight tasks over two workers finish out of order; rows must not
+    dask, bad = osm.extract_features(manifest, tmp_path, "eGeMAPSv02", progress=False,
+                                     chunk_size=1, scheduler=dask_scheduler)
+    assert bad == []
+    pd.testing.assert_frame_equal(dask, local)
+
+
+def test_dask_bad_file_named_and_skipped(tmp_path, dask_scheduler):
+    manifest = _many(tmp_path, 3)
+    bad_names = _bad_files(tmp_path)
+    files = [manifest["file"][0], bad_names[0], manifest["file"][1], bad_names[2], manifest["file"][2]]
+    mixed = pd.DataFrame({"file": files})
+    with pytest.raises(AdanError, match="garbage.wav"):
+        osm.extract_features(mixed, tmp_path, "eGeMAPSv02", progress=False, scheduler=dask_scheduler)
+    table, bad = osm.extract_features(mixed, tmp_path, "eGeMAPSv02", progress=False, chunk_size=1,
+                                      skip_bad=True, scheduler=dask_scheduler)
+    assert table["file"].tolist() == manifest["file"].tolist()
+    assert [f for f, _ in bad] == ["garbage.wav", "silent.wav"]
+
+
+@pytest.mark.parametrize("backend", ["local1", "local2", "dask"])
+def test_streamed_parquet_identical_for_every_backend(tmp_path, monkeypatch, backend, request):
+    # Small row groups so the file is built from several appends, cut across chunk edges.
+    monkeypatch.setattr(osm, "ROW_GROUP_ROWS", 3)
+    manifest = _many(tmp_path)
+    ref_table, _ = osm.extract_features(manifest, tmp_path, "eGeMAPSv02", progress=False)
+    ref = tmp_path / "ref.parquet"
+    assert osm.extract_to_parquet(manifest, tmp_path, "eGeMAPSv02", ref, progress=False,
+                                  chunk_size=5) == (8, [])
+    kwargs = {"local1": {}, "local2": {"workers": 2},
+              "dask": {"scheduler": request.getfixturevalue("dask_scheduler")}}[backend]
+    out = tmp_path / "out" / "features.parquet"
+    rows, bad = osm.extract_to_parquet(manifest, tmp_path, "eGeMAPSv02", out, progress=False,
+                                       chunk_size=2, **kwargs)
+    assert (rows, bad) == (8, [])
+    pd.testing.assert_frame_equal(osm.load_features(out), ref_table)
+    assert pq.ParquetFile(out).metadata.num_row_groups == 3  # 3 + 3 + 2 rows
+    assert out.read_bytes() == ref.read_bytes()  # layout independent of chunking and backend
+
+
+def test_streamed_parquet_error_leaves_nothing(tmp_path):
+    manifest = _many(tmp_path, 4)
+    bad_name = _bad_files(tmp_path)[1]
+    files = manifest["file"].tolist()
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    with pytest.raises(AdanError, match=bad_name):
+        osm.extract_to_parquet(pd.DataFrame({"file": files[:3] + [bad_name] + files[3:]}), tmp_path,
+                               "eGeMAPSv02", out_dir / "f.parquet", progress=False, chunk_size=1)
+    assert list(out_dir.iterdir()) == []
+
+
+def test_streamed_parquet_all_bad_is_empty_table(tmp_path):
+    bad_names = _bad_files(tmp_path)
+    out = tmp_path / "f.parquet"
+    rows, bad = osm.extract_to_parquet(pd.DataFrame({"file": bad_names}), tmp_path, "eGeMAPSv02",
+                                       out, progress=False, skip_bad=True)
+    assert rows == 0 and [f for f, _ in bad] == bad_names
+    assert osm.load_features(out).shape == (0, 89)
+
+
+def test_bad_scheduler_named(good_dir):
+    folder, manifest = good_dir
+    with pytest.raises(AdanError, match="'cluster-7'"):
+        osm.extract_features(manifest, folder, "eGeMAPSv02", progress=False, scheduler="cluster-7")

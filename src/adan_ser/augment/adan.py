@@ -672,6 +672,9 @@ class ADAN(_LatentAugmenter):
     Adam is element-wise. E(x) and G(z, y) are computed once per batch and reused by the D step
     (detached) and the main step: neither E nor G changes in between.
 
+    Learning rates: ``lr`` for E, R and C (paper: 1e-4 for every network); ``lr_d`` and ``lr_g``
+    (None = ``lr``) let D and G learn at their own pace, the usual lever when D overpowers G.
+
     Early stop: the epoch means of D(E(x)) and D(G(z, y)) — taken from the first D step of each
     batch, before that update — both within 0.01 of 0.5 for three epochs running after
     ``min_epochs``.
@@ -696,6 +699,8 @@ class ADAN(_LatentAugmenter):
         g_loss: str = "nonsaturating",
         class_weight=None,
         lr: float = 1e-4,
+        lr_d: Optional[float] = None,
+        lr_g: Optional[float] = None,
         beta1: float = 0.5,
         eps: float = 1e-5,
         batch_size: int = 128,
@@ -719,6 +724,8 @@ class ADAN(_LatentAugmenter):
         self.g_loss = g_loss
         self.class_weight = class_weight
         self.lr = lr
+        self.lr_d = lr_d
+        self.lr_g = lr_g
         self.beta1 = beta1
         self.eps = eps
         self.batch_size = batch_size
@@ -732,6 +739,10 @@ class ADAN(_LatentAugmenter):
 
     def _check_params(self) -> None:
         super()._check_params()
+        for param in ("lr_d", "lr_g"):
+            v = getattr(self, param)
+            if v is not None and (isinstance(v, bool) or not isinstance(v, Real) or not math.isfinite(v) or v <= 0):
+                raise AdanError(f"ADAN: {param} must be a number > 0 or null (= lr), got {v!r}")
         cw = self.class_weight
         if not (cw is None or (isinstance(cw, str) and cw == "balanced") or isinstance(cw, dict)):
             raise AdanError(f"ADAN: class_weight must be None, 'balanced' or a dict, got {cw!r}")
@@ -767,8 +778,14 @@ class ADAN(_LatentAugmenter):
 
     def _optimizers(self):
         net = self.net_
-        opt_d = _adam(net.discriminator.parameters(), self.lr, self.beta1, self.eps, self.device_)
-        main = [p for part in (net.encoder, net.decoder, net.classifier, net.generator) for p in part.parameters()]
+        lr_d = self.lr if self.lr_d is None else self.lr_d
+        lr_g = self.lr if self.lr_g is None else self.lr_g
+        opt_d = _adam(net.discriminator.parameters(), lr_d, self.beta1, self.eps, self.device_)
+        # Param groups keep one fused Adam (one kernel per step) while G may learn at its own rate.
+        main = [
+            {"params": [p for part in (net.encoder, net.decoder, net.classifier) for p in part.parameters()]},
+            {"params": list(net.generator.parameters()), "lr": lr_g},
+        ]
         opt_main = _adam(main, self.lr, self.beta1, self.eps, self.device_)
         return opt_d, opt_main
 
@@ -1001,6 +1018,8 @@ class ADANSampler(_LatentSampler):
         g_loss: str = "nonsaturating",
         class_weight=None,
         lr: float = 1e-4,
+        lr_d: Optional[float] = None,
+        lr_g: Optional[float] = None,
         beta1: float = 0.5,
         eps: float = 1e-5,
         batch_size: int = 128,
@@ -1026,6 +1045,8 @@ class ADANSampler(_LatentSampler):
         self.g_loss = g_loss
         self.class_weight = class_weight
         self.lr = lr
+        self.lr_d = lr_d
+        self.lr_g = lr_g
         self.beta1 = beta1
         self.eps = eps
         self.batch_size = batch_size

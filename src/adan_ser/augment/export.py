@@ -52,6 +52,7 @@ def export_csv(
     features_path=None,
     scheme: str = "leave-one-speaker-out",
     params: Optional[dict] = None,
+    train_downsample: Optional[dict] = None,
 ) -> int:
     """Write the CSV; returns the number of synthetic rows.
 
@@ -70,7 +71,7 @@ def export_csv(
             raise AdanError("export needs --fold (the held-out group) or --model")
         rows, X, names = align(load_manifest(manifest_path), load_features(features_path))
         y = rows["emotion"].to_numpy().astype(str)
-        folds = {f.name: f for f in folds_for(rows, scheme)}
+        folds = {f.name: f for f in folds_for(rows, scheme, train_downsample)}
         if str(fold) not in folds:
             raise AdanError(f"unknown fold {fold!r}; folds: {', '.join(folds)}")
         train_counts = np.unique(y[folds[str(fold)].train], return_counts=True)[1]

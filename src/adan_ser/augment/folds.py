@@ -83,10 +83,14 @@ def augment_folds(
     out_dir: str | Path,
     report_dir: Optional[str | Path] = None,
     progress: bool = True,
+    train_downsample: Optional[dict] = None,
 ) -> pd.DataFrame:
     """Write one synthetic set per seed × fold of ``scheme`` into ``out_dir``; returns the quality table.
 
     ``seeds``: the run seeds (an int is one); each seed's sets come from that seed alone.
+    ``train_downsample``: ``cv.train_downsample`` (the imbalanced setting); the augmenter then sees
+    the same reduced training rows as the classifiers of the evaluate stage.
+
     The folder is assembled under a temporary name and renamed at the end, so a failure leaves the
     previous output (or nothing) in place.
     """
@@ -98,7 +102,7 @@ def augment_folds(
     try:
         records = []
         seeds = as_seeds(seeds)
-        folds = folds_for(rows, scheme)
+        folds = folds_for(rows, scheme, train_downsample)
         jobs = [(seed, fold) for seed in seeds for fold in folds]
         for i, (seed, fold) in enumerate(tqdm(jobs, desc=f"augment {method}", disable=not progress)):
             logs = None if report_dir is None else seed_dir(report_dir, seed)
@@ -106,7 +110,7 @@ def augment_folds(
             write_parquet(synthetic_frame(X_syn, y_syn, names), seed_dir(tmp, seed) / f"{fold.name}.parquet")
             model = getattr(sampler, "adan_", None)
             records.append({"seed": seed, "fold": fold.name, "method": method,
-                            **quality(X[fold.train], X_syn, seed)})
+                            **quality(X[fold.train], X_syn, seed, y[fold.train], y_syn)})
             if i == 0 and report_dir is not None and len(y_syn):
                 _pictures(Path(report_dir), method, fold, X, y, X_syn, y_syn, model, seed)
             if model is not None:

@@ -10,6 +10,10 @@
   vector, over the median real-to-nearest-other-real distance. Near 0 flags memorised copies; around
   1 means synthetic points sit among the real ones as densely as the real ones do.
 * ``copies_pct``: share of synthetic vectors that coincide with a training vector.
+* ``spread_ratio``: per emotion, the mean distance of synthetic vectors to their own centroid over
+  the same for the real vectors, averaged over emotions. 1 means as varied as the real data; well
+  below 1 flags mode collapse (a generator that emits near-copies of a class centre), which the
+  nearest-neighbour ratio cannot see because a centre is not a training vector.
 
 Distances and the classifier work on z-normalised features (training statistics), because raw
 openSMILE units span many orders of magnitude.
@@ -67,12 +71,32 @@ def nearest_neighbour_stats(X_real: np.ndarray, X_syn: np.ndarray) -> dict:
     }
 
 
-def quality(X_real: np.ndarray, X_syn: np.ndarray, seed: int = 0) -> dict:
-    """All measures for one fold: two_sample_acc (%), nn_ratio, copies_pct (%), n_synthetic."""
+def spread_ratio(X_real: np.ndarray, y_real: np.ndarray, X_syn: np.ndarray, y_syn: np.ndarray) -> float:
+    """Mean over emotions present in both sets of (synthetic spread / real spread); NaN if none.
+
+    Spread of a set: mean Euclidean distance of its vectors to their centroid, z-normalised
+    features (training statistics). X_*: (n, d) feature units; y_*: (n,) labels.
+    """
+    R, S = znorm_like(np.asarray(X_real, float), np.asarray(X_syn, float))
+    y_real, y_syn = np.asarray(y_real), np.asarray(y_syn)
+    ratios = []
+    for label in np.intersect1d(y_real, y_syn):
+        r, s = R[y_real == label], S[y_syn == label]
+        real_spread = np.linalg.norm(r - r.mean(axis=0), axis=1).mean()
+        if real_spread > 0:
+            ratios.append(np.linalg.norm(s - s.mean(axis=0), axis=1).mean() / real_spread)
+    return float(np.mean(ratios)) if ratios else float("nan")
+
+
+def quality(X_real: np.ndarray, X_syn: np.ndarray, seed: int = 0, y_real=None, y_syn=None) -> dict:
+    """All measures for one fold: two_sample_acc (%), nn_ratio, copies_pct (%), spread_ratio
+    (NaN without labels), n_synthetic."""
+    nan = float("nan")
     if len(X_syn) == 0:
-        return {"two_sample_acc": float("nan"), "nn_ratio": float("nan"), "copies_pct": float("nan"), "n_synthetic": 0}
+        return {"two_sample_acc": nan, "nn_ratio": nan, "copies_pct": nan, "spread_ratio": nan, "n_synthetic": 0}
     return {
         "two_sample_acc": two_sample_accuracy(X_real, X_syn, seed),
         **nearest_neighbour_stats(X_real, X_syn),
+        "spread_ratio": nan if y_real is None or y_syn is None else spread_ratio(X_real, y_real, X_syn, y_syn),
         "n_synthetic": int(len(X_syn)),
     }

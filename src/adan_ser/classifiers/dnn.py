@@ -1,14 +1,16 @@
 """Multi-layer perceptron classifier (torch) with speaker-held-out early stopping.
 
-The network is ``body_`` (hidden layers, producing an embedding) followed by ``head_`` (a
-plain ``nn.Linear`` to class logits). Margin-loss variants (AM-softmax, ArcFace, …) subclass
-this and override :meth:`DNNClassifier._build_head` and :meth:`DNNClassifier._loss`; nothing
-else in the training loop depends on what the head computes.
+The network is ``body_`` (hidden layers, producing an embedding) followed by ``head_`` (class
+logits) and trained with ``loss_``; ``head`` names both, e.g. ``"softmax"`` (a linear layer and
+cross-entropy) or ``"arcface+focal"`` (see :mod:`adan_ser.classifiers.heads`). Training runs
+body → head(emb, target) → loss(logits, target, emb); inference runs head(emb), without margin.
+Subclasses may still override :meth:`DNNClassifier._build_head` and :meth:`DNNClassifier._loss`.
 """
 
 from __future__ import annotations
 
 import copy
+import inspect
 import math
 from collections import OrderedDict
 from typing import Optional
@@ -19,8 +21,8 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.model_selection import StratifiedShuffleSplit
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
-from torch.nn import functional as F
 
+from adan_ser.classifiers.heads import make_head, make_loss, parse_head_name, sample_weights, split_params
 from adan_ser.classifiers.preprocess import check_finite, holdout_groups
 from adan_ser.device import resolve_device
 from adan_ser.errors import AdanError
@@ -52,11 +54,19 @@ class DNNClassifier(ClassifierMixin, BaseEstimator):
     stops after ``patience`` epochs without improvement. ``val_groups=0`` disables validation:
     all rows train for ``epochs`` epochs and the last weights are kept.
 
+    Head and loss: ``head`` is a name from :data:`heads.HEAD_NAMES` (the head, then ``+loss``
+    unless plain cross-entropy), ``head_params`` its parameters (s, m, m0, margins, lambda_*,
+    gamma, alpha, center_weight; see :data:`heads.HEAD_PARAMS`, :data:`heads.LOSS_PARAMS`).
+    Class-specific margins and ``weighted`` / ``balanced-sampling`` use the class counts of the
+    training part (validation rows excluded). Learnable loss parameters (center-loss centres)
+    are optimised with the model; A-softmax's λ advances once per optimiser step.
+
     Fitted: ``classes_``, ``model_`` (``body_`` then ``head_``, in eval mode), ``body_``,
-    ``head_``, ``best_epoch_`` (1-based), ``history_`` (one dict per epoch: epoch, train_loss,
-    val_loss, val_uar; NaN without validation), ``val_groups_`` (held-out speakers or None),
-    ``val_idx_`` (validation row indices into X), ``class_weight_`` ((n_classes,) loss weights),
-    ``n_features_in_``.
+    ``head_``, ``loss_``, ``class_counts_`` ((n_classes,) training-part rows per class),
+    ``best_epoch_`` (1-based), ``history_`` (one dict per epoch: epoch, train_loss,
+    val_loss, val_uar; NaN without validation; val_loss is on margin-free logits),
+    ``val_groups_`` (held-out speakers or None), ``val_idx_`` (validation row indices into X),
+    ``class_weight_`` ((n_classes,) loss weights), ``n_features_in_``.
 
     ``log_dir``: when set, per-epoch metrics go to dvclive there (no dvc.yaml, no experiment).
     """
@@ -76,6 +86,8 @@ class DNNClassifier(ClassifierMixin, BaseEstimator):
         device: str = "auto",
         seed: int = 0,
         log_dir: Optional[str] = None,
+        head: str = "softmax",
+        head_params: Optional[dict] = None,
     ):
         self.hidden = hidden
         self.activation = activation
@@ -90,6 +102,8 @@ class DNNClassifier(ClassifierMixin, BaseEstimator):
         self.device = device
         self.seed = seed
         self.log_dir = log_dir
+        self.head = head
+        self.head_params = head_params
 
     # ----------------------------------------------------------------- model pieces (overridable)
 
@@ -115,13 +129,32 @@ class DNNClassifier(ClassifierMixin, BaseEstimator):
             width = w
         return nn.Sequential(*layers)
 
-    def _build_head(self, n_emb: int, n_classes: int) -> nn.Module:
-        """(batch, n_emb) → (batch, n_classes) scores; a margin head replaces this."""
-        return nn.Linear(n_emb, n_classes)
+    def _head_loss_kwargs(self) -> tuple[str, str, dict, dict]:
+        head, loss = parse_head_name(self.head)
+        if self.head_params is not None and not isinstance(self.head_params, dict):
+            raise AdanError(f"dnn: head_params must be a dict, got {self.head_params!r}")
+        return (head, loss, *split_params(head, loss, self.head_params))
 
-    def _loss(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    def _build_head(self, n_emb: int, n_classes: int) -> nn.Module:
+        """(batch, n_emb) → (batch, n_classes) scores, from ``head`` / ``head_params``."""
+        head, _, head_kw, _ = self._head_loss_kwargs()
+        return make_head(head, n_emb, n_classes, self.class_counts_, classes=self.classes_.tolist(), **head_kw)
+
+    def _loss(self, outputs: torch.Tensor, targets: torch.Tensor, emb=None) -> torch.Tensor:
         """Scalar mean loss of head outputs (batch, n_classes) against class indices (batch,)."""
-        return F.cross_entropy(outputs, targets, weight=self._weight_t)
+        return self.loss_(outputs, targets, emb)
+
+    def _call_loss(self, outputs, targets, emb) -> torch.Tensor:
+        # Only losses that use the embedding get it, so a subclass's two-argument _loss still works.
+        if self.loss_.needs_emb:
+            return self._loss(outputs, targets, emb)
+        return self._loss(outputs, targets)
+
+    def _call_head(self, emb, targets) -> torch.Tensor:
+        """Training logits: heads whose forward takes ``target`` get it (to apply the margin)."""
+        if self._head_takes_target:
+            return self.head_(emb, targets)
+        return self.head_(emb)
 
     @staticmethod
     def _init_weights(module: nn.Module) -> None:
@@ -190,12 +223,14 @@ class DNNClassifier(ClassifierMixin, BaseEstimator):
         for name in ("epochs", "batch_size", "patience"):
             if int(getattr(self, name)) < 1:
                 raise AdanError(f"dnn: {name} must be ≥ 1, got {getattr(self, name)!r}")
+        _, loss_name, _, loss_kw = self._head_loss_kwargs()  # bad names fail before any training
         self.n_features_in_ = X.shape[1]
         n_classes = len(self.classes_)
         rng = np.random.default_rng(self.seed)
         tr_idx, va_idx, held = self._split(y_idx, groups, rng)
         self.val_groups_, self.val_idx_ = held, va_idx
         self.class_weight_ = self._class_weights(y_idx[tr_idx], n_classes)
+        self.class_counts_ = np.bincount(y_idx[tr_idx], minlength=n_classes)
 
         dev = resolve_device(self.device)
         # fork_rng keeps the caller's global torch RNG untouched while seeding init and dropout.
@@ -205,10 +240,12 @@ class DNNClassifier(ClassifierMixin, BaseEstimator):
             self.body_ = self._build_body(self.n_features_in_)
             n_emb = self._embedding_dim(self.n_features_in_)
             self.head_ = self._build_head(n_emb, n_classes)
+            self._head_takes_target = "target" in inspect.signature(self.head_.forward).parameters
             self.model_ = nn.Sequential(OrderedDict(body=self.body_, head=self.head_))
             self._init_weights(self.model_)
             self.model_.to(dev)
-            self._weight_t = torch.as_tensor(self.class_weight_, dtype=torch.float32, device=dev)
+            self.loss_ = make_loss(loss_name, n_emb, n_classes, self.class_counts_,
+                                   class_weight=self.class_weight_, **loss_kw).to(dev)
             self._train(X, y_idx, tr_idx, va_idx, dev)
         self.model_.eval()
         return self
@@ -225,10 +262,14 @@ class DNNClassifier(ClassifierMixin, BaseEstimator):
             Xva = torch.as_tensor(X[va_idx], device=dev)
             yva_np = y_idx[va_idx]
             yva = torch.as_tensor(yva_np, dtype=torch.long, device=dev)
-        opt = torch.optim.Adam(self.model_.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+        # The loss's own parameters (center-loss centres) train with the model's.
+        params = list(self.model_.parameters()) + list(self.loss_.parameters())
+        opt = torch.optim.Adam(params, lr=self.lr, weight_decay=self.weight_decay)
         shuffle = torch.Generator().manual_seed(int(self.seed))
         n, bs = len(tr_idx), int(self.batch_size)
         n_classes = len(self.classes_)
+        draw_w = sample_weights(y_idx[tr_idx], n_classes) if self.loss_.balanced_sampling else None
+        advance = getattr(self.head_, "advance", None)
 
         live = self._open_live()
         self.history_ = []
@@ -236,14 +277,20 @@ class DNNClassifier(ClassifierMixin, BaseEstimator):
         try:
             for epoch in range(1, int(self.epochs) + 1):
                 self.model_.train()
-                perm = torch.randperm(n, generator=shuffle).to(dev)
+                if draw_w is None:
+                    perm = torch.randperm(n, generator=shuffle).to(dev)
+                else:  # class-balanced: n rows drawn with replacement, ∝ 1 / class count
+                    perm = torch.multinomial(draw_w, n, replacement=True, generator=shuffle).to(dev)
                 total = torch.zeros((), device=dev)
                 for start in range(0, n, bs):
                     b = perm[start : start + bs]
                     opt.zero_grad(set_to_none=True)
-                    loss = self._loss(self.model_(Xtr[b]), ytr[b])
+                    emb = self.body_(Xtr[b])
+                    loss = self._call_loss(self._call_head(emb, ytr[b]), ytr[b], emb)
                     loss.backward()
                     opt.step()
+                    if advance is not None:
+                        advance()
                     total += loss.detach() * len(b)
                 rec = {
                     "epoch": epoch,
@@ -252,8 +299,9 @@ class DNNClassifier(ClassifierMixin, BaseEstimator):
                     "val_uar": math.nan,
                 }
                 if has_val:
-                    out = self._outputs(Xva)
-                    rec["val_loss"] = float(self._loss(out, yva))
+                    out, emb = self._outputs(Xva, with_emb=True)
+                    with torch.no_grad():
+                        rec["val_loss"] = float(self._call_loss(out, yva, emb))
                     pred = out.argmax(1).cpu().numpy()
                     rec["val_uar"] = _uar(yva_np, pred, n_classes)
                 self.history_.append(rec)
@@ -291,16 +339,23 @@ class DNNClassifier(ClassifierMixin, BaseEstimator):
 
     # ---------------------------------------------------------------------------- inference
 
-    def _outputs(self, Xt: torch.Tensor) -> torch.Tensor:
-        """Head outputs (n, n_classes) in eval mode, batched, without autograd."""
+    def _outputs(self, Xt: torch.Tensor, with_emb: bool = False):
+        """Margin-free head outputs (n, n_classes) in eval mode, batched, without autograd.
+
+        ``with_emb``: also return the (n, n_emb) embeddings, as ``(outputs, embeddings)``.
+        """
         was_training = self.model_.training
         self.model_.eval()
+        outs, embs = [], []
         with torch.no_grad():
-            out = torch.cat(
-                [self.model_(Xt[i : i + _EVAL_BATCH]) for i in range(0, len(Xt), _EVAL_BATCH)]
-            )
+            for i in range(0, len(Xt), _EVAL_BATCH):
+                emb = self.body_(Xt[i : i + _EVAL_BATCH])
+                outs.append(self.head_(emb))
+                if with_emb:
+                    embs.append(emb)
         self.model_.train(was_training)
-        return out
+        out = torch.cat(outs)
+        return (out, torch.cat(embs)) if with_emb else out
 
     def _predict_outputs(self, X) -> torch.Tensor:
         check_is_fitted(self, "model_")

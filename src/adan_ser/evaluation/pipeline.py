@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from adan_ser.classifiers.factory import make_classifier
+from adan_ser.classifiers.heads import parse_head_name
 from adan_ser.classifiers.preprocess import check_finite
 from adan_ser.errors import AdanError
 from adan_ser.evaluation.loso import folds_for
@@ -49,6 +50,34 @@ def experiment_grid(methods: Sequence[str], train_data: Sequence[str]) -> list[t
 DETERMINISTIC = frozenset({"svm"})
 
 
+def model_variants(
+    name: str,
+    params: Mapping,
+    method: str,
+    use: str,
+    heads: Optional[Sequence[str]] = None,
+    head_params: Optional[Mapping[str, dict]] = None,
+    heads_on: Optional[Mapping[str, Sequence[str]]] = None,
+) -> list[tuple[str, dict]]:
+    """(head column, classifier params) of each run of classifier ``name`` on (method, use) data.
+
+    Non-DNN classifiers run once, head ``-``. The DNN runs with its own ``head`` param
+    (``classify.dnn.head``) everywhere, and additionally with every name in ``heads``
+    (``classify.heads``, params from ``head_params[name]``) where ``heads_on`` (method → train
+    data uses; ``none`` → ``[real]``) lists this (method, use).
+    """
+    if name != "dnn":
+        return [("-", dict(params))]
+    own = str(params.get("head", "softmax"))
+    variants = {own: dict(params)}
+    if use in (heads_on or {}).get(method, []) or []:
+        for head in heads or []:
+            if head not in variants:
+                extra = (head_params or {}).get(head) or {}
+                variants[head] = {**params, "head": head, "head_params": dict(extra)}
+    return list(variants.items())
+
+
 def evaluate(
     manifest: pd.DataFrame,
     features: pd.DataFrame,
@@ -60,27 +89,40 @@ def evaluate(
     log_dir: Optional[str | Path] = None,
     synthetic_dirs: Optional[Mapping[str, str | Path]] = None,
     train_data: Sequence[str] = ("real+synthetic",),
+    heads: Optional[Sequence[str]] = None,
+    head_params: Optional[Mapping[str, dict]] = None,
+    heads_on: Optional[Mapping[str, Sequence[str]]] = None,
+    train_downsample: Optional[Mapping] = None,
+    scheduler: Optional[str] = None,
 ) -> pd.DataFrame:
     """Predictions of every classifier in ``models`` (name → params) on every fold.
 
     ``synthetic_dirs``: augmentation method → folder written by the augment stage; each method is
     evaluated with every ``train_data`` use of its synthetic rows (``synthetic``, ``real+synthetic``)
-    besides the real-only baseline (method ``none``).
-    ``seeds``: run seeds (``eval.seeds``); every stochastic step of a run (classifier init, dropout,
-    validation speakers, the synthetic set) takes that seed alone. A :data:`DETERMINISTIC`
-    classifier on real data runs once and is reported under every seed.
-    Returns one row per (combination, seed, test utterance) with the results KEY columns, ``seed``,
-    ``fold``, ``file``, ``speaker``, ``true``, ``pred`` and ``score_<class>`` columns.
+    besides the real-only baseline (method ``none``). ``heads``, ``head_params``, ``heads_on``: the
+    extra DNN heads and where they run (:func:`model_variants`); ``train_downsample``: the
+    imbalanced setting (``cv.train_downsample``, see :func:`loso.folds_for`); ``scheduler``:
+    where the folds run (:func:`runner.cross_validate`).
+    ``seeds``: run seeds (``eval.seeds``); the seeds loop wraps the (method, use) × classifier ×
+    head grid, and every stochastic step of a run (classifier init, dropout, validation speakers,
+    the synthetic set) takes that seed alone. A :data:`DETERMINISTIC` classifier on real data
+    runs once and is reported under every seed.
+    Returns one row per (combination, head, seed, test utterance) with the results KEY columns,
+    ``seed``, ``fold``, ``file``, ``speaker``, ``true``, ``pred`` and ``score_<class>`` columns.
     """
     from adan_ser.augment.folds import as_seeds, load_synthetic
 
     seeds = as_seeds(seeds)
+    # A typo fails now, not after the first classifiers have run. A params block of a known head
+    # that this run does not list is fine: `-S classify.heads=[...]` narrows a run without edits.
+    for head in [*(heads or []), *(head_params or {})]:
+        parse_head_name(head)
     rows, X, names = align(manifest, features)
     y = rows["emotion"].to_numpy()
     speakers = rows["speaker"].to_numpy()
-    folds = folds_for(rows, scheme)
+    folds = folds_for(rows, scheme, train_downsample)
     synthetic_dirs = dict(synthetic_dirs or {})
-    first_run: dict[str, int] = {}  # classifier → index in parts of its real-data run of seeds[0]
+    first_run: dict[tuple[str, str], int] = {}  # (classifier, head) → index in parts of its real run of seeds[0]
     parts = []
     for seed in seeds:
         for method, use in experiment_grid(list(synthetic_dirs), train_data):
@@ -88,31 +130,34 @@ def evaluate(
             if method != "none":
                 def source(fold, d=synthetic_dirs[method], k=seed):
                     return load_synthetic(d, fold, names, seed=k)
-            for name, params in models.items():
+            runs = [(name, head, params) for name, model_params in models.items()
+                    for head, params in model_variants(name, model_params, method, use, heads, head_params, heads_on)]
+            for name, head, params in runs:
                 if method == "none" and name in DETERMINISTIC and seed != seeds[0]:
-                    first = parts[first_run[name]]
+                    first = parts[first_run[(name, head)]]
                     parts.append(first.assign(seed=seed))
                     continue
 
-                def make_model(fold_name, name=name, params=dict(params), method=method, use=use, seed=seed):
+                def make_model(fold_name, name=name, params=params, method=method, use=use, head=head, seed=seed):
                     if log_dir is not None and name == "dnn":
                         run = "real" if method == "none" else f"{method}-{use.replace('+', '_plus_')}"
-                        params = {**params, "log_dir": str(Path(log_dir) / name / run / f"seed{seed}" / fold_name)}
+                        run_dir = Path(log_dir) / name / head.replace("+", "_plus_") / run / f"seed{seed}" / fold_name
+                        params = {**params, "log_dir": str(run_dir)}
                     return make_classifier(name, params, seed)
 
                 pred = cross_validate(X, y, speakers, folds, make_model, train_data=use, synthetic=source,
-                                      desc=f"{name} {method} {use} seed {seed}")
+                                      desc=f"{name} {head} {method} {use} seed {seed}", scheduler=scheduler)
                 pred.insert(0, "corpus", corpus)
                 pred.insert(1, "feature_set", feature_set)
                 pred.insert(2, "method", method)
                 pred.insert(3, "train_data", use)
                 pred.insert(4, "classifier", name)
-                pred.insert(5, "head", "softmax" if name == "dnn" else "-")
+                pred.insert(5, "head", head)
                 pred.insert(6, "seed", seed)
                 pred["file"] = rows["file"].to_numpy()[pred["row"]]
                 pred["speaker"] = speakers[pred["row"]]
                 if method == "none" and seed == seeds[0]:
-                    first_run[name] = len(parts)
+                    first_run[(name, head)] = len(parts)
                 parts.append(pred.drop(columns="row"))
     return pd.concat(parts, ignore_index=True)
 

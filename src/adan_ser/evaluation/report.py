@@ -82,8 +82,16 @@ def fold_scores(predictions: pd.DataFrame, classes: Sequence[str]) -> pd.DataFra
 
 
 def comparison_table(results: pd.DataFrame) -> pd.DataFrame:
-    """The paper's layout: one row per method × train data, WA and UAR columns per classifier (+head)."""
+    """The paper's layout: one row per method × train data, WA and UAR columns per classifier (+head).
+
+    With several heads per classifier only its own head (the one run on most method × train data
+    pairs, e.g. ``classify.dnn.head``) is here; the others are in :func:`head_table`, so this
+    table stays a few columns wide.
+    """
     r = results.copy()
+    runs = r.groupby(["classifier", "head"], sort=False).size().reset_index(name="n")
+    own = runs.loc[runs.groupby("classifier", sort=False)["n"].idxmax(), ["classifier", "head"]]
+    r = r.merge(own, on=["classifier", "head"])
     r["model"] = r["classifier"].where(r["head"].isin(["-", "softmax"]), r["classifier"] + " " + r["head"])
     # one value per cell, so "first" also carries formatted strings (mean ± std and markers)
     wide = r.pivot_table(index=["method", "train_data"], columns="model", values=["wa", "uar"], sort=False,
@@ -93,13 +101,33 @@ def comparison_table(results: pd.DataFrame) -> pd.DataFrame:
     return wide[order].reset_index()
 
 
+def head_table(results: pd.DataFrame) -> pd.DataFrame:
+    """DNN × head rows: one row per classifier and head, WA and UAR columns per method × train data.
+
+    Only the (method, train data) pairs on which more than one head ran are columns; empty when
+    no classifier ran with more than one head.
+    """
+    r = results[results["head"] != "-"].copy()
+    if r["head"].nunique() < 2:
+        return pd.DataFrame()
+    r["data"] = r["method"].where(r["method"] != "none", "") + " " + r["train_data"]
+    r["data"] = r["data"].str.strip()
+    shared = r.groupby("data")["head"].nunique()
+    r = r[r["data"].isin(shared[shared > 1].index)]
+    wide = r.pivot_table(index=["classifier", "head"], columns="data", values=["wa", "uar"], sort=False)
+    order = list(dict.fromkeys(r["data"]))
+    wide = wide[[(metric, d) for d in order for metric in ("wa", "uar")]]
+    wide.columns = [f"{d} {metric.upper()}" for metric, d in wide.columns]
+    return wide.reset_index()
+
+
 def quality_summary(quality: pd.DataFrame, predictions: pd.DataFrame, classes: Sequence[str]) -> dict:
     """Per method: mean over seeds × folds of the synthetic-data quality measures, and train-on-synthetic /
     test-on-real UAR of each classifier (the ``synthetic`` train-data rows)."""
     out = {}
     evaluated = set(predictions["method"]) - {"none"}
     for method, part in quality[quality["method"].isin(evaluated)].groupby("method"):
-        entry = {k: round(float(part[k].mean()), 2) for k in ("two_sample_acc", "nn_ratio", "copies_pct")}
+        entry = {k: round(float(part[k].mean()), 2) for k in ("two_sample_acc", "nn_ratio", "copies_pct", "spread_ratio") if k in part}
         tstr = predictions[(predictions["method"] == method) & (predictions["train_data"] == "synthetic")]
         for clf, p in tstr.groupby("classifier"):
             entry[f"tstr_uar_{clf}"] = round(scores(p["true"], p["pred"], classes)["uar"], 2)
@@ -189,6 +217,9 @@ def write_report(
     if len(results) > 1:
         md += "\n" + to_markdown(comparison_table(marked_results(results, table)))
         md += significance_markdown(table, alpha, confidence)
+    heads = head_table(results)
+    if len(heads):
+        md += "\nClassifier heads and losses (WA / UAR per training data):\n\n" + to_markdown(heads)
     summary = metrics(predictions, classes)
     q = quality_summary(quality, predictions, classes) if quality is not None and len(quality) else {}
     if q:

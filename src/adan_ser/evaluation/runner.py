@@ -18,6 +18,7 @@ from adan_ser.classifiers.factory import fit_classifier
 from adan_ser.classifiers.preprocess import SYNTHETIC_GROUP
 from adan_ser.errors import AdanError
 from adan_ser.evaluation.loso import Fold
+from adan_ser.scheduler import check_scheduler, dask_client, is_dask_address
 
 TRAIN_DATA = ("real", "synthetic", "real+synthetic")
 
@@ -56,6 +57,21 @@ def training_set(
     )
 
 
+def _fit_predict_fold(
+    make_model, fold_name, X_train, y_train, groups, X_test
+) -> tuple[np.ndarray, pd.DataFrame]:
+    """Build ``make_model(fold_name)``, fit it on one fold's training rows, predict its test rows.
+
+    The unit of work of :func:`cross_validate`, and the task a Dask worker runs: it receives
+    that fold's rows only. Returns ``(pred, scores)``: predictions, shape ``(len(X_test),)``, and
+    the per-class scores of :func:`score_frame` (``(len(X_test), K)``, or no columns), computed
+    on the worker so Dask and local runs return the same columns.
+    """
+    model = make_model(fold_name)
+    fit_classifier(model, X_train, y_train, groups)
+    return np.asarray(model.predict(X_test)), score_frame(model, X_test)
+
+
 def cross_validate(
     X: np.ndarray,
     y: np.ndarray,
@@ -67,26 +83,54 @@ def cross_validate(
     synthetic: Optional[SyntheticSource] = None,
     progress: bool = True,
     desc: str = "folds",
+    scheduler: Optional[str] = None,
 ) -> pd.DataFrame:
     """Fit one fresh model per fold and predict that fold's test rows.
 
     X: (n, d) features in feature units; y: (n,) labels; speakers: (n,) speaker per row (the
     groups that early stopping and inner searches hold out inside the training fold).
     ``make_model(fold_name)`` returns a fresh, unfitted estimator (a Pipeline whose last step
-    takes ``groups``). Returns one row per test utterance: ``row`` (position in X), ``fold``, ``true``,
-    ``pred`` and, when the model has ``decision_function``, one ``score_<class>`` column per class
-    (see :func:`score_frame`).
+    takes ``groups``). ``scheduler``: None or ``"local"`` runs the folds here one after the
+    other; a Dask scheduler address (``tcp://host:8786``) runs them as independent tasks on
+    its workers (``make_model`` is pickled with cloudpickle; each task gets its fold's rows
+    only). Models are seeded per fold, so both give the same predictions for the same seed.
+    Returns one row per test utterance: ``row`` (position in X), ``fold``, ``true``, ``pred``
+    and, when the model has ``decision_function``, one ``score_<class>`` column per class
+    (see :func:`score_frame`; computed inside the fold task, so Dask and local agree).
     """
+    check_scheduler(scheduler)
     y = np.asarray(y)
     speakers = np.asarray(speakers).astype(str)
-    parts = []
-    for fold in tqdm(list(folds), desc=desc, disable=not progress, leave=False):
+    folds = list(folds)
+
+    def task_args(fold):
         Xtr, ytr, gtr = training_set(X, y, speakers, fold, train_data, synthetic)
-        model = make_model(fold.name)
-        fit_classifier(model, Xtr, ytr, gtr)
-        pred = model.predict(X[fold.test])
-        part = pd.DataFrame({"row": fold.test, "fold": fold.name, "true": y[fold.test], "pred": pred})
-        parts.append(pd.concat([part, score_frame(model, X[fold.test])], axis=1))
+        return (make_model, fold.name, Xtr, ytr, gtr, X[fold.test])
+
+    if is_dask_address(scheduler):
+        client = dask_client(scheduler)
+        try:
+            # One task per fold, submitted as its rows are cut, so no fold's rows are built
+            # before they are needed; results are gathered in fold order.
+            futures = [client.submit(_fit_predict_fold, *task_args(f), pure=False) for f in folds]
+            preds = [f.result() for f in tqdm(futures, desc=desc, disable=not progress, leave=False)]
+        finally:
+            client.close()
+    else:
+        preds = [_fit_predict_fold(*task_args(f))
+                 for f in tqdm(folds, desc=desc, disable=not progress, leave=False)]
+    parts = [
+        pd.concat(
+            [
+                pd.DataFrame(
+                    {"row": fold.test, "fold": fold.name, "true": y[fold.test], "pred": pred}
+                ),
+                scores.reset_index(drop=True),
+            ],
+            axis=1,
+        )
+        for fold, (pred, scores) in zip(folds, preds)
+    ]
     return pd.concat(parts, ignore_index=True)
 
 

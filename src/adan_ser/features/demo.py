@@ -319,6 +319,144 @@ def synthesize_utterance(
     return out * (10 ** (level / 20.0) / np.abs(out).max())
 
 
+# ------------------------------------------------------------------ large-corpus mode
+# Utterances of the large mode are shorter and simpler (one vowel, syllables as a smooth
+# on/off pattern) and are synthesised a batch at a time with every filter applied in the
+# frequency domain, so 10^4-10^5 files take minutes, not hours.
+SHORT_MIN_S = 0.5
+SHORT_MAX_S = 1.0
+_BATCH = 128
+# Zero padding before the FFT filtering, so the filters' decaying tails do not wrap around.
+_PAD = 2048
+
+
+def _resonator_response(freqs: np.ndarray, bandwidths: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Unit-DC-gain cascade of two-pole resonators on the unit circle.
+
+    ``freqs`` (B, K) and ``bandwidths`` (K,) in Hz divided by the sample rate (cycles/sample),
+    ``w`` (F,) radians/sample; returns the complex response (B, F).
+    """
+    r = np.exp(-np.pi * bandwidths)[None, :, None]
+    a1 = -2.0 * r * np.cos(2.0 * np.pi * freqs[:, :, None])
+    a2 = r * r
+    z1 = np.exp(-1j * w)[None, None, :]
+    return np.prod((1.0 + a1 + a2) / (1.0 + a1 * z1 + a2 * z1 * z1), axis=1)
+
+
+def synthesize_batch(
+    speakers: list[_Speaker],
+    emotions: list[str],
+    rng: np.random.Generator,
+    sample_rate: int = 16000,
+) -> list[np.ndarray]:
+    """Synthesize ``len(speakers)`` short utterances at once (``emotions[i]`` by ``speakers[i]``).
+
+    Returns float64 mono signals, each (n_i,) with n_i / sample_rate in [0.5, 1.0] s,
+    peak-normalised to -24..-1 dBFS. Same emotion cues as :func:`synthesize_utterance`
+    (pitch level and range, loudness, rate, tilt, breathiness, jitter, jaw opening).
+    """
+    sr = sample_rate
+    b = len(speakers)
+    emo = [_EMOTIONS[e] for e in emotions]
+
+    def col(values) -> np.ndarray:
+        return np.asarray(values, dtype=np.float64)[:, None]  # (B, 1), broadcasts over time
+
+    lengths = np.round(rng.uniform(SHORT_MIN_S, SHORT_MAX_S, b) * sr).astype(int)
+    n = int(SHORT_MAX_S * sr)
+    t = np.arange(n)[None, :] / sr
+    duration = col(lengths / sr)
+
+    base_st = col([e.pitch_st for e in emo]) + rng.normal(0.0, 1.5, (b, 1))
+    range_st = col([e.range_st for e in emo]) * np.exp(rng.normal(0.0, 0.3, (b, 1)))
+    level_db = col([e.level_db + s.level_db for e, s in zip(emo, speakers)]) + rng.normal(0.0, 2.0, (b, 1))
+    rate = col([e.rate * s.rate_scale for e, s in zip(emo, speakers)]) * np.exp(rng.normal(0.0, 0.12, (b, 1)))
+    tilt_hz = col([e.tilt_hz * s.tilt_scale for e, s in zip(emo, speakers)]) * np.exp(rng.normal(0.0, 0.25, (b, 1)))
+    breath = col([e.breath * s.breath_scale for e, s in zip(emo, speakers)]) * np.exp(rng.normal(0.0, 0.45, (b, 1)))
+    jitter = col([e.jitter for e in emo]) * np.exp(rng.normal(0.0, 0.35, (b, 1)))
+    f1_scale = col([e.f1_scale for e in emo]) * np.exp(rng.normal(0.0, 0.04, (b, 1)))
+    phase0 = rng.uniform(0.0, 2.0 * np.pi, (b, 1))
+
+    # Syllables: a raised sine at the syllable rate, faded in and out at the utterance edges.
+    syllable = np.clip(np.sin(2.0 * np.pi * rate * t + phase0), 0.0, None) ** 0.6
+    edges = np.clip(np.minimum(t - 0.03, duration - 0.05 - t) / 0.03, 0.0, 1.0)
+    env = syllable * edges
+
+    # Intonation: one accent per two syllables on a declining baseline, plus held jitter.
+    semitones = base_st + range_st * 0.5 * np.sin(np.pi * rate * t + phase0) - 2.5 * t / duration
+    f0 = col([s.f0 for s in speakers]) * 2.0 ** (semitones / 12.0)
+    hold = max(1, int(sr / 150.0))
+    held = np.repeat(rng.standard_normal((b, n // hold + 1)), hold, axis=1)[:, :n]
+    f0 = np.clip(f0 * (1.0 + jitter * held), 50.0, 0.2 * sr)
+    phase = 2.0 * np.pi * np.cumsum(f0, axis=1) / sr
+    harmonic = _bandlimited_pulses(phase, _HARMONIC_LIMIT * sr / f0)
+    aspiration = breath * 3.0 * rng.standard_normal((b, n)) * (0.6 + 0.4 * np.cos(phase))
+    source = env * (harmonic + aspiration)
+
+    # Filters in the frequency domain: glottal low-pass, emotion tilt, one vowel's formants,
+    # lip radiation (first difference).
+    spectrum = np.fft.rfft(source, n + _PAD, axis=1)
+    freqs_hz = np.fft.rfftfreq(n + _PAD, 1.0 / sr)
+    w = 2.0 * np.pi * freqs_hz / sr
+    z1 = np.exp(-1j * w)[None, :]
+
+    def one_pole(corner_hz: np.ndarray) -> np.ndarray:
+        p = np.exp(-2.0 * np.pi * corner_hz / sr)
+        return (1.0 - p) / (1.0 - p * z1)
+
+    scale = col([s.formant_scale for s in speakers])
+    formants = _VOWELS[rng.integers(0, len(_VOWELS), b)] * scale
+    formants = formants * np.exp(rng.normal(0.0, 0.05, formants.shape))
+    formants[:, :1] *= f1_scale
+    formants = np.minimum(formants, 0.45 * sr)
+    response = (
+        one_pole(np.full((b, 1), _GLOTTAL_CORNER_HZ))
+        * one_pole(tilt_hz)
+        * _resonator_response(formants / sr, _BANDWIDTHS * 1.5 / sr, w)
+        * (1.0 - z1)
+    )
+    out = np.fft.irfft(spectrum * response, n + _PAD, axis=1)[:, :n]
+    out /= np.abs(out).max(axis=1, keepdims=True) + 1e-12
+    out += 10 ** (-55.0 / 20.0) * rng.standard_normal((b, n))  # room-noise floor: never silent
+    level = 10 ** (np.clip(level_db, -24.0, -1.0) / 20.0)
+    signals = []
+    for i, length in enumerate(lengths):  # per utterance only to cut and scale its own length
+        x = out[i, :length]
+        signals.append(x * (level[i, 0] / np.abs(x).max()))
+    return signals
+
+
+def _write_wav(path: Path, signal: np.ndarray, sample_rate: int) -> None:
+    # Encoding in memory and writing once is several times faster than letting
+    # libsndfile issue its many small writes to disk.
+    buffer = io.BytesIO()
+    sf.write(buffer, signal, sample_rate, subtype="PCM_16", format="WAV")
+    path.write_bytes(buffer.getvalue())
+
+
+def _large_corpus(folder: Path, speakers: list[_Speaker], emotions: tuple[str, ...], utterances: int,
+                  sample_rate: int, seed: int) -> list[tuple[str, str, str, str]]:
+    """Write ``utterances`` short wavs into ``folder``; returns the labels rows.
+
+    Utterance ``i`` goes to speaker ``i % S`` and emotion ``(i // S) % E``, so every prefix
+    of the corpus is balanced over speakers and emotions.
+    """
+    rows = []
+    n_spk, n_emo = len(speakers), len(emotions)
+    for start in range(0, utterances, _BATCH):
+        idx = range(start, min(start + _BATCH, utterances))
+        who = [speakers[i % n_spk] for i in idx]
+        what = [emotions[(i // n_spk) % n_emo] for i in idx]
+        # Seeded by batch position: any batch can be regenerated alone, and the first N
+        # files of a large corpus are a balanced smaller one (the benchmarks use that).
+        rng = np.random.default_rng([seed, 3, start // _BATCH])
+        for i, spk, emotion, signal in zip(idx, who, what, synthesize_batch(who, what, rng, sample_rate)):
+            name = f"{spk.name}_{emotion}_{i + 1:07d}.wav"
+            _write_wav(folder / name, signal, sample_rate)
+            rows.append((name, spk.name, spk.gender, emotion))
+    return rows
+
+
 def generate_demo(
     out_dir: str | os.PathLike,
     speakers: int = 8,
@@ -326,6 +464,7 @@ def generate_demo(
     emotions: tuple[str, ...] | list[str] = DEFAULT_EMOTIONS,
     sample_rate: int = 16000,
     seed: int = 0,
+    utterances: int | None = None,
 ) -> Path:
     """Write a synthetic corpus of ``speakers * len(emotions) * utterances_per_class`` wavs.
 
@@ -333,6 +472,10 @@ def generate_demo(
     plus ``labels.csv`` (file, speaker, gender, emotion) and ``demo_params.json``. The same
     arguments give byte-identical files. The folder is built beside ``out_dir`` and renamed
     into place, replacing any existing ``out_dir``. Returns ``out_dir`` as a Path.
+
+    ``utterances`` (large-corpus mode, for scale tests): write exactly that many shorter
+    utterances (0.5-1.0 s, ``spkNN_<emotion>_NNNNNNN.wav``) with the vectorised
+    :func:`synthesize_batch` instead; ``utterances_per_class`` is then ignored.
     """
     out_dir = Path(out_dir)
     emotions = tuple(str(e).strip().lower() for e in emotions)
@@ -345,6 +488,8 @@ def generate_demo(
         raise AdanError(
             f"demo corpus: speakers and utterances_per_class must be >= 1, got {speakers}, {utterances_per_class}"
         )
+    if utterances is not None and int(utterances) < 1:
+        raise AdanError(f"demo corpus: utterances must be >= 1, got {utterances}")
     if int(sample_rate) < 8000:
         raise AdanError(f"demo corpus: sample_rate must be >= 8000 Hz, got {sample_rate}")
     speakers, utterances_per_class, sample_rate, seed = (
@@ -355,21 +500,20 @@ def generate_demo(
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:
         rows = []
-        for s_idx, spk in enumerate(_make_speakers(speakers, seed)):
+        if utterances is not None:
+            rows = _large_corpus(tmp, _make_speakers(speakers, seed), emotions, int(utterances),
+                                 sample_rate, seed)
+        for s_idx, spk in enumerate(_make_speakers(speakers, seed) if utterances is None else []):
             for emotion in emotions:
                 for u in range(utterances_per_class):
                     # Seeded by position, not draw order, so one file never depends on another.
                     rng = np.random.default_rng([seed, 2, s_idx, _emotion_key(emotion), u])
                     signal = synthesize_utterance(spk, emotion, rng, sample_rate)
                     name = f"{spk.name}_{emotion}_{u + 1:03d}.wav"
-                    # Encoding in memory and writing once is several times faster than
-                    # letting libsndfile issue its many small writes to disk.
-                    buffer = io.BytesIO()
-                    sf.write(buffer, signal, sample_rate, subtype="PCM_16", format="WAV")
-                    (tmp / name).write_bytes(buffer.getvalue())
+                    _write_wav(tmp / name, signal, sample_rate)
                     rows.append((name, spk.name, spk.gender, emotion))
         write_csv(pd.DataFrame(rows, columns=["file", "speaker", "gender", "emotion"]), tmp / LABELS_FILE)
-        params = demo_params(speakers, utterances_per_class, emotions, sample_rate, seed)
+        params = demo_params(speakers, utterances_per_class, emotions, sample_rate, seed, utterances)
         (tmp / PARAMS_FILE).write_text(json.dumps(params, indent=2, sort_keys=True) + "\n")
         if out_dir.exists():
             shutil.rmtree(out_dir)
@@ -386,15 +530,19 @@ def demo_params(
     emotions: tuple[str, ...] | list[str] = DEFAULT_EMOTIONS,
     sample_rate: int = 16000,
     seed: int = 0,
+    utterances: int | None = None,
 ) -> dict:
     """The generate_demo arguments in the normalised form stored in ``demo_params.json``."""
-    return {
+    params = {
         "speakers": int(speakers),
         "utterances_per_class": int(utterances_per_class),
         "emotions": [str(e).strip().lower() for e in emotions],
         "sample_rate": int(sample_rate),
         "seed": int(seed),
     }
+    if utterances is not None:  # absent by default, so the default corpus is unchanged
+        params["utterances"] = int(utterances)
+    return params
 
 
 def _emotion_key(emotion: str) -> int:

@@ -11,27 +11,33 @@ this file.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import multiprocessing as mp
 import os
+import threading
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 import opensmile
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import soundfile as sf
 from tqdm.auto import tqdm
 
 from adan_ser.errors import AdanError
-from adan_ser.io import write_parquet
+from adan_ser.io import atomic_path, write_parquet
+from adan_ser.scheduler import check_scheduler, dask_client, is_dask_address
 
 __all__ = [
     "FEATURE_SETS",
     "FEATURE_DIMS",
     "check_audio",
     "extract_features",
+    "extract_to_parquet",
     "resolve_feature_set",
     "write_features",
     "load_features",
@@ -224,6 +230,187 @@ def _resolve(file, root: Path | None) -> str:
     return str(path)
 
 
+# ------------------------------------------------------------- dask workers
+# A Dask worker may run several tasks at once on threads; a Smile is not known to be
+# thread-safe, so each thread of each worker process keeps its own, built once.
+_THREAD = threading.local()
+
+
+def _dask_chunk(feature_set: str, items: Sequence[tuple[int, str]]):
+    """Task run on a Dask worker: :func:`_run_chunk` with this thread's cached Smile."""
+    cache = getattr(_THREAD, "smiles", None)
+    if cache is None:
+        cache = _THREAD.smiles = {}
+    if feature_set not in cache:
+        cache[feature_set] = _make_smile(feature_set)
+    return _run_chunk(cache[feature_set], items)
+
+
+class _LocalPool:
+    """The ``local`` backend: a process pool of ``workers`` with one Smile per process."""
+
+    def __init__(self, feature_set: str, workers: int):
+        self.slots = workers
+        self.pool = ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=_mp_context(),
+            initializer=_init_worker,
+            initargs=(feature_set, _package_cache()),
+        )
+
+    def submit(self, chunk):
+        return self.pool.submit(_worker_chunk, chunk)
+
+    def wait_any(self, pending):
+        done, _ = wait(pending, return_when=FIRST_COMPLETED)
+        return done
+
+    def close(self):
+        # On an error, queued chunks are dropped rather than run to completion.
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+class _DaskPool:
+    """The Dask backend: chunks become tasks on the cluster at ``address``.
+
+    Workers read the audio paths themselves, so the files must be reachable under the
+    same paths on every worker (shared file system).
+    """
+
+    def __init__(self, feature_set: str, address: str):
+        from distributed import wait as dask_wait
+
+        self.feature_set = feature_set
+        self.client = dask_client(address)
+        self._wait = dask_wait
+        self.slots = max(1, sum(self.client.nthreads().values()))
+
+    def submit(self, chunk):
+        # pure=False: a re-run must really run, not reuse a result the scheduler still holds.
+        return self.client.submit(_dask_chunk, self.feature_set, chunk, pure=False)
+
+    def wait_any(self, pending):
+        with self.client.as_current():  # wait() finds its client there, not in the futures
+            return self._wait(list(pending), return_when="FIRST_COMPLETED").done
+
+    def close(self):
+        self.client.close()
+
+
+def _blocks_in_order(
+    smile: opensmile.Smile,
+    feature_set: str,
+    items: list[tuple[int, str]],
+    workers: int,
+    scheduler,
+    chunk_size: int | None,
+    on_chunk,
+) -> Iterator[tuple[list[int], np.ndarray, list[tuple[int, str]]]]:
+    """Run every chunk of ``items`` on the chosen backend; yield results in manifest order.
+
+    Each yielded item is one chunk's ``(good rows, features (len(rows), D) float32,
+    [(row, reason)])``. Memory stays bounded whatever ``len(items)``: at most ``4 x slots``
+    chunks are in flight, and a finished chunk waits in the reorder buffer only while an
+    earlier one is still running; new chunks are submitted no further than ``8 x slots``
+    ahead of the next one due, so that buffer is bounded too.
+    """
+    n = len(items)
+    backend = None
+    if is_dask_address(scheduler):
+        backend = _DaskPool(feature_set, scheduler)
+    elif workers > 1:
+        backend = _LocalPool(feature_set, workers)
+    slots = backend.slots if backend is not None else 1
+    if chunk_size is None:
+        chunk_size = max(1, min(16, math.ceil(n / (slots * 32))))
+    chunks = list(_chunks(items, chunk_size)) if n else []
+
+    if backend is None:
+        for chunk in chunks:
+            yield _run_chunk(smile, chunk)
+            on_chunk(len(chunk))
+        return
+
+    in_flight, window = 4 * slots, 8 * slots
+    pending: dict = {}  # future -> chunk index
+    done_buffer: dict[int, tuple] = {}
+    next_submit = next_due = 0
+    try:
+        while next_due < len(chunks):
+            while (next_submit < len(chunks) and len(pending) < in_flight
+                   and next_submit < next_due + window):
+                pending[backend.submit(chunks[next_submit])] = next_submit
+                next_submit += 1
+            for fut in backend.wait_any(pending):
+                idx = pending.pop(fut)
+                done_buffer[idx] = fut.result()
+                on_chunk(len(chunks[idx]))
+            while next_due in done_buffer:
+                yield done_buffer.pop(next_due)
+                next_due += 1
+    finally:
+        for fut in pending:
+            fut.cancel()
+        backend.close()
+
+
+def _start(manifest: pd.DataFrame, root, feature_set: str, workers, chunk_size, scheduler):
+    """Validate the arguments; return (smile, files, items)."""
+    smile = _make_smile(feature_set)  # validates the name before any work; gives columns
+    if "file" not in manifest.columns:
+        raise AdanError("manifest has no 'file' column")
+    if int(workers) < 1:
+        raise AdanError(f"workers must be >= 1, got {workers}")
+    if chunk_size is not None and int(chunk_size) < 1:
+        raise AdanError(f"chunk_size must be >= 1, got {chunk_size}")
+    check_scheduler(scheduler)
+    files = manifest["file"].tolist()
+    root_ = Path(root) if root is not None else None
+    if is_dask_address(scheduler):
+        # Dask workers run in their own folder (on other machines, too): give them absolute paths.
+        root_ = (root_ or Path.cwd()).resolve()
+    items = [(i, _resolve(f, root_)) for i, f in enumerate(files)]
+    return smile, files, items
+
+
+def _iter_tables(
+    manifest: pd.DataFrame,
+    root,
+    feature_set: str,
+    workers: int,
+    skip_bad: bool,
+    progress: bool,
+    chunk_size: int | None,
+    scheduler,
+    bad_out: list[tuple[str, str]],
+) -> Iterator[pd.DataFrame]:
+    """Feature tables of consecutive manifest slices, in manifest order (``file`` + D columns).
+
+    Bad files are appended to ``bad_out`` as ``(file, reason)`` (``skip_bad``) or raise.
+    """
+    smile, files, items = _start(manifest, root, feature_set, workers, chunk_size, scheduler)
+    columns = list(smile.feature_names)
+    workers = min(int(workers), max(len(items), 1))
+    with tqdm(total=len(items), disable=not progress, desc=f"openSMILE {feature_set}", unit="file") as bar:
+        blocks = _blocks_in_order(smile, feature_set, items, workers, scheduler, chunk_size, bar.update)
+        for rows, block, bad in blocks:
+            for row, reason in bad:
+                if not skip_bad:
+                    blocks.close()  # cancels the chunks still in flight
+                    raise AdanError(f"{files[row]}: {reason}")
+                bad_out.append((files[row], reason))
+            table = pd.DataFrame(block, columns=columns)
+            table.insert(0, "file", [files[r] for r in rows])
+            yield table
+
+
+def _empty_table(feature_set: str) -> pd.DataFrame:
+    columns = list(_make_smile(feature_set).feature_names)
+    table = pd.DataFrame(np.empty((0, len(columns)), dtype=np.float32), columns=columns)
+    table.insert(0, "file", pd.Series([], dtype=object))
+    return table
+
+
 def extract_features(
     manifest: pd.DataFrame,
     root: str | os.PathLike | None,
@@ -232,19 +419,27 @@ def extract_features(
     skip_bad: bool = False,
     progress: bool = True,
     chunk_size: int | None = None,
+    scheduler: str | None = "local",
 ) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
-    """openSMILE functionals for every file of ``manifest``.
+    """openSMILE functionals for every file of ``manifest``, held in memory.
+
+    For corpora whose table does not fit in memory use :func:`extract_to_parquet`, which
+    streams the same rows to disk.
 
     Args:
         manifest: DataFrame with a ``file`` column: paths relative to ``root`` or absolute.
         root: folder the relative paths hang from (``None``: current directory).
         feature_set: a key of :data:`FEATURE_SETS`.
-        workers: processes; 1 runs in this process without a pool.
+        workers: processes of the ``local`` backend; 1 runs in this process without a pool.
         skip_bad: drop and list bad files instead of raising on the first one.
         progress: show a tqdm bar over files.
         chunk_size: files per task sent to a worker (default: about 32 tasks per worker,
             at most 16 files each: IPC costs ~1 ms per task against 30-100 ms per file,
             while small tasks keep the last busy worker from finishing long after the rest).
+        scheduler: ``"local"`` (or None) for the process pool of ``workers``, or the address
+            of a Dask scheduler (``tcp://host:8786``): chunks then run as tasks on its
+            workers (one per worker thread; ``workers`` is ignored), which must see the
+            audio under the same paths. The result does not depend on the backend.
 
     Returns:
         ``(table, bad)``: ``table`` has shape ``(N_good, 1 + D)`` with ``file`` first (the
@@ -253,67 +448,85 @@ def extract_features(
         skipped files in manifest order (empty unless ``skip_bad``).
 
     Raises:
-        AdanError: unknown feature set, no ``file`` column, bad ``workers``/``chunk_size``,
-            or (``skip_bad=False``) the first bad file found, named in the message.
+        AdanError: unknown feature set, no ``file`` column, bad ``workers``/``chunk_size``/
+            ``scheduler``, an unreachable scheduler, or (``skip_bad=False``) the first bad
+            file found, named in the message.
     """
-    smile = _make_smile(feature_set)  # validates the name before any work; gives columns
-    if "file" not in manifest.columns:
-        raise AdanError("manifest has no 'file' column")
-    if int(workers) < 1:
-        raise AdanError(f"workers must be >= 1, got {workers}")
-    if chunk_size is not None and int(chunk_size) < 1:
-        raise AdanError(f"chunk_size must be >= 1, got {chunk_size}")
+    bad: list[tuple[str, str]] = []
+    parts = list(_iter_tables(manifest, root, feature_set, workers, skip_bad, progress,
+                              chunk_size, scheduler, bad))
+    parts = [p for p in parts if len(p)]
+    table = pd.concat(parts, ignore_index=True) if parts else _empty_table(feature_set)
+    return table, bad
 
-    files = manifest["file"].tolist()
-    root_ = Path(root) if root is not None else None
-    items = [(i, _resolve(f, root_)) for i, f in enumerate(files)]
-    n = len(items)
-    columns = list(smile.feature_names)
-    features = np.full((n, len(columns)), np.nan, dtype=np.float32)
-    ok = np.zeros(n, dtype=bool)
-    bad_rows: dict[int, str] = {}
 
-    workers = min(int(workers), max(n, 1))
-    if chunk_size is None:
-        chunk_size = max(1, min(16, math.ceil(n / (workers * 32))))
+#: Rows per parquet row group written by :func:`extract_to_parquet`: large enough that the
+#: per-column metadata stays small next to the data (IS11: 1024 rows x 4368 floats = 17 MiB).
+ROW_GROUP_ROWS = 1024
 
-    def absorb(result) -> None:
-        rows, block, bad = result
-        if rows:
-            features[rows] = block
-            ok[rows] = True
-        for row, reason in bad:
-            if not skip_bad:
-                raise AdanError(f"{files[row]}: {reason}")
-            bad_rows[row] = reason
 
-    with tqdm(total=n, disable=not progress, desc=f"openSMILE {feature_set}", unit="file") as bar:
-        if workers == 1:
-            for chunk in _chunks(items, chunk_size):
-                absorb(_run_chunk(smile, chunk))
-                bar.update(len(chunk))
-        else:
-            pool = ProcessPoolExecutor(
-                max_workers=workers,
-                mp_context=_mp_context(),
-                initializer=_init_worker,
-                initargs=(feature_set, _package_cache()),
-            )
-            try:
-                pending = {pool.submit(_worker_chunk, c): len(c) for c in _chunks(items, chunk_size)}
-                while pending:
-                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                    for fut in done:
-                        absorb(fut.result())
-                        bar.update(pending.pop(fut))
-            finally:
-                # On an error, queued chunks are dropped rather than run to completion.
-                pool.shutdown(wait=True, cancel_futures=True)
+def extract_to_parquet(
+    manifest: pd.DataFrame,
+    root: str | os.PathLike | None,
+    feature_set: str,
+    path: str | os.PathLike,
+    workers: int = 1,
+    skip_bad: bool = False,
+    progress: bool = True,
+    chunk_size: int | None = None,
+    scheduler: str | None = "local",
+) -> tuple[int, list[tuple[str, str]]]:
+    """:func:`extract_features` streamed to one parquet file at ``path``; memory stays flat.
 
-    table = pd.DataFrame(features[ok], columns=columns)
-    table.insert(0, "file", [f for f, keep in zip(files, ok) if keep])
-    bad_list = [(files[row], bad_rows[row]) for row in sorted(bad_rows)]
-    return table, bad_list
+    Rows are appended as row groups of :data:`ROW_GROUP_ROWS` while chunks arrive, so this
+    process holds at most a row group plus the chunks in flight, not the whole table. The
+    file is built beside ``path`` and renamed onto it only when every row is in (no partial
+    output on an error); :func:`load_features` reads it back equal to
+    :func:`extract_features`'s table. Arguments as there.
+
+    Returns:
+        ``(rows written, bad)`` with ``bad`` as in :func:`extract_features`.
+    """
+    bad: list[tuple[str, str]] = []
+    # closing(): on an error below, the pool or the cluster's tasks are released now.
+    tables = contextlib.closing(_iter_tables(manifest, root, feature_set, workers, skip_bad,
+                                             progress, chunk_size, scheduler, bad))
+    written = 0
+    with tables as stream, atomic_path(path, ".parquet") as tmp:
+        writer = None  # opened on the first rows, whose column types make the schema
+        buffer: list[pd.DataFrame] = []
+        buffered = 0
+
+        def flush(part: pd.DataFrame) -> None:
+            nonlocal writer
+            arrow = pa.Table.from_pandas(part, preserve_index=False)
+            if writer is None:
+                writer = pq.ParquetWriter(tmp, arrow.schema)
+            writer.write_table(arrow.cast(writer.schema), row_group_size=ROW_GROUP_ROWS)
+
+        try:
+            for table in stream:
+                if not len(table):
+                    continue
+                buffer.append(table)
+                buffered += len(table)
+                written += len(table)
+                # Row groups are cut at fixed row counts, not chunk edges, so the file's
+                # layout (and bytes) do not depend on the backend or the chunk size.
+                if buffered >= ROW_GROUP_ROWS:
+                    merged = pd.concat(buffer, ignore_index=True)
+                    cut = (buffered // ROW_GROUP_ROWS) * ROW_GROUP_ROWS
+                    flush(merged.iloc[:cut])
+                    rest = merged.iloc[cut:].reset_index(drop=True)
+                    buffer, buffered = ([rest] if len(rest) else []), len(rest)
+            if buffered:
+                flush(pd.concat(buffer, ignore_index=True))
+        finally:
+            if writer is not None:
+                writer.close()
+        if writer is None:  # every file was bad: an empty table with the right columns
+            _empty_table(feature_set).to_parquet(tmp, index=False)
+    return written, bad
 
 
 def write_features(table: pd.DataFrame, path: str | os.PathLike) -> None:

@@ -1,0 +1,385 @@
+"""Classifier heads (embedding → class logits) and their training losses, for any torch classifier.
+
+A model is ``body`` (inputs → (batch, n_emb) embedding), a head from :func:`make_head`, and a loss
+from :func:`make_loss`. Training calls ``logits = head(emb, target)`` (the margin is applied to
+each row's target class while the head is in training mode) and ``loss(logits, target, emb)``;
+inference calls ``head(emb)``: plain (scaled) cosine logits, the linear layer for ``softmax``.
+
+Names, as in params and in the ``head`` column of results: the head, then ``+loss`` when the loss
+is not plain cross-entropy, e.g. ``arcface+focal`` (APFL). :func:`parse_head_name` splits them.
+
+The margin maths lives in :mod:`adan_ser.classifiers.margins`.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping, Optional, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from adan_ser.classifiers import margins as M
+from adan_ser.errors import AdanError
+
+HEADS = ("softmax", "a-softmax", "class-specific-a-softmax", "am-softmax", "arcface")
+LOSSES = ("ce", "focal", "center", "weighted", "balanced-sampling")
+#: The combinations the issue evaluates, in the order of the report.
+HEAD_NAMES = (
+    "softmax",
+    "a-softmax",
+    "class-specific-a-softmax",
+    "am-softmax",
+    "arcface",
+    "softmax+focal",
+    "arcface+focal",
+    "softmax+center",
+    "softmax+weighted",
+    "softmax+balanced-sampling",
+)
+
+_LAMBDA = {"lambda_base": 1000.0, "lambda_gamma": 0.12, "lambda_power": 1.0, "lambda_min": 5.0}
+#: Parameters each head accepts, with their defaults (SphereFace's λ schedule; CosFace's s, m grid
+#: middle; ArcFace's m = 0.5 rad).
+HEAD_PARAMS: dict[str, dict] = {
+    "softmax": {},
+    "a-softmax": {"m": 4, **_LAMBDA},
+    "class-specific-a-softmax": {"m0": 4, "margins": "auto", **_LAMBDA},
+    "am-softmax": {"s": 30.0, "m": 0.2},
+    "arcface": {"s": 30.0, "m": 0.5},
+}
+#: Parameters each loss accepts, with their defaults.
+LOSS_PARAMS: dict[str, dict] = {
+    "ce": {},
+    "focal": {"gamma": 2.0, "alpha": 1.0},
+    "center": {"center_weight": 0.01},
+    "weighted": {},
+    "balanced-sampling": {},
+}
+
+
+def parse_head_name(name: str) -> tuple[str, str]:
+    """``"arcface+focal"`` → ``("arcface", "focal")``; ``"softmax"`` → ``("softmax", "ce")``."""
+    text = str(name).strip()
+    head, plus, loss = text.partition("+")
+    loss = loss if plus else "ce"
+    if head not in HEADS or loss not in LOSSES:
+        raise AdanError(
+            f"unknown head {name!r}; known heads: {', '.join(HEADS)}; losses after '+': "
+            f"{', '.join(LOSSES)} (e.g. {', '.join(HEAD_NAMES)})"
+        )
+    return head, loss
+
+
+def split_params(head: str, loss: str, params: Optional[Mapping]) -> tuple[dict, dict]:
+    """Split one params block (e.g. ``classify.head_params.arcface+focal``) into head and loss kwargs."""
+    head_kw, loss_kw = {}, {}
+    for key, value in dict(params or {}).items():
+        if key in HEAD_PARAMS[head]:
+            head_kw[key] = value
+        elif key in LOSS_PARAMS[loss]:
+            loss_kw[key] = value
+        else:
+            known = sorted(set(HEAD_PARAMS[head]) | set(LOSS_PARAMS[loss]))
+            raise AdanError(
+                f"unknown parameter {key!r} for head {head}+{loss}; known: {', '.join(known) or 'none'}"
+            )
+    return head_kw, loss_kw
+
+
+def _integer(name: str, value) -> int:
+    """``value`` as an int; A-softmax margins are integers (ψ is defined for integer m only)."""
+    if isinstance(value, bool) or not float(value).is_integer():
+        raise AdanError(f"{name} must be an integer, got {value!r}")
+    return int(value)
+
+
+def _checked(kind: str, name: str, table: dict, params: Mapping) -> dict:
+    unknown = set(params) - set(table[name])
+    if unknown:
+        raise AdanError(
+            f"unknown {kind} parameter {sorted(unknown)[0]!r} for {name}; "
+            f"known: {', '.join(table[name]) or 'none'}"
+        )
+    return {**table[name], **params}
+
+
+# ------------------------------------------------------------------------------------ margins
+
+
+def auto_margins(class_counts: Sequence[int], m0: int) -> np.ndarray:
+    """(n_classes,) integer A-softmax margins, larger for rarer classes (Li et al.'s scheme).
+
+    m_k = round(m0 + log2(median / count_k)), clipped to [max(1, m0 − 2), m0 + 1]: a class twice
+    as frequent as the median class gets m0 − 1, four times m0 − 2 (the paper's majority groups),
+    one at most half as frequent m0 + 1 (its minority group). ``median`` is over classes present;
+    a class absent from the training fold gets m0 + 1.
+    """
+    counts = np.asarray(class_counts, dtype=float)
+    present = counts > 0
+    if not present.any():
+        raise AdanError("class-specific-a-softmax: no class has training rows")
+    median = float(np.median(counts[present]))
+    with np.errstate(divide="ignore"):
+        raw = m0 + np.log2(median / counts)
+    return np.clip(np.round(raw), max(1, m0 - 2), m0 + 1).astype(np.int64)
+
+
+def resolve_margins(margins, m0: int, class_counts: Sequence[int], classes: Optional[Sequence]) -> np.ndarray:
+    """(n_classes,) integer margins from ``auto``, a per-class list, or a {class or "a,b": m} dict.
+
+    Dict keys name a class, or a group of classes joined by commas; classes left out get ``m0``.
+    """
+    n = len(class_counts)
+    if isinstance(margins, str):
+        if margins != "auto":
+            raise AdanError(f"class-specific-a-softmax: margins must be 'auto', a list or a dict, got {margins!r}")
+        out = auto_margins(class_counts, _integer("class-specific-a-softmax: m0", m0))
+    elif isinstance(margins, Mapping):
+        if classes is None:
+            raise AdanError("class-specific-a-softmax: margins by class name need the class names")
+        index = {str(c): i for i, c in enumerate(classes)}
+        out = np.full(n, int(m0), dtype=np.int64)
+        for key, m in margins.items():
+            for label in str(key).split(","):
+                label = label.strip()
+                if label not in index:
+                    raise AdanError(f"class-specific-a-softmax: margins name unknown class {label!r}")
+                out[index[label]] = _integer(f"class-specific-a-softmax: margin of {label}", m)
+    else:
+        out = np.asarray([_integer("class-specific-a-softmax: margins", m) for m in margins], dtype=np.int64)
+        if out.shape != (n,):
+            raise AdanError(f"class-specific-a-softmax: {len(out)} margins for {n} classes")
+    if (out < 1).any():
+        raise AdanError(f"class-specific-a-softmax: margins must be integers ≥ 1, got {out.tolist()}")
+    return out
+
+
+# -------------------------------------------------------------------------------------- heads
+
+
+class SoftmaxHead(nn.Linear):
+    """Linear layer with bias: (batch, n_emb) → (batch, n_classes); ``target`` is ignored."""
+
+    def forward(self, emb: torch.Tensor, target: Optional[torch.Tensor] = None) -> torch.Tensor:
+        return super().forward(emb)
+
+
+class CosineHead(nn.Module):
+    """Class weights (n_classes, n_emb), L2-normalised, no bias; subclasses add the margin."""
+
+    def __init__(self, n_emb: int, n_classes: int):
+        super().__init__()
+        self.weight = nn.Parameter(torch.empty(n_classes, n_emb))
+        nn.init.xavier_uniform_(self.weight)
+
+    def cosine(self, emb: torch.Tensor) -> torch.Tensor:
+        """(batch, n_classes) cos θ between each embedding and each class weight."""
+        return F.normalize(emb, dim=1) @ F.normalize(self.weight, dim=1).T
+
+    def margin_on(self, target: Optional[torch.Tensor]) -> bool:
+        return target is not None and self.training
+
+
+class ASoftmaxHead(CosineHead):
+    """A-softmax (SphereFace) with one integer margin per class (all equal for plain A-softmax).
+
+    Logits ‖x‖·cos θ_j; in training the target logit is (λ‖x‖cos θ_y + ‖x‖ψ_{m_y}(θ_y)) / (1 + λ)
+    with λ annealed per optimiser step (:meth:`advance`) by :func:`margins.sphereface_lambda`.
+    """
+
+    def __init__(self, n_emb: int, n_classes: int, margins: Sequence[int], lambda_base: float,
+                 lambda_gamma: float, lambda_power: float, lambda_min: float):
+        super().__init__(n_emb, n_classes)
+        m = torch.as_tensor(np.asarray(margins, dtype=np.int64))
+        if m.shape != (n_classes,) or (m < 1).any():
+            raise AdanError(f"a-softmax: need {n_classes} integer margins ≥ 1, got {m.tolist()}")
+        if float(lambda_min) < 0 or float(lambda_base) < 0:
+            raise AdanError("a-softmax: lambda_base and lambda_min must be ≥ 0")
+        self.register_buffer("margins", m)
+        self.schedule = dict(base=float(lambda_base), gamma=float(lambda_gamma),
+                             power=float(lambda_power), lambda_min=float(lambda_min))
+        self.n_steps = 0  # optimiser steps taken; a Python int so reading it never syncs a GPU
+
+    def lam(self) -> float:
+        return M.sphereface_lambda(self.n_steps, **self.schedule)
+
+    def advance(self) -> None:
+        """Count one optimiser step (moves λ along its annealing schedule)."""
+        self.n_steps += 1
+
+    def forward(self, emb: torch.Tensor, target: Optional[torch.Tensor] = None) -> torch.Tensor:
+        cos = self.cosine(emb)
+        norm = emb.norm(dim=1)
+        if not self.margin_on(target):
+            return norm.unsqueeze(1) * cos
+        return M.sphereface_logits(cos, norm, target, self.margins[target], self.lam())
+
+
+class AMSoftmaxHead(CosineHead):
+    """AM-softmax (CosFace): s·cos θ_j; in training the target logit is s·(cos θ_y − m)."""
+
+    def __init__(self, n_emb: int, n_classes: int, s: float, m: float):
+        super().__init__(n_emb, n_classes)
+        if float(s) <= 0 or float(m) < 0:
+            raise AdanError(f"am-softmax: need s > 0 and m ≥ 0, got s={s!r}, m={m!r}")
+        self.s, self.m = float(s), float(m)
+
+    def forward(self, emb: torch.Tensor, target: Optional[torch.Tensor] = None) -> torch.Tensor:
+        cos = self.cosine(emb)
+        if not self.margin_on(target):
+            return self.s * cos
+        return M.cosface_logits(cos, target, self.s, self.m)
+
+
+class ArcFaceHead(CosineHead):
+    """ArcFace: s·cos θ_j; in training the target logit is s·cos(θ_y + m), m in radians."""
+
+    def __init__(self, n_emb: int, n_classes: int, s: float, m: float):
+        super().__init__(n_emb, n_classes)
+        if float(s) <= 0 or not 0 <= float(m) < np.pi:
+            raise AdanError(f"arcface: need s > 0 and 0 ≤ m < π, got s={s!r}, m={m!r}")
+        self.s, self.m = float(s), float(m)
+
+    def forward(self, emb: torch.Tensor, target: Optional[torch.Tensor] = None) -> torch.Tensor:
+        cos = self.cosine(emb)
+        if not self.margin_on(target):
+            return self.s * cos
+        return M.arcface_logits(cos, target, self.s, self.m)
+
+
+def make_head(head: str, n_emb: int, n_classes: int, class_counts: Sequence[int],
+              classes: Optional[Sequence] = None, **params) -> nn.Module:
+    """Head module mapping (batch, n_emb) embeddings to (batch, n_classes) logits.
+
+    ``class_counts``: (n_classes,) training-fold rows per class (class-specific margins use them);
+    ``classes``: class labels in index order, only needed for margins given by class name;
+    ``params``: the head's entries of :data:`HEAD_PARAMS`. ``forward(emb, target=None)``.
+    """
+    if head not in HEADS:
+        raise AdanError(f"unknown head {head!r}; known: {', '.join(HEADS)}")
+    p = _checked("head", head, HEAD_PARAMS, params)
+    if len(class_counts) != n_classes:
+        raise AdanError(f"{head}: {len(class_counts)} class counts for {n_classes} classes")
+    if head == "softmax":
+        return SoftmaxHead(n_emb, n_classes)
+    if head == "a-softmax":
+        m = _integer("a-softmax: m", p.pop("m"))
+        return ASoftmaxHead(n_emb, n_classes, [m] * n_classes, **p)
+    if head == "class-specific-a-softmax":
+        margins = resolve_margins(p.pop("margins"), _integer("class-specific-a-softmax: m0", p.pop("m0")),
+                                  class_counts, classes)
+        return ASoftmaxHead(n_emb, n_classes, margins, **p)
+    if head == "am-softmax":
+        return AMSoftmaxHead(n_emb, n_classes, **p)
+    return ArcFaceHead(n_emb, n_classes, **p)
+
+
+# ------------------------------------------------------------------------------------- losses
+
+
+class HeadLoss(nn.Module):
+    """Base of the losses: ``forward(logits, target, emb=None)`` → scalar batch mean.
+
+    ``weight``: (n_classes,) class weights in the cross-entropy term. ``needs_emb``: whether
+    ``emb`` must be passed; ``balanced_sampling``: whether the training loop should draw batches
+    with :func:`sample_weights` instead of shuffling.
+    """
+
+    needs_emb = False
+    balanced_sampling = False
+
+    def __init__(self, weight: torch.Tensor):
+        super().__init__()
+        self.register_buffer("weight", weight)
+
+
+class CrossEntropyLoss(HeadLoss):
+    """Class-weighted cross-entropy (``F.cross_entropy``)."""
+
+    def forward(self, logits, target, emb=None):
+        return F.cross_entropy(logits, target, weight=self.weight)
+
+
+class BalancedSamplingLoss(CrossEntropyLoss):
+    """Cross-entropy; the training loop draws rows with replacement ∝ 1 / class count."""
+
+    balanced_sampling = True
+
+
+class FocalLoss(HeadLoss):
+    """α·(1 − p_t)^γ·(−log p_t); on ArcFace logits this is APFL (Wen et al.)."""
+
+    def __init__(self, weight: torch.Tensor, gamma: float, alpha: float):
+        super().__init__(weight)
+        if float(gamma) < 0 or float(alpha) <= 0:
+            raise AdanError(f"focal: need gamma ≥ 0 and alpha > 0, got gamma={gamma!r}, alpha={alpha!r}")
+        self.gamma, self.alpha = float(gamma), float(alpha)
+
+    def forward(self, logits, target, emb=None):
+        return M.focal_loss(logits, target, self.gamma, self.alpha, self.weight)
+
+
+class CenterLoss(HeadLoss):
+    """Cross-entropy + center_weight · mean ½‖f − c_y‖² with learnable centres (n_classes, n_emb).
+
+    The centres are parameters of this module: the optimiser must be given them with the model's.
+    """
+
+    needs_emb = True
+
+    def __init__(self, weight: torch.Tensor, n_emb: int, center_weight: float):
+        super().__init__(weight)
+        if float(center_weight) < 0:
+            raise AdanError(f"center: center_weight must be ≥ 0, got {center_weight!r}")
+        self.center_weight = float(center_weight)
+        # Zeros: deterministic, and the pull term moves them to the class means from step one.
+        self.centers = nn.Parameter(torch.zeros(len(weight), n_emb))
+
+    def forward(self, logits, target, emb=None):
+        if emb is None:
+            raise AdanError("center loss needs the embeddings")
+        pull = 0.5 * (emb - self.centers[target]).pow(2).sum(dim=1).mean()
+        return F.cross_entropy(logits, target, weight=self.weight) + self.center_weight * pull
+
+
+def inverse_count_weights(class_counts: Sequence[int]) -> np.ndarray:
+    """(n_classes,) max(count) / count; 0 for a class without rows (it contributes no term)."""
+    counts = np.asarray(class_counts, dtype=float)
+    return np.divide(counts.max(), counts, out=np.zeros(len(counts)), where=counts > 0)
+
+
+def make_loss(loss: str, n_emb: int, n_classes: int, class_counts: Sequence[int],
+              class_weight: Optional[Sequence[float]] = None, **params) -> HeadLoss:
+    """Loss module ``forward(logits, target, emb)`` → scalar.
+
+    ``class_weight``: (n_classes,) weights of the cross-entropy term (None: ones); ``weighted``
+    multiplies them by max(count)/count from ``class_counts``; ``params``: :data:`LOSS_PARAMS`.
+    """
+    if loss not in LOSSES:
+        raise AdanError(f"unknown loss {loss!r}; known: {', '.join(LOSSES)}")
+    p = _checked("loss", loss, LOSS_PARAMS, params)
+    w = np.ones(n_classes) if class_weight is None else np.asarray(class_weight, dtype=float)
+    if w.shape != (n_classes,) or len(class_counts) != n_classes:
+        raise AdanError(f"{loss}: class weights and counts must have {n_classes} entries")
+    if loss == "weighted":
+        w = w * inverse_count_weights(class_counts)
+    weight = torch.as_tensor(w, dtype=torch.float32)
+    if loss == "focal":
+        return FocalLoss(weight, **p)
+    if loss == "center":
+        return CenterLoss(weight, n_emb, **p)
+    if loss == "balanced-sampling":
+        return BalancedSamplingLoss(weight)
+    return CrossEntropyLoss(weight)
+
+
+def sample_weights(y_idx, n_classes: int) -> torch.Tensor:
+    """(n_rows,) float64 draw weights 1 / count of each row's class: every class equally likely.
+
+    For ``torch.multinomial(w, n, replacement=True, generator=g)`` in the training loop.
+    """
+    y = torch.as_tensor(np.asarray(y_idx) if not torch.is_tensor(y_idx) else y_idx, dtype=torch.long)
+    counts = torch.bincount(y, minlength=n_classes).to(torch.float64)
+    return 1.0 / counts[y]

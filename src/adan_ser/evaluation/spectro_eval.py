@@ -1,0 +1,114 @@
+"""The evaluate-spectro stage: spectrogram models × heads, leave-one-group-out, utterance predictions.
+
+Same folds (``evaluation/loso.py``) and the same prediction columns as ``pipeline.evaluate``, so
+``report.py`` pools them beside the feature-based rows: ``corpus feature_set method train_data
+classifier head seed fold true pred file speaker`` with ``feature_set`` = ``spectrogram-<kind>``,
+``method`` = ``none``, ``train_data`` = ``real``, ``classifier`` = the architecture name and
+``head`` = the head name, ``seed`` = the one run seed the stage trains with (the CLI passes
+``eval.seeds[0]``: spectrogram models run once, not once per run seed). The rows carry no
+``score_<class>`` columns; the report does not need them.
+
+As in ``runner.cross_validate``, each fold gets a fresh estimator fitted on the training rows
+only (spectrograms, labels, speakers, genders); only ``predict`` sees the test rows.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Mapping, Optional, Sequence
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from adan_ser.classifiers.spectro import SpectroClassifier
+from adan_ser.classifiers.spectro_models import ARCHS
+from adan_ser.errors import AdanError
+from adan_ser.evaluation.loso import folds_for
+from adan_ser.features.spectrogram import SpectrogramSet
+
+COLUMNS = ["corpus", "feature_set", "method", "train_data", "classifier", "head", "seed",
+           "fold", "true", "pred", "file", "speaker"]
+#: Estimator parameters the stage sets itself; params.yaml's spectro.train may not.
+_RESERVED = {"arch", "head", "head_params", "seed", "log_dir", "segment_frames", "train_hop", "eval_hop"}
+
+
+def segment_frames(hop_ms: float, segment_s: float, train_overlap_s: float, eval_overlap_s: float) -> dict:
+    """Seconds → frame counts: ``segment_frames``, ``train_hop``, ``eval_hop`` (hop = segment − overlap)."""
+    for name, overlap in (("train_overlap_s", train_overlap_s), ("eval_overlap_s", eval_overlap_s)):
+        if not 0 <= overlap < segment_s:
+            raise AdanError(f"spectro.{name} must be in [0, segment_s = {segment_s}), got {overlap}")
+    frames = lambda s: int(round(s * 1000.0 / float(hop_ms)))  # noqa: E731
+    return {
+        "segment_frames": frames(segment_s),
+        "train_hop": frames(segment_s - train_overlap_s),
+        "eval_hop": frames(segment_s - eval_overlap_s),
+    }
+
+
+def check_train_params(params: Mapping) -> dict:
+    params = dict(params or {})
+    known = set(SpectroClassifier._get_param_names()) - _RESERVED
+    for key in params:
+        if key not in known:
+            raise AdanError(f"unknown spectro.train parameter {key!r}; known: {', '.join(sorted(known))}")
+    return params
+
+
+def evaluate_spectro(
+    manifest: pd.DataFrame,
+    specs: SpectrogramSet,
+    scheme: str,
+    models: Sequence[str],
+    heads: Sequence[str],
+    seed: int,
+    corpus: str,
+    train_params: Optional[Mapping] = None,
+    head_params: Optional[Mapping[str, dict]] = None,
+    segment_s: float = 2.0,
+    train_overlap_s: float = 1.0,
+    eval_overlap_s: float = 1.6,
+    log_dir: Optional[str | Path] = None,
+    train_downsample: Optional[Mapping] = None,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """Predictions of every model × head on every fold (``COLUMNS``; empty when ``models`` is).
+
+    ``manifest``: the prepare stage's table (file, speaker, gender, emotion, session, …);
+    ``specs``: the spectrogram stage's cache, which must hold every manifest file.
+    ``train_params``: SpectroClassifier parameters shared by all models; ``head_params``: head
+    name → its parameters (``heads.split_params``); ``train_downsample``: the imbalanced setting
+    (``cv.train_downsample``, see :func:`loso.folds_for`), the same rows as the evaluate stage.
+    """
+    unknown = [m for m in models if m not in ARCHS]
+    if unknown:
+        raise AdanError(f"unknown spectro model {unknown[0]!r}; known: {', '.join(ARCHS)}")
+    train_params = check_train_params(train_params or {})
+    head_params = dict(head_params or {})
+    if not models:
+        return pd.DataFrame(columns=COLUMNS)
+    rows = manifest.reset_index(drop=True)
+    X = specs.lookup(rows["file"].tolist())
+    y = rows["emotion"].to_numpy()
+    speakers = rows["speaker"].to_numpy().astype(str)
+    gender = rows["gender"].to_numpy().astype(str) if "gender" in rows else np.full(len(rows), "unknown")
+    folds = folds_for(rows, scheme, train_downsample)
+    seg = segment_frames(specs.config.get("hop_ms", 10.0), segment_s, train_overlap_s, eval_overlap_s)
+    feature_set = f"spectrogram-{specs.config.get('kind', 'linear')}"
+
+    parts = []
+    for arch in models:
+        for head in heads:
+            for fold in tqdm(folds, desc=f"{arch} {head}", disable=not progress, leave=False):
+                log = None if log_dir is None else str(Path(log_dir) / arch / head / fold.name)
+                clf = SpectroClassifier(arch=arch, head=head, head_params=head_params.get(head),
+                                        seed=seed, log_dir=log, **seg, **train_params)
+                clf.fit([X[i] for i in fold.train], y[fold.train], speakers[fold.train], gender[fold.train])
+                pred = clf.predict([X[i] for i in fold.test])
+                parts.append(pd.DataFrame({
+                    "corpus": corpus, "feature_set": feature_set, "method": "none", "train_data": "real",
+                    "classifier": arch, "head": head, "seed": seed, "fold": fold.name,
+                    "true": y[fold.test], "pred": pred, "file": rows["file"].to_numpy()[fold.test],
+                    "speaker": speakers[fold.test],
+                }))
+    return pd.concat(parts, ignore_index=True)[COLUMNS]
