@@ -12,9 +12,6 @@ methods, and t-SNE pictures of the first seed's first fold (``tsne_feature.png``
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Optional, Sequence
 
@@ -27,7 +24,7 @@ from adan_ser.augment.registry import make_sampler
 from adan_ser.errors import AdanError
 from adan_ser.evaluation.loso import Fold, folds_for
 from adan_ser.evaluation.pipeline import align
-from adan_ser.io import write_csv, write_parquet
+from adan_ser.io import atomic_dir, write_csv, write_parquet
 
 
 def synthetic_frame(X_syn: np.ndarray, y_syn: np.ndarray, feature_names: list[str]) -> pd.DataFrame:
@@ -96,10 +93,7 @@ def augment_folds(
     """
     rows, X, names = align(manifest, features)
     y = rows["emotion"].to_numpy()
-    out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    try:
+    with atomic_dir(out_dir) as tmp:
         records = []
         seeds = as_seeds(seeds)
         folds = folds_for(rows, scheme, train_downsample)
@@ -120,12 +114,6 @@ def augment_folds(
         table = pd.DataFrame(records)
         if report_dir is not None:
             write_csv(table, Path(report_dir) / "quality.csv")
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        os.replace(tmp, out_dir)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
     return table
 
 
