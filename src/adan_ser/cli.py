@@ -193,6 +193,7 @@ def cmd_augment(args) -> None:
         args.output,
         report_dir=args.report_dir,
         train_downsample=get(p, "cv.train_downsample", {}) or {},
+        scheduler=args.scheduler or get(p, "cv.scheduler", None),
     )
     n_seeds = table["seed"].nunique() if len(table) else 0
     print(f"{args.method}: {int(table['n_synthetic'].sum()) if len(table) else 0} synthetic vectors "
@@ -276,6 +277,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("-o", "--output", required=True, help="folder: seed<k>/<fold>.parquet per seed × fold")
     s.add_argument("--report-dir", default=None,
                    help="quality.csv, t-SNE pictures and (latent methods) dvclive training curves go here")
+    s.add_argument("--scheduler", help="override cv.scheduler: local or a Dask address tcp://host:8786")
     s.set_defaults(func=cmd_augment)
 
     s = sub.add_parser("export", help="synthetic feature vectors of one fold as CSV")

@@ -130,3 +130,33 @@ def test_augmenter_sees_the_downsampled_training_folds(tmp_path, monkeypatch):
     happy = set(np.flatnonzero(manifest["emotion"] == "happy"))
     whole = [set(f.train) for f in folds_for(manifest, "leave-one-speaker-out")]
     assert all(len(s & happy) == round(len(w & happy) / 2) for s, w in zip(SpySampler.seen, whole))
+
+
+@pytest.mark.parametrize("method,params", [
+    ("noise", {"sigma": 0.1}),
+    ("adan", {"epochs": 3, "min_epochs": 1, "n_sets": 1, "batch_size": 16, "device": "cpu"}),
+])
+def test_dask_scheduler_writes_the_same_sets_as_local(tmp_path, dask_scheduler, method, params):
+    # Dask workers run torch on one thread; summation order (and so the last float bits of
+    # ADAN's weights) depends on the thread count, so the local run uses one thread too.
+    torch = pytest.importorskip("torch")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        _same_sets_local_and_dask(tmp_path, dask_scheduler, method, params)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _same_sets_local_and_dask(tmp_path, dask_scheduler, method, params):
+    manifest, features = toy()
+    local = augment_folds(manifest, features, "leave-one-speaker-out", method, params, [0, 1], 1.0,
+                          tmp_path / "local", progress=False)
+    dask = augment_folds(manifest, features, "leave-one-speaker-out", method, params, [0, 1], 1.0,
+                         tmp_path / "dask", progress=False, scheduler=dask_scheduler)
+    pd.testing.assert_frame_equal(local, dask)
+    files = sorted(p.relative_to(tmp_path / "local") for p in (tmp_path / "local").rglob("*.parquet"))
+    assert len(files) == 8
+    for f in files:
+        pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "local" / f),
+                                      pd.read_parquet(tmp_path / "dask" / f))

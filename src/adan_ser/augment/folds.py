@@ -25,6 +25,7 @@ from adan_ser.errors import AdanError
 from adan_ser.evaluation.loso import Fold, folds_for
 from adan_ser.evaluation.pipeline import align
 from adan_ser.io import atomic_dir, write_csv, write_parquet
+from adan_ser.scheduler import check_scheduler, dask_client, is_dask_address
 
 
 def synthetic_frame(X_syn: np.ndarray, y_syn: np.ndarray, feature_names: list[str]) -> pd.DataFrame:
@@ -81,12 +82,20 @@ def augment_folds(
     report_dir: Optional[str | Path] = None,
     progress: bool = True,
     train_downsample: Optional[dict] = None,
+    scheduler: Optional[str] = None,
 ) -> pd.DataFrame:
     """Write one synthetic set per seed × fold of ``scheme`` into ``out_dir``; returns the quality table.
 
     ``seeds``: the run seeds (an int is one); each seed's sets come from that seed alone.
     ``train_downsample``: ``cv.train_downsample`` (the imbalanced setting); the augmenter then sees
     the same reduced training rows as the classifiers of the evaluate stage.
+    ``scheduler``: None or ``"local"`` fits the seed × fold sets here one after the other; a Dask
+    address (``cv.scheduler``) fits them as independent tasks on its workers, each task getting its
+    fold's training rows only. Each set is seeded by its run seed alone, so both write the same
+    sets, bit for bit when torch runs on as many threads here as on a worker (Dask workers run
+    one: set ``OMP_NUM_THREADS=1``); thread counts change ADAN's float summation order.
+    Training curves (``report_dir``) are written by the worker, so a remote cluster needs a shared
+    filesystem for them; the sets, quality table and pictures are written here.
 
     The folder is assembled under a temporary name and renamed at the end, so a failure leaves the
     previous output (or nothing) in place.
@@ -98,9 +107,9 @@ def augment_folds(
         seeds = as_seeds(seeds)
         folds = folds_for(rows, scheme, train_downsample)
         jobs = [(seed, fold) for seed in seeds for fold in folds]
-        for i, (seed, fold) in enumerate(tqdm(jobs, desc=f"augment {method}", disable=not progress)):
-            logs = None if report_dir is None else seed_dir(report_dir, seed)
-            sampler, X_syn, y_syn = fit_fold(method, params, seed, ratio, X, y, fold, logs)
+        fitted = _fit_jobs(jobs, method, params, ratio, X, y, report_dir, scheduler,
+                           desc=f"augment {method}", progress=progress)
+        for i, ((seed, fold), (sampler, X_syn, y_syn)) in enumerate(zip(jobs, fitted)):
             write_parquet(synthetic_frame(X_syn, y_syn, names), seed_dir(tmp, seed) / f"{fold.name}.parquet")
             model = getattr(sampler, "adan_", None)
             records.append({"seed": seed, "fold": fold.name, "method": method,
@@ -115,6 +124,34 @@ def augment_folds(
         if report_dir is not None:
             write_csv(table, Path(report_dir) / "quality.csv")
     return table
+
+
+def _fit_fold_task(method, params, seed, ratio, X_train, y_train, fold_name, log_dir):
+    """A Dask task: ``fit_fold`` on one fold's training rows only (``X_train`` (n, d), ``y_train`` (n,))."""
+    fold = Fold(fold_name, np.arange(len(y_train)), np.empty(0, dtype=int))
+    return fit_fold(method, params, seed, ratio, X_train, y_train, fold, log_dir)
+
+
+def _fit_jobs(jobs, method, params, ratio, X, y, report_dir, scheduler, desc, progress):
+    """Yield ``(sampler, X_syn, y_syn)`` per (seed, fold) job, in job order, here or on Dask."""
+    check_scheduler(scheduler)
+
+    def logs(seed):
+        return None if report_dir is None else seed_dir(report_dir, seed)
+
+    if not is_dask_address(scheduler):
+        for seed, fold in tqdm(jobs, desc=desc, disable=not progress):
+            yield fit_fold(method, params, seed, ratio, X, y, fold, logs(seed))
+        return
+    client = dask_client(scheduler)
+    try:
+        futures = [client.submit(_fit_fold_task, method, params, seed, ratio, X[fold.train],
+                                 y[fold.train], fold.name, logs(seed), pure=False)
+                   for seed, fold in jobs]
+        for future in tqdm(futures, desc=desc, disable=not progress):
+            yield future.result()
+    finally:
+        client.close()
 
 
 def _pictures(report_dir: Path, method, fold, X, y, X_syn, y_syn, model, seed) -> None:
