@@ -34,3 +34,15 @@ def dask_client(address: str, timeout_s: float = 30.0):
     except (OSError, TimeoutError) as exc:
         reason = next((line.strip() for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
         raise AdanError(f"scheduler {address}: cannot connect ({reason})") from None
+
+
+def submit(client, fn, *args):
+    """``client.submit(fn, *args)`` with the numpy arrays among ``args`` scattered first.
+
+    Arrays travel to the workers as data rather than inside the task graph (which Dask warns
+    about above a few MiB); each task still receives only the arrays it is given.
+    """
+    import numpy as np
+
+    args = [client.scatter(a, direct=False, hash=False) if isinstance(a, np.ndarray) else a for a in args]
+    return client.submit(fn, *args, pure=False)

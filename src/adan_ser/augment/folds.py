@@ -25,7 +25,7 @@ from adan_ser.errors import AdanError
 from adan_ser.evaluation.loso import Fold, folds_for
 from adan_ser.evaluation.pipeline import align
 from adan_ser.io import atomic_dir, write_csv, write_parquet
-from adan_ser.scheduler import check_scheduler, dask_client, is_dask_address
+from adan_ser.scheduler import check_scheduler, dask_client, is_dask_address, submit
 
 
 def synthetic_frame(X_syn: np.ndarray, y_syn: np.ndarray, feature_names: list[str]) -> pd.DataFrame:
@@ -145,8 +145,8 @@ def _fit_jobs(jobs, method, params, ratio, X, y, report_dir, scheduler, desc, pr
         return
     client = dask_client(scheduler)
     try:
-        futures = [client.submit(_fit_fold_task, method, params, seed, ratio, X[fold.train],
-                                 y[fold.train], fold.name, logs(seed), pure=False)
+        futures = [submit(client, _fit_fold_task, method, params, seed, ratio, X[fold.train],
+                          y[fold.train], fold.name, logs(seed))
                    for seed, fold in jobs]
         for future in tqdm(futures, desc=desc, disable=not progress):
             yield future.result()

@@ -18,7 +18,7 @@ from adan_ser.classifiers.factory import fit_classifier
 from adan_ser.classifiers.preprocess import SYNTHETIC_GROUP
 from adan_ser.errors import AdanError
 from adan_ser.evaluation.loso import Fold
-from adan_ser.scheduler import check_scheduler, dask_client, is_dask_address
+from adan_ser.scheduler import check_scheduler, dask_client, is_dask_address, submit
 
 TRAIN_DATA = ("real", "synthetic", "real+synthetic")
 
@@ -112,7 +112,7 @@ def cross_validate(
         try:
             # One task per fold, submitted as its rows are cut, so no fold's rows are built
             # before they are needed; results are gathered in fold order.
-            futures = [client.submit(_fit_predict_fold, *task_args(f), pure=False) for f in folds]
+            futures = [submit(client, _fit_predict_fold, *task_args(f)) for f in folds]
             preds = [f.result() for f in tqdm(futures, desc=desc, disable=not progress, leave=False)]
         finally:
             client.close()
