@@ -95,7 +95,8 @@ def augment_folds(
     sets, bit for bit when torch runs on as many threads here as on a worker (Dask workers run
     one: set ``OMP_NUM_THREADS=1``); thread counts change ADAN's float summation order.
     Training curves (``report_dir``) are written by the worker, so a remote cluster needs a shared
-    filesystem for them; the sets, quality table and pictures are written here.
+    filesystem for them; quality measures are computed beside each fit; the sets, quality table
+    and pictures are written here.
 
     The folder is assembled under a temporary name and renamed at the end, so a failure leaves the
     previous output (or nothing) in place.
@@ -109,11 +110,10 @@ def augment_folds(
         jobs = [(seed, fold) for seed in seeds for fold in folds]
         fitted = _fit_jobs(jobs, method, params, ratio, X, y, report_dir, scheduler,
                            desc=f"augment {method}", progress=progress)
-        for i, ((seed, fold), (sampler, X_syn, y_syn)) in enumerate(zip(jobs, fitted)):
+        for i, ((seed, fold), (sampler, X_syn, y_syn, measures)) in enumerate(zip(jobs, fitted)):
             write_parquet(synthetic_frame(X_syn, y_syn, names), seed_dir(tmp, seed) / f"{fold.name}.parquet")
             model = getattr(sampler, "adan_", None)
-            records.append({"seed": seed, "fold": fold.name, "method": method,
-                            **quality(X[fold.train], X_syn, seed, y[fold.train], y_syn)})
+            records.append({"seed": seed, "fold": fold.name, "method": method, **measures})
             if i == 0 and report_dir is not None and len(y_syn):
                 _pictures(Path(report_dir), method, fold, X, y, X_syn, y_syn, model, seed)
             if model is not None:
@@ -126,28 +126,32 @@ def augment_folds(
     return table
 
 
-def _fit_fold_task(method, params, seed, ratio, X_train, y_train, fold_name, log_dir):
-    """A Dask task: ``fit_fold`` on one fold's training rows only (``X_train`` (n, d), ``y_train`` (n,))."""
+def _fit_and_measure(method, params, seed, ratio, X_train, y_train, fold_name, log_dir):
+    """Fit one fold's augmenter on its training rows only and measure its synthetic set.
+
+    ``X_train`` (n, d), ``y_train`` (n,): the fold's training rows. Returns
+    ``(sampler, X_syn, y_syn, quality measures)``; the unit of work here and on a Dask worker.
+    """
     fold = Fold(fold_name, np.arange(len(y_train)), np.empty(0, dtype=int))
-    return fit_fold(method, params, seed, ratio, X_train, y_train, fold, log_dir)
+    sampler, X_syn, y_syn = fit_fold(method, params, seed, ratio, X_train, y_train, fold, log_dir)
+    return sampler, X_syn, y_syn, quality(X_train, X_syn, seed, y_train, y_syn)
 
 
 def _fit_jobs(jobs, method, params, ratio, X, y, report_dir, scheduler, desc, progress):
-    """Yield ``(sampler, X_syn, y_syn)`` per (seed, fold) job, in job order, here or on Dask."""
+    """Yield ``(sampler, X_syn, y_syn, measures)`` per (seed, fold) job, in job order, here or on Dask."""
     check_scheduler(scheduler)
 
-    def logs(seed):
-        return None if report_dir is None else seed_dir(report_dir, seed)
+    def args(seed, fold):
+        logs = None if report_dir is None else seed_dir(report_dir, seed)
+        return method, params, seed, ratio, X[fold.train], y[fold.train], fold.name, logs
 
     if not is_dask_address(scheduler):
         for seed, fold in tqdm(jobs, desc=desc, disable=not progress):
-            yield fit_fold(method, params, seed, ratio, X, y, fold, logs(seed))
+            yield _fit_and_measure(*args(seed, fold))
         return
     client = dask_client(scheduler)
     try:
-        futures = [submit(client, _fit_fold_task, method, params, seed, ratio, X[fold.train],
-                          y[fold.train], fold.name, logs(seed))
-                   for seed, fold in jobs]
+        futures = [submit(client, _fit_and_measure, *args(seed, fold)) for seed, fold in jobs]
         for future in tqdm(futures, desc=desc, disable=not progress):
             yield future.result()
     finally:
