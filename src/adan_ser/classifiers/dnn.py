@@ -11,33 +11,23 @@ from __future__ import annotations
 
 import copy
 import inspect
-import math
 from collections import OrderedDict
 from typing import Optional
 
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.model_selection import StratifiedShuffleSplit
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from adan_ser.classifiers.heads import make_head, make_loss, parse_head_name, sample_weights, split_params
-from adan_ser.classifiers.preprocess import check_finite, holdout_groups
+from adan_ser.classifiers.preprocess import check_finite
+from adan_ser.classifiers.training import class_weights, train_epochs, uar, validation_split
 from adan_ser.device import resolve_device
 from adan_ser.errors import AdanError
 
 _ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "leaky_relu": nn.LeakyReLU}
-_VAL_SHARE = 0.1  # validation share when no speakers are given
 _EVAL_BATCH = 4096  # rows per forward pass at prediction time; bounds GPU memory only
-
-
-def _uar(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> float:
-    """Balanced accuracy over the classes present in y_true (a held-out speaker may lack some)."""
-    support = np.bincount(y_true, minlength=n_classes)
-    hits = np.bincount(y_true[y_true == y_pred], minlength=n_classes)
-    present = support > 0
-    return float((hits[present] / support[present]).mean())
 
 
 class DNNClassifier(ClassifierMixin, BaseEstimator):
@@ -165,52 +155,6 @@ class DNNClassifier(ClassifierMixin, BaseEstimator):
 
     # ----------------------------------------------------------------------------- fitting
 
-    def _split(self, y_idx: np.ndarray, groups, rng: np.random.Generator):
-        """(train_idx, val_idx, held-out groups or None); val_idx empty when validation is off."""
-        n = len(y_idx)
-        all_idx = np.arange(n)
-        if int(self.val_groups) <= 0:
-            return all_idx, all_idx[:0], None
-        if groups is not None:
-            g = np.asarray(groups).astype(str)
-            if len(g) != n:
-                raise AdanError(f"groups has {len(g)} entries for {n} rows")
-            candidates = holdout_groups(g)
-            n_distinct = len(np.unique(g))
-            if n_distinct >= 2 and len(candidates) >= 1:
-                k = min(int(self.val_groups), len(candidates), n_distinct - 1)
-                held = np.sort(rng.choice(candidates, size=k, replace=False))
-                mask = np.isin(g, held)
-                return all_idx[~mask], all_idx[mask], held
-        n_val = max(1, int(round(_VAL_SHARE * n)))
-        if n - n_val < 1:
-            raise AdanError(f"dnn: {n} rows are too few to hold out a validation set")
-        try:
-            sss = StratifiedShuffleSplit(n_splits=1, test_size=n_val, random_state=int(self.seed))
-            tr, va = next(sss.split(all_idx, y_idx))
-        except ValueError:
-            # A class with a single row cannot be stratified; fall back to a plain random split.
-            perm = rng.permutation(n)
-            tr, va = perm[n_val:], perm[:n_val]
-        return np.sort(tr), np.sort(va), None
-
-    def _class_weights(self, y_train: np.ndarray, n_classes: int) -> np.ndarray:
-        cw = self.class_weight
-        if cw is None:
-            return np.ones(n_classes)
-        if isinstance(cw, str):
-            if cw != "balanced":
-                raise AdanError(f"dnn: class_weight must be None, 'balanced' or a dict, got {cw!r}")
-            counts = np.bincount(y_train, minlength=n_classes).astype(float)
-            # A class absent from the training part gets weight 0 rather than inf: it has no rows.
-            return np.divide(counts.max(), counts, out=np.zeros(n_classes), where=counts > 0)
-        if isinstance(cw, dict):
-            unknown = [k for k in cw if k not in set(self.classes_.tolist())]
-            if unknown:
-                raise AdanError(f"dnn: class_weight names unknown class {unknown[0]!r}")
-            return np.array([float(cw.get(c, 1.0)) for c in self.classes_.tolist()])
-        raise AdanError(f"dnn: class_weight must be None, 'balanced' or a dict, got {cw!r}")
-
     def fit(self, X, y, groups=None) -> "DNNClassifier":
         """X: (n_samples, n_features) floats; y: (n_samples,) labels; groups: speakers or None."""
         X = check_finite(X).astype(np.float32)
@@ -227,9 +171,10 @@ class DNNClassifier(ClassifierMixin, BaseEstimator):
         self.n_features_in_ = X.shape[1]
         n_classes = len(self.classes_)
         rng = np.random.default_rng(self.seed)
-        tr_idx, va_idx, held = self._split(y_idx, groups, rng)
+        tr_idx, va_idx, held = validation_split(y_idx, groups, self.val_groups, self.seed, rng, "dnn")
         self.val_groups_, self.val_idx_ = held, va_idx
-        self.class_weight_ = self._class_weights(y_idx[tr_idx], n_classes)
+        cw = class_weights(self.class_weight, y_idx[tr_idx], self.classes_, "dnn")
+        self.class_weight_ = np.ones(n_classes) if cw is None else cw
         self.class_counts_ = np.bincount(y_idx[tr_idx], minlength=n_classes)
 
         dev = resolve_device(self.device)
@@ -271,71 +216,36 @@ class DNNClassifier(ClassifierMixin, BaseEstimator):
         draw_w = sample_weights(y_idx[tr_idx], n_classes) if self.loss_.balanced_sampling else None
         advance = getattr(self.head_, "advance", None)
 
-        live = self._open_live()
-        self.history_ = []
-        best_key, best_state, self.best_epoch_, wait = None, None, 0, 0
-        try:
-            for epoch in range(1, int(self.epochs) + 1):
-                self.model_.train()
-                if draw_w is None:
-                    perm = torch.randperm(n, generator=shuffle).to(dev)
-                else:  # class-balanced: n rows drawn with replacement, ∝ 1 / class count
-                    perm = torch.multinomial(draw_w, n, replacement=True, generator=shuffle).to(dev)
-                total = torch.zeros((), device=dev)
-                for start in range(0, n, bs):
-                    b = perm[start : start + bs]
-                    opt.zero_grad(set_to_none=True)
-                    emb = self.body_(Xtr[b])
-                    loss = self._call_loss(self._call_head(emb, ytr[b]), ytr[b], emb)
-                    loss.backward()
-                    opt.step()
-                    if advance is not None:
-                        advance()
-                    total += loss.detach() * len(b)
-                rec = {
-                    "epoch": epoch,
-                    "train_loss": float(total) / n,
-                    "val_loss": math.nan,
-                    "val_uar": math.nan,
-                }
-                if has_val:
-                    out, emb = self._outputs(Xva, with_emb=True)
-                    with torch.no_grad():
-                        rec["val_loss"] = float(self._call_loss(out, yva, emb))
-                    pred = out.argmax(1).cpu().numpy()
-                    rec["val_uar"] = _uar(yva_np, pred, n_classes)
-                self.history_.append(rec)
-                if live is not None:
-                    live.log_metric("train/loss", rec["train_loss"])
-                    if has_val:
-                        live.log_metric("val/loss", rec["val_loss"])
-                        live.log_metric("val/uar", rec["val_uar"])
-                    live.next_step()
-                if not has_val:
-                    self.best_epoch_ = epoch
-                    continue
-                key = (rec["val_uar"], -rec["val_loss"])
-                if best_key is None or key > best_key:
-                    best_key, self.best_epoch_, wait = key, epoch, 0
-                    best_state = copy.deepcopy(self.model_.state_dict())
-                else:
-                    wait += 1
-                    if wait >= int(self.patience):
-                        break
-            if best_state is not None:
-                self.model_.load_state_dict(best_state)
-            if live is not None:
-                live.summary["best_epoch"] = self.best_epoch_
-        finally:
-            if live is not None:
-                live.end()
+        def run_epoch() -> float:
+            self.model_.train()
+            if draw_w is None:
+                perm = torch.randperm(n, generator=shuffle).to(dev)
+            else:  # class-balanced: n rows drawn with replacement, ∝ 1 / class count
+                perm = torch.multinomial(draw_w, n, replacement=True, generator=shuffle).to(dev)
+            total = torch.zeros((), device=dev)
+            for start in range(0, n, bs):
+                b = perm[start : start + bs]
+                opt.zero_grad(set_to_none=True)
+                emb = self.body_(Xtr[b])
+                loss = self._call_loss(self._call_head(emb, ytr[b]), ytr[b], emb)
+                loss.backward()
+                opt.step()
+                if advance is not None:
+                    advance()
+                total += loss.detach() * len(b)
+            return float(total) / n
 
-    def _open_live(self):
-        if self.log_dir is None:
-            return None
-        from dvclive import Live  # lazy: dvclive pulls in dvc/git machinery
+        def validate() -> tuple[float, float]:
+            out, emb = self._outputs(Xva, with_emb=True)
+            with torch.no_grad():
+                val_loss = float(self._call_loss(out, yva, emb))
+            return val_loss, uar(yva_np, out.argmax(1).cpu().numpy(), n_classes)
 
-        return Live(str(self.log_dir), save_dvc_exp=False, dvcyaml=None)
+        self.history_, self.best_epoch_ = train_epochs(
+            run_epoch, validate if has_val else None,
+            snapshot=lambda: copy.deepcopy(self.model_.state_dict()), restore=self.model_.load_state_dict,
+            epochs=self.epochs, patience=self.patience, log_dir=self.log_dir,
+        )
 
     # ---------------------------------------------------------------------------- inference
 

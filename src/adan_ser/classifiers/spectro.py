@@ -16,20 +16,17 @@ The emotion head and loss come from ``adan_ser.classifiers.heads``: any name of
 from __future__ import annotations
 
 import copy
-import math
 from typing import Optional
 
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.model_selection import StratifiedShuffleSplit
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 from torch.nn import functional as F
 
-from adan_ser.classifiers.dnn import _uar
-from adan_ser.classifiers.preprocess import holdout_groups
 from adan_ser.classifiers.spectro_models import build_net
+from adan_ser.classifiers.training import class_weights, train_epochs, uar, validation_split
 from adan_ser.device import resolve_device
 from adan_ser.errors import AdanError
 from adan_ser.features.spectrogram import FrameNormalizer, average_by_owner, segment
@@ -37,7 +34,6 @@ from adan_ser.features.spectrogram import FrameNormalizer, average_by_owner, seg
 from adan_ser.classifiers.heads import make_head, make_loss, parse_head_name, sample_weights, split_params
 
 _EVAL_BATCH = 256  # segments per forward pass at prediction time; bounds memory only
-_VAL_SHARE = 0.1
 GENDER_CODES = {"f": 0, "m": 1}
 
 
@@ -170,47 +166,6 @@ class SpectroClassifier(ClassifierMixin, BaseEstimator):
                 raise AdanError(f"spectro: spectrogram {i} has non-finite values")
         return specs
 
-    def _split(self, y_idx, groups, rng):
-        """(train utterance idx, validation utterance idx, held-out speakers or None)."""
-        n = len(y_idx)
-        idx = np.arange(n)
-        if int(self.val_groups) <= 0:
-            return idx, idx[:0], None
-        if groups is not None:
-            g = np.asarray(groups).astype(str)
-            if len(g) != n:
-                raise AdanError(f"groups has {len(g)} entries for {n} utterances")
-            candidates = holdout_groups(g)
-            if len(np.unique(g)) >= 2 and len(candidates):
-                k = min(int(self.val_groups), len(candidates), len(np.unique(g)) - 1)
-                held = np.sort(rng.choice(candidates, size=k, replace=False))
-                mask = np.isin(g, held)
-                return idx[~mask], idx[mask], held
-        n_val = max(1, int(round(_VAL_SHARE * n)))
-        if n - n_val < 1:
-            raise AdanError(f"spectro: {n} utterances are too few to hold out a validation set")
-        try:
-            sss = StratifiedShuffleSplit(n_splits=1, test_size=n_val, random_state=int(self.seed))
-            tr, va = next(sss.split(idx, y_idx))
-        except ValueError:  # a single-utterance class cannot be stratified
-            perm = rng.permutation(n)
-            tr, va = perm[n_val:], perm[:n_val]
-        return np.sort(tr), np.sort(va), None
-
-    def _class_weight(self, y_train: np.ndarray, n_classes: int) -> Optional[np.ndarray]:
-        cw = self.class_weight
-        if cw is None:
-            return None
-        if cw == "balanced":
-            counts = np.bincount(y_train, minlength=n_classes).astype(float)
-            return np.divide(counts.max(), counts, out=np.zeros(n_classes), where=counts > 0)
-        if isinstance(cw, dict):
-            unknown = [k for k in cw if k not in set(self.classes_.tolist())]
-            if unknown:
-                raise AdanError(f"spectro: class_weight names unknown class {unknown[0]!r}")
-            return np.array([float(cw.get(c, 1.0)) for c in self.classes_.tolist()])
-        raise AdanError(f"spectro: class_weight must be None, 'balanced' or a dict, got {cw!r}")
-
     # -------------------------------------------------------------------------------- fitting
 
     def fit(self, X, y, groups=None, gender=None) -> "SpectroClassifier":
@@ -235,7 +190,7 @@ class SpectroClassifier(ClassifierMixin, BaseEstimator):
         self.normalizer_ = FrameNormalizer().fit(specs)  # training-fold frames only
         specs = self.normalizer_.transform(specs)
         rng = np.random.default_rng(self.seed)
-        tr, va, self.val_groups_ = self._split(y_idx, groups, rng)
+        tr, va, self.val_groups_ = validation_split(y_idx, groups, self.val_groups, self.seed, rng, "spectro")
 
         seg_tr, own_tr = segment([specs[i] for i in tr], int(self.segment_frames), int(self.train_hop))
         data = {
@@ -262,7 +217,7 @@ class SpectroClassifier(ClassifierMixin, BaseEstimator):
             n_emb = self.net_.out_dim
             self.head_ = make_head(head_name, n_emb, n_classes, counts, classes=self.classes_, **head_kw).to(dev)
             self.loss_ = make_loss(loss_name, n_emb, n_classes, counts,
-                                   class_weight=self._class_weight(y_idx[tr], n_classes), **loss_kw).to(dev)
+                                   class_weight=class_weights(self.class_weight, y_idx[tr], self.classes_, "spectro"), **loss_kw).to(dev)
             self.center_ = CenterLoss(n_classes, n_emb).to(dev) if cw > 0 else None
             self._train(data, val, dev, gw, cw, n_classes)
         self._eval_mode()
@@ -297,63 +252,37 @@ class SpectroClassifier(ClassifierMixin, BaseEstimator):
         params = [p for m in self._modules() for p in m.parameters()]
         opt = torch.optim.Adam(params, lr=self.lr, weight_decay=self.weight_decay)
         gen = torch.Generator().manual_seed(int(self.seed))
-        live = self._open_live()
-        self.history_ = []
-        best_key, best_state, self.best_epoch_, wait = None, None, 0, 0
-        try:
-            for epoch in range(1, int(self.epochs) + 1):
-                for m in self._modules():
-                    m.train()
-                total, seen = 0.0, 0
-                for b in self._batches(data["y"], gen):
-                    if len(b) < 2:  # BatchNorm cannot train on a single segment
-                        continue
-                    xb, yb, gb = data["x"][b].to(dev), data["y"][b].to(dev), data["g"][b].to(dev)
-                    opt.zero_grad(set_to_none=True)
-                    loss = self._batch_loss(xb, yb, gb, gw, cw)
-                    loss.backward()
-                    opt.step()
-                    total += float(loss.detach()) * len(b)
-                    seen += len(b)
-                rec = {"epoch": epoch, "train_loss": total / max(seen, 1), "val_loss": math.nan, "val_uar": math.nan}
-                if val is not None:
-                    logits = self._utterance_logits(val[0], val[1], len(val[2]))
-                    yv = torch.as_tensor(val[2])
-                    rec["val_loss"] = float(F.cross_entropy(torch.as_tensor(logits), yv))
-                    rec["val_uar"] = _uar(val[2], logits.argmax(1), n_classes)
-                self.history_.append(rec)
-                if live is not None:
-                    live.log_metric("train/loss", rec["train_loss"])
-                    if val is not None:
-                        live.log_metric("val/loss", rec["val_loss"])
-                        live.log_metric("val/uar", rec["val_uar"])
-                    live.next_step()
-                if val is None:
-                    self.best_epoch_ = epoch
+
+        def run_epoch() -> float:
+            for m in self._modules():
+                m.train()
+            total, seen = 0.0, 0
+            for b in self._batches(data["y"], gen):
+                if len(b) < 2:  # BatchNorm cannot train on a single segment
                     continue
-                key = (rec["val_uar"], -rec["val_loss"])
-                if best_key is None or key > best_key:
-                    best_key, self.best_epoch_, wait = key, epoch, 0
-                    best_state = [copy.deepcopy(m.state_dict()) for m in self._modules()]
-                else:
-                    wait += 1
-                    if wait >= int(self.patience):
-                        break
-            if best_state is not None:
-                for m, s in zip(self._modules(), best_state):
-                    m.load_state_dict(s)
-            if live is not None:
-                live.summary["best_epoch"] = self.best_epoch_
-        finally:
-            if live is not None:
-                live.end()
+                xb, yb, gb = data["x"][b].to(dev), data["y"][b].to(dev), data["g"][b].to(dev)
+                opt.zero_grad(set_to_none=True)
+                loss = self._batch_loss(xb, yb, gb, gw, cw)
+                loss.backward()
+                opt.step()
+                total += float(loss.detach()) * len(b)
+                seen += len(b)
+            return total / max(seen, 1)
 
-    def _open_live(self):
-        if self.log_dir is None:
-            return None
-        from dvclive import Live  # lazy: dvclive pulls in dvc/git machinery
+        def validate() -> tuple[float, float]:
+            logits = self._utterance_logits(val[0], val[1], len(val[2]))
+            val_loss = float(F.cross_entropy(torch.as_tensor(logits), torch.as_tensor(val[2])))
+            return val_loss, uar(val[2], logits.argmax(1), n_classes)
 
-        return Live(str(self.log_dir), save_dvc_exp=False, dvcyaml=None)
+        def restore(states) -> None:
+            for m, state in zip(self._modules(), states):
+                m.load_state_dict(state)
+
+        self.history_, self.best_epoch_ = train_epochs(
+            run_epoch, validate if val is not None else None,
+            snapshot=lambda: [copy.deepcopy(m.state_dict()) for m in self._modules()], restore=restore,
+            epochs=self.epochs, patience=self.patience, log_dir=self.log_dir,
+        )
 
     # ------------------------------------------------------------------------------ inference
 
