@@ -45,3 +45,14 @@ def dask_scheduler():
         yield cluster.scheduler_address
     finally:
         cluster.close()
+
+
+@pytest.fixture
+def one_torch_thread():
+    """Torch on one thread for the test: tiny tensors gain nothing from threads on a shared CI box,
+    and one thread is what Dask workers run (same float summation order)."""
+    torch = pytest.importorskip("torch")
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

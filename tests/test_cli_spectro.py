@@ -6,18 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import soundfile as sf
-import torch
 import yaml
 
 from adan_ser.cli import main
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _corpus(root: Path) -> None:

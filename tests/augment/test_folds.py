@@ -136,19 +136,8 @@ def test_augmenter_sees_the_downsampled_training_folds(tmp_path, monkeypatch):
     ("noise", {"sigma": 0.1}),
     ("adan", {"epochs": 3, "min_epochs": 1, "n_sets": 1, "batch_size": 16, "device": "cpu"}),
 ])
-def test_dask_scheduler_writes_the_same_sets_as_local(tmp_path, dask_scheduler, method, params):
-    # Dask workers run torch on one thread; summation order (and so the last float bits of
-    # ADAN's weights) depends on the thread count, so the local run uses one thread too.
-    torch = pytest.importorskip("torch")
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        _same_sets_local_and_dask(tmp_path, dask_scheduler, method, params)
-    finally:
-        torch.set_num_threads(threads)
-
-
-def _same_sets_local_and_dask(tmp_path, dask_scheduler, method, params):
+def test_dask_scheduler_writes_the_same_sets_as_local(tmp_path, dask_scheduler, one_torch_thread, method, params):
+    # one torch thread here as on the workers: the thread count changes ADAN's float summation order
     manifest, features = toy()
     local = augment_folds(manifest, features, "leave-one-speaker-out", method, params, [0, 1], 1.0,
                           tmp_path / "local", progress=False)

@@ -15,13 +15,7 @@ TINY = dict(channels=(2, 4), rnn_hidden=4, input_pool=(1, 1), segment_frames=16,
             eval_hop=4, epochs=2, batch_size=8, patience=2, device="cpu")
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny tensors: thread start-up and barriers cost more than they save on a shared CI box."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _data(n_per_class=6, speakers=3, seed=0):

@@ -9,24 +9,9 @@ from adan_ser.augment.folds import augment_folds
 from adan_ser.errors import AdanError
 from adan_ser.evaluation.pipeline import evaluate, model_variants
 from adan_ser.evaluation.predictions import load_predictions, write_predictions
+from tests.toy import toy_corpus
 
 DNN = {"epochs": 4, "hidden": [8], "lr": 0.01, "patience": 2}
-
-
-def _toy(n=36, speakers=4):
-    rng = np.random.default_rng(2)
-    emotions = np.array(["angry", "happy", "sad"])[np.arange(n) % 3]
-    manifest = pd.DataFrame({
-        "file": [f"u{i:03d}.wav" for i in range(n)],
-        "speaker": [f"{i % speakers:02d}" for i in range(n)],
-        "gender": "f", "emotion": emotions, "session": [f"{i % speakers:02d}" for i in range(n)],
-        "condition": "", "duration": 1.0,
-    })
-    centers = {"angry": 1.0, "happy": 0.0, "sad": -1.0}
-    feats = rng.normal(size=(n, 6)) + np.array([centers[e] for e in emotions])[:, None]
-    features = pd.DataFrame(feats, columns=[f"f{j}" for j in range(6)])
-    features.insert(0, "file", manifest["file"])
-    return manifest, features
 
 
 TINY_DNN = {"hidden": [8], "epochs": 2, "patience": 1, "batch_size": 16, "device": "cpu"}
@@ -59,7 +44,7 @@ def _toy_heads(n=64, d=5):
 def runs(tmp_path_factory):
     """Predictions of seeds [0, 1] together and of seed 1 alone, with noise-augmented rows."""
     tmp = tmp_path_factory.mktemp("seeds")
-    manifest, features = _toy()
+    manifest, features = toy_corpus()
     augment_folds(manifest, features, "leave-one-speaker-out", "noise", {"sigma": 0.5}, [0, 1], 1.0,
                   tmp / "noise", progress=False)
     kw = dict(models={"svm": {"kernel": "linear"}, "dnn": DNN}, corpus="toy", feature_set="f",

@@ -11,6 +11,7 @@ from adan_ser.errors import AdanError
 from adan_ser.evaluation.loso import make_folds
 from adan_ser.evaluation.pipeline import evaluate
 from adan_ser.evaluation.runner import cross_validate
+from tests.toy import toy_corpus
 
 
 class SpyTransformer(TransformerMixin, BaseEstimator):
@@ -107,19 +108,8 @@ def test_synthetic_train_data_without_source_is_an_error():
 
 
 def test_evaluate_end_to_end_on_separable_features():
-    rng = np.random.default_rng(1)
     n = 120
-    emotions = np.array(["angry", "happy", "sad"])[np.arange(n) % 3]
-    manifest = pd.DataFrame({
-        "file": [f"u{i:03d}.wav" for i in range(n)],
-        "speaker": [f"{i % 4:02d}" for i in range(n)],
-        "gender": "f", "emotion": emotions, "session": [f"{i % 4:02d}" for i in range(n)],
-        "condition": "", "duration": 1.0,
-    })
-    centers = {"angry": 3.0, "happy": 0.0, "sad": -3.0}
-    feats = rng.normal(size=(n, 10)) + np.array([centers[e] for e in emotions])[:, None]
-    features = pd.DataFrame(feats, columns=[f"f{j}" for j in range(10)])
-    features.insert(0, "file", manifest["file"])
+    manifest, features = toy_corpus(n=n, d=10, separation=3.0, seed=1)
     features["const"] = 1.0
     pred = evaluate(manifest, features.sample(frac=1, random_state=0), "leave-one-speaker-out",
                     {"svm": {"kernel": "rbf"}, "dnn": {"epochs": 60, "hidden": [32], "lr": 0.01, "patience": 10}},
@@ -131,22 +121,6 @@ def test_evaluate_end_to_end_on_separable_features():
         # predictions line up with the manifest row of the same file
         truth = dict(zip(manifest["file"], manifest["emotion"]))
         assert all(truth[f] == t for f, t in zip(part["file"], part["true"]))
-
-
-def _toy_corpus(n=96, speakers=4, seed=2):
-    rng = np.random.default_rng(seed)
-    emotions = np.array(["angry", "happy", "sad"])[np.arange(n) % 3]
-    manifest = pd.DataFrame({
-        "file": [f"u{i:03d}.wav" for i in range(n)],
-        "speaker": [f"{i % speakers:02d}" for i in range(n)],
-        "gender": "f", "emotion": emotions, "session": [f"{i % speakers:02d}" for i in range(n)],
-        "condition": "", "duration": 1.0,
-    })
-    centers = {"angry": 1.0, "happy": 0.0, "sad": -1.0}  # overlapping: errors make the check bite
-    feats = rng.normal(size=(n, 8)) + np.array([centers[e] for e in emotions])[:, None]
-    features = pd.DataFrame(feats, columns=[f"f{j}" for j in range(8)])
-    features.insert(0, "file", manifest["file"])
-    return manifest, features
 
 
 def test_folds_on_dask_match_local(dask_scheduler):
@@ -167,7 +141,7 @@ def test_folds_on_dask_match_local(dask_scheduler):
 def test_evaluate_results_on_dask_match_local(dask_scheduler):
     from adan_ser.evaluation.report import summarize
 
-    manifest, features = _toy_corpus()
+    manifest, features = toy_corpus(n=96, d=8)
     models = {"svm": {"kernel": "rbf"}, "dnn": {"epochs": 20, "hidden": [16], "lr": 0.01, "patience": 5}}
     args = (manifest, features, "leave-one-speaker-out", models)
     local = evaluate(*args, seeds=0, corpus="toy", feature_set="f")

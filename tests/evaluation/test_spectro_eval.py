@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 
 from adan_ser.errors import AdanError
 from adan_ser.evaluation import spectro_eval
@@ -16,12 +15,7 @@ N_BINS = 16
 TRAIN = dict(channels=[2, 4], rnn_hidden=4, input_pool=[1, 1], epochs=1, batch_size=8, device="cpu")
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _corpus(speakers=3, per_class=3):
