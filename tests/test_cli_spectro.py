@@ -29,7 +29,7 @@ def _corpus(root: Path) -> None:
 def _params(tmp_path: Path, **spectro) -> Path:
     p = {
         "seed": 0,
-        "eval": {"seeds": [3, 4]},  # spectrogram models run once, with the first run seed
+        "eval": {"seeds": [3, 4]},  # spectrogram models run once per run seed
         "data": {"corpus": "emodb", "root": str(tmp_path / "corpus"), "classes": [], "merge_excited": False},
         "cv": {"scheme": "leave-one-speaker-out"},
         "spectro": {
@@ -54,8 +54,8 @@ def test_spectrogram_evaluate_report(tmp_path, capsys):
     assert main(["--params", params, "spectrogram", "-m", str(manifest), "-o", str(cache)]) == 0
     assert main(["--params", params, "evaluate-spectro", "-m", str(manifest), "-s", str(cache), "-o", str(pred),
                  "--log-dir", str(tmp_path / "logs")]) == 0
-    assert (tmp_path / "logs" / "crnn" / "softmax" / "03").is_dir()
-    assert pd.read_parquet(pred)["seed"].unique().tolist() == [3]
+    assert (tmp_path / "logs" / "crnn" / "softmax" / "seed3" / "03").is_dir()
+    assert sorted(pd.read_parquet(pred)["seed"].unique().tolist()) == [3, 4]
     none = str(_params(tmp_path, models=[]))
     assert main(["--params", none, "evaluate-spectro", "-m", str(manifest), "-s", str(cache), "-o", str(empty)]) == 0
     assert pd.read_parquet(empty).empty

@@ -124,9 +124,7 @@ def cmd_evaluate_spectro(args) -> None:
         scheme=get(p, "cv.scheme"),
         models=get(p, "spectro.models", []) or [],
         heads=get(p, "spectro.heads", ["softmax"]) or ["softmax"],
-        # spectrogram models run once, with the first run seed (eval.seeds[0]); `seed` seeds
-        # the report's resampling only
-        seed=_seeds(p)[0],
+        seeds=_seeds(p),  # once per run seed; `seed` seeds the report's resampling only
         corpus=get(p, "data.corpus"),
         train_params=get(p, "spectro.train", {}) or {},
         # the DNN's head settings unless spectro.head_params sets a head's block itself
@@ -136,6 +134,7 @@ def cmd_evaluate_spectro(args) -> None:
         eval_overlap_s=float(get(p, "spectro.eval_overlap_s", 1.6)),
         log_dir=args.log_dir,
         train_downsample=get(p, "cv.train_downsample", {}) or {},
+        scheduler=args.scheduler or get(p, "cv.scheduler", None),
     )
     write_parquet(predictions, args.output)
     print(f"{len(predictions)} spectrogram-model predictions → {args.output}")
@@ -268,6 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("-s", "--spectrograms", required=True, help="the spectrogram stage's .npz")
     s.add_argument("-o", "--output", default="results/spectro_predictions.parquet")
     s.add_argument("--log-dir", default=None, help="dvclive training curves go under this folder")
+    s.add_argument("--scheduler", help="override cv.scheduler: local or a Dask address tcp://host:8786")
     s.set_defaults(func=cmd_evaluate_spectro)
 
     s = sub.add_parser("augment", help="per-fold synthetic sets of one method (augment.*)")

@@ -46,7 +46,7 @@ def test_seconds_to_frames():
 def test_rows_have_the_pipeline_columns_and_every_utterance_once(monkeypatch):
     manifest, cache = _corpus()
     pred = spectro_eval.evaluate_spectro(
-        manifest, cache, "leave-one-speaker-out", ["crnn", "cnn-blstm-att-stats"], ["softmax"], seed=0,
+        manifest, cache, "leave-one-speaker-out", ["crnn", "cnn-blstm-att-stats"], ["softmax"], seeds=0,
         corpus="toy", train_params=TRAIN, segment_s=0.16, train_overlap_s=0.08, eval_overlap_s=0.12,
         progress=False,
     )
@@ -80,7 +80,7 @@ def test_no_test_speaker_reaches_fit(monkeypatch):
     monkeypatch.setattr(spectro_eval.SpectroClassifier, "fit", spy_fit)
     monkeypatch.setattr(spectro_eval.SpectroClassifier, "predict", spy_predict)
     pred = spectro_eval.evaluate_spectro(
-        manifest, cache, "leave-one-speaker-out", ["crnn"], ["softmax"], seed=0, corpus="toy",
+        manifest, cache, "leave-one-speaker-out", ["crnn"], ["softmax"], seeds=0, corpus="toy",
         train_params=TRAIN, segment_s=0.16, train_overlap_s=0.08, eval_overlap_s=0.12, progress=False,
     )
     fits = [s for kind, s in seen if kind == "fit"]
@@ -99,3 +99,16 @@ def test_bad_settings_are_named():
                                       train_params={"chanels": [2]})
     empty = spectro_eval.evaluate_spectro(manifest, cache, "leave-one-speaker-out", [], ["softmax"], 0, "toy")
     assert empty.empty and list(empty.columns) == spectro_eval.COLUMNS
+
+
+def test_every_run_seed_and_dask_match_local(dask_scheduler):
+    manifest, cache = _corpus()
+    kw = dict(corpus="toy", train_params=TRAIN, segment_s=0.16, train_overlap_s=0.08, eval_overlap_s=0.12,
+              progress=False)
+    local = spectro_eval.evaluate_spectro(manifest, cache, "leave-one-speaker-out", ["cnn-tf-gap"], ["softmax"],
+                                          seeds=[0, 5], **kw)
+    assert sorted(local["seed"].unique()) == [0, 5]
+    assert (local.groupby("seed").size() == len(manifest)).all()
+    dask = spectro_eval.evaluate_spectro(manifest, cache, "leave-one-speaker-out", ["cnn-tf-gap"], ["softmax"],
+                                         seeds=[0, 5], scheduler=dask_scheduler, **kw)
+    pd.testing.assert_frame_equal(local, dask)

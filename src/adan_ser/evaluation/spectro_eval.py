@@ -4,12 +4,14 @@ Same folds (``evaluation/loso.py``) and the same prediction columns as ``pipelin
 ``report.py`` pools them beside the feature-based rows: ``corpus feature_set method train_data
 classifier head seed fold true pred file speaker`` with ``feature_set`` = ``spectrogram-<kind>``,
 ``method`` = ``none``, ``train_data`` = ``real``, ``classifier`` = the architecture name and
-``head`` = the head name, ``seed`` = the one run seed the stage trains with (the CLI passes
-``eval.seeds[0]``: spectrogram models run once, not once per run seed). The rows carry no
-``score_<class>`` columns; the report does not need them.
+``head`` = the head name, ``seed`` = the run seed (every model is trained once per seed of
+``eval.seeds``, from that seed alone). The rows carry no ``score_<class>`` columns; the report
+does not need them.
 
 As in ``runner.cross_validate``, each fold gets a fresh estimator fitted on the training rows
-only (spectrograms, labels, speakers, genders); only ``predict`` sees the test rows.
+only (spectrograms, labels, speakers, genders); only ``predict`` sees the test rows. With a Dask
+scheduler every model × head × seed × fold is one task; the spectrograms are sent to each worker
+once and each task cuts its fold's rows from them, as the local loop does.
 """
 
 from __future__ import annotations
@@ -24,8 +26,10 @@ from tqdm.auto import tqdm
 from adan_ser.classifiers.spectro import SpectroClassifier
 from adan_ser.classifiers.spectro_models import ARCHS
 from adan_ser.errors import AdanError
+from adan_ser.augment.folds import as_seeds
 from adan_ser.evaluation.loso import folds_for
 from adan_ser.features.spectrogram import SpectrogramSet
+from adan_ser.scheduler import check_scheduler, dask_client, is_dask_address
 
 COLUMNS = ["corpus", "feature_set", "method", "train_data", "classifier", "head", "seed",
            "fold", "true", "pred", "file", "speaker"]
@@ -61,7 +65,7 @@ def evaluate_spectro(
     scheme: str,
     models: Sequence[str],
     heads: Sequence[str],
-    seed: int,
+    seeds: int | Sequence[int],
     corpus: str,
     train_params: Optional[Mapping] = None,
     head_params: Optional[Mapping[str, dict]] = None,
@@ -71,20 +75,26 @@ def evaluate_spectro(
     log_dir: Optional[str | Path] = None,
     train_downsample: Optional[Mapping] = None,
     progress: bool = True,
+    scheduler: Optional[str] = None,
 ) -> pd.DataFrame:
-    """Predictions of every model × head on every fold (``COLUMNS``; empty when ``models`` is).
+    """Predictions of every model × head × run seed on every fold (``COLUMNS``; empty without models).
 
     ``manifest``: the prepare stage's table (file, speaker, gender, emotion, session, …);
     ``specs``: the spectrogram stage's cache, which must hold every manifest file.
     ``train_params``: SpectroClassifier parameters shared by all models; ``head_params``: head
     name → its parameters (``heads.split_params``); ``train_downsample``: the imbalanced setting
     (``cv.train_downsample``, see :func:`loso.folds_for`), the same rows as the evaluate stage.
+    ``seeds``: the run seeds (an int is one). ``scheduler``: None / ``"local"`` trains here, one
+    fit after the other; a Dask address runs the fits as tasks (same predictions when torch runs on
+    as many threads here as on a worker, i.e. ``OMP_NUM_THREADS=1``).
     """
     unknown = [m for m in models if m not in ARCHS]
     if unknown:
         raise AdanError(f"unknown spectro model {unknown[0]!r}; known: {', '.join(ARCHS)}")
     train_params = check_train_params(train_params or {})
     head_params = dict(head_params or {})
+    seeds = as_seeds(seeds)
+    check_scheduler(scheduler)
     if not models:
         return pd.DataFrame(columns=COLUMNS)
     rows = manifest.reset_index(drop=True)
@@ -96,19 +106,51 @@ def evaluate_spectro(
     seg = segment_frames(specs.config.get("hop_ms", 10.0), segment_s, train_overlap_s, eval_overlap_s)
     feature_set = f"spectrogram-{specs.config.get('kind', 'linear')}"
 
-    parts = []
-    for arch in models:
-        for head in heads:
-            for fold in tqdm(folds, desc=f"{arch} {head}", disable=not progress, leave=False):
-                log = None if log_dir is None else str(Path(log_dir) / arch / head / fold.name)
-                clf = SpectroClassifier(arch=arch, head=head, head_params=head_params.get(head),
-                                        seed=seed, log_dir=log, **seg, **train_params)
-                clf.fit([X[i] for i in fold.train], y[fold.train], speakers[fold.train], gender[fold.train])
-                pred = clf.predict([X[i] for i in fold.test])
-                parts.append(pd.DataFrame({
-                    "corpus": corpus, "feature_set": feature_set, "method": "none", "train_data": "real",
-                    "classifier": arch, "head": head, "seed": seed, "fold": fold.name,
-                    "true": y[fold.test], "pred": pred, "file": rows["file"].to_numpy()[fold.test],
-                    "speaker": speakers[fold.test],
-                }))
+    jobs = [(arch, head, seed, fold) for arch in models for head in heads for seed in seeds for fold in folds]
+
+    def task_args(arch, head, seed, fold):
+        log = None if log_dir is None else str(Path(log_dir) / arch / head.replace("+", "_plus_") / f"seed{seed}" / fold.name)
+        params = dict(arch=arch, head=head, head_params=head_params.get(head), seed=seed, log_dir=log,
+                      **seg, **train_params)
+        return params, fold.train, fold.test, y[fold.train], speakers[fold.train], gender[fold.train]
+
+    if is_dask_address(scheduler):
+        client = dask_client(scheduler)
+        try:
+            packed = client.scatter(_pack(X), broadcast=True, hash=False)
+            futures = [client.submit(_fit_predict_packed, packed, *task_args(*job), pure=False) for job in jobs]
+            preds = [f.result() for f in tqdm(futures, desc="spectro", disable=not progress)]
+        finally:
+            client.close()
+    else:
+        preds = [_fit_predict(X, *task_args(*job)) for job in tqdm(jobs, desc="spectro", disable=not progress)]
+
+    parts = [
+        pd.DataFrame({
+            "corpus": corpus, "feature_set": feature_set, "method": "none", "train_data": "real",
+            "classifier": arch, "head": head, "seed": seed, "fold": fold.name,
+            "true": y[fold.test], "pred": pred, "file": rows["file"].to_numpy()[fold.test],
+            "speaker": speakers[fold.test],
+        })
+        for (arch, head, seed, fold), pred in zip(jobs, preds)
+    ]
     return pd.concat(parts, ignore_index=True)[COLUMNS]
+
+
+def _fit_predict(X, params, train, test, y_train, spk_train, gender_train) -> np.ndarray:
+    """Fit a fresh ``SpectroClassifier(**params)`` on rows ``train`` of X (n (T_i, F) spectrograms)
+    with their labels, speakers and genders; return its (len(test),) predictions for rows ``test``."""
+    clf = SpectroClassifier(**params)
+    clf.fit([X[i] for i in train], y_train, spk_train, gender_train)
+    return clf.predict([X[i] for i in test])
+
+
+def _pack(X) -> tuple[np.ndarray, np.ndarray]:
+    """n (T_i, F) spectrograms → (ΣT_i, F) frames and (n,) lengths, one block to send to workers."""
+    return np.concatenate(X), np.array([len(x) for x in X])
+
+
+def _fit_predict_packed(packed, *args) -> np.ndarray:
+    """A Dask task: :func:`_fit_predict` on the spectrograms of :func:`_pack`."""
+    frames, lengths = packed
+    return _fit_predict(np.split(frames, np.cumsum(lengths)[:-1]), *args)
