@@ -1,17 +1,44 @@
 """Where parallel work runs: ``local`` (this machine) or a Dask scheduler named by its address.
 
-Extraction (``features.scheduler``) and cross-validation (``cv.scheduler``) both take the same
-value: ``local`` (or None) or ``tcp://host:8786``. Only the second needs ``distributed``.
+Extraction (``features.scheduler``) and cross-validation / augmentation (``cv.scheduler``) take the
+same values:
+
+* ``local`` (or None): this process (extraction: a process pool of ``features.workers``);
+* ``tcp://host:8786`` (any URL): an existing Dask scheduler;
+* ``localcluster:N``: a Dask ``LocalCluster`` of N single-threaded worker processes on this
+  machine, started on first use and shared by every later call of the same process (one stage),
+  closed when it exits. Independent folds then run N at a time, and
+  torch runs on one thread per fit whatever the machine's core count, so the outputs are the same
+  on every machine (and equal to a cluster of single-threaded workers).
 """
 
 from __future__ import annotations
 
+import atexit
+import re
+
 from adan_ser.errors import AdanError
+
+_LOCALCLUSTER = re.compile(r"^localcluster:(\d+)$")
+_local_clusters: dict = {}  # workers → the LocalCluster this process started
+
+
+def _local_cluster(n: int):
+    """This process's LocalCluster of ``n`` one-thread worker processes (started once, loopback only)."""
+    from distributed import LocalCluster
+
+    cluster = _local_clusters.get(n)
+    if cluster is None or cluster.status.name in ("closing", "closed"):
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
+                               dashboard_address=":0")
+        _local_clusters[n] = cluster
+        atexit.register(cluster.close)
+    return cluster
 
 
 def is_dask_address(scheduler) -> bool:
-    """True when ``scheduler`` names a Dask scheduler (``tcp://host:port`` or another URL)."""
-    return isinstance(scheduler, str) and "://" in scheduler
+    """True when ``scheduler`` names Dask: a scheduler URL (``tcp://host:port``) or ``localcluster:N``."""
+    return isinstance(scheduler, str) and ("://" in scheduler or bool(_LOCALCLUSTER.match(scheduler)))
 
 
 def check_scheduler(scheduler) -> None:
@@ -19,16 +46,26 @@ def check_scheduler(scheduler) -> None:
     if scheduler is None or scheduler == "local" or is_dask_address(scheduler):
         return
     raise AdanError(
-        f"scheduler must be 'local' or a Dask scheduler address like tcp://host:8786, got {scheduler!r}"
+        "scheduler must be 'local', 'localcluster:N' or a Dask scheduler address like tcp://host:8786, "
+        f"got {scheduler!r}"
     )
 
 
 def dask_client(address: str, timeout_s: float = 30.0):
-    """A ``distributed.Client`` connected to ``address``; AdanError naming it if unreachable."""
+    """A ``distributed.Client`` for ``address``; AdanError naming it if unreachable.
+
+    ``localcluster:N`` connects to this process's LocalCluster of N one-thread workers, starting
+    it on first use; ``client.close()`` leaves it running for the next call.
+    """
     try:
         from distributed import Client
     except ImportError:  # pragma: no cover - distributed is a declared dependency
         raise AdanError(f"scheduler {address}: the 'distributed' package is not installed") from None
+    local = _LOCALCLUSTER.match(address)
+    if local:
+        if int(local.group(1)) < 1:
+            raise AdanError(f"scheduler {address}: needs at least one worker")
+        return Client(_local_cluster(int(local.group(1))), set_as_default=False)
     try:
         return Client(address, timeout=timeout_s, set_as_default=False)
     except (OSError, TimeoutError) as exc:

@@ -153,6 +153,19 @@ def test_evaluate_results_on_dask_match_local(dask_scheduler):
     pd.testing.assert_frame_equal(summarize(dask, classes), summarize(local, classes))
 
 
+def test_localcluster_folds_match_one_thread_local(one_torch_thread):
+    # localcluster:N starts its own single-threaded workers, so it matches a one-thread local run
+    X, y, speakers = _data(seed=3)
+    folds = make_folds(speakers)
+
+    def make_model(fold_name):
+        return make_classifier("dnn", {"epochs": 5, "hidden": [8], "patience": 2, "device": "cpu"}, seed=0)
+
+    local = cross_validate(X, y, speakers, folds, make_model, progress=False)
+    cluster = cross_validate(X, y, speakers, folds, make_model, progress=False, scheduler="localcluster:2")
+    pd.testing.assert_frame_equal(cluster, local)
+
+
 def test_bad_cv_scheduler_named():
     X, y, speakers = _data()
     with pytest.raises(AdanError, match="'threads'"):
