@@ -83,3 +83,32 @@ def submit(client, fn, *args):
 
     args = [client.scatter(a, direct=False, hash=False) if isinstance(a, np.ndarray) else a for a in args]
     return client.submit(fn, *args, pure=False)
+
+
+def run_tasks(fn, tasks, scheduler, *, shared=None, desc: str = "tasks", progress: bool = True,
+              leave: bool = True, total=None):
+    """Yield ``fn(*task)`` for each argument tuple of ``tasks``, in order, here or on Dask.
+
+    ``scheduler`` None / ``"local"``: one after the other in this process, each task's arguments
+    built only when it runs. A Dask address (``tcp://…``, ``localcluster:N``): every task is
+    submitted (numpy arrays among its arguments scattered, see :func:`submit`) and results are
+    gathered in task order. ``shared``: when given, passed as the first argument of every call;
+    on Dask it is sent to each worker once (broadcast) instead of with every task.
+    """
+    from tqdm.auto import tqdm
+
+    check_scheduler(scheduler)
+    head = () if shared is None else (shared,)
+    if not is_dask_address(scheduler):
+        for task in tqdm(tasks, desc=desc, disable=not progress, leave=leave, total=total):
+            yield fn(*head, *task)
+        return
+    client = dask_client(scheduler)
+    try:
+        if shared is not None:
+            head = (client.scatter(shared, broadcast=True, hash=False),)
+        futures = [submit(client, fn, *head, *task) for task in tasks]
+        for future in tqdm(futures, desc=desc, disable=not progress, leave=leave):
+            yield future.result()
+    finally:
+        client.close()

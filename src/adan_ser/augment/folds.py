@@ -17,7 +17,6 @@ from typing import Optional, Sequence
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
 from adan_ser.augment.quality import quality
 from adan_ser.augment.registry import make_sampler
@@ -25,7 +24,7 @@ from adan_ser.errors import AdanError
 from adan_ser.evaluation.loso import Fold, folds_for
 from adan_ser.evaluation.pipeline import align
 from adan_ser.io import atomic_dir, write_csv, write_parquet
-from adan_ser.scheduler import check_scheduler, dask_client, is_dask_address, submit
+from adan_ser.scheduler import run_tasks
 
 
 def synthetic_frame(X_syn: np.ndarray, y_syn: np.ndarray, feature_names: list[str]) -> pd.DataFrame:
@@ -108,8 +107,13 @@ def augment_folds(
         seeds = as_seeds(seeds)
         folds = folds_for(rows, scheme, train_downsample)
         jobs = [(seed, fold) for seed in seeds for fold in folds]
-        fitted = _fit_jobs(jobs, method, params, ratio, X, y, report_dir, scheduler,
-                           desc=f"augment {method}", progress=progress)
+
+        def task(seed, fold):
+            logs = None if report_dir is None else seed_dir(report_dir, seed)
+            return method, params, seed, ratio, X[fold.train], y[fold.train], fold.name, logs
+
+        fitted = run_tasks(_fit_and_measure, (task(seed, fold) for seed, fold in jobs), scheduler,
+                           desc=f"augment {method}", progress=progress, total=len(jobs))
         for i, ((seed, fold), (sampler, X_syn, y_syn, measures)) in enumerate(zip(jobs, fitted)):
             write_parquet(synthetic_frame(X_syn, y_syn, names), seed_dir(tmp, seed) / f"{fold.name}.parquet")
             model = getattr(sampler, "adan_", None)
@@ -135,27 +139,6 @@ def _fit_and_measure(method, params, seed, ratio, X_train, y_train, fold_name, l
     fold = Fold(fold_name, np.arange(len(y_train)), np.empty(0, dtype=int))
     sampler, X_syn, y_syn = fit_fold(method, params, seed, ratio, X_train, y_train, fold, log_dir)
     return sampler, X_syn, y_syn, quality(X_train, X_syn, seed, y_train, y_syn)
-
-
-def _fit_jobs(jobs, method, params, ratio, X, y, report_dir, scheduler, desc, progress):
-    """Yield ``(sampler, X_syn, y_syn, measures)`` per (seed, fold) job, in job order, here or on Dask."""
-    check_scheduler(scheduler)
-
-    def args(seed, fold):
-        logs = None if report_dir is None else seed_dir(report_dir, seed)
-        return method, params, seed, ratio, X[fold.train], y[fold.train], fold.name, logs
-
-    if not is_dask_address(scheduler):
-        for seed, fold in tqdm(jobs, desc=desc, disable=not progress):
-            yield _fit_and_measure(*args(seed, fold))
-        return
-    client = dask_client(scheduler)
-    try:
-        futures = [submit(client, _fit_and_measure, *args(seed, fold)) for seed, fold in jobs]
-        for future in tqdm(futures, desc=desc, disable=not progress):
-            yield future.result()
-    finally:
-        client.close()
 
 
 def _pictures(report_dir: Path, method, fold, X, y, X_syn, y_syn, model, seed) -> None:

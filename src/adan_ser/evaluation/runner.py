@@ -12,13 +12,12 @@ from typing import Callable, Iterable, Optional, Sequence
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
 from adan_ser.classifiers.factory import fit_classifier
 from adan_ser.classifiers.preprocess import SYNTHETIC_GROUP
 from adan_ser.errors import AdanError
 from adan_ser.evaluation.loso import Fold
-from adan_ser.scheduler import check_scheduler, dask_client, is_dask_address, submit
+from adan_ser.scheduler import check_scheduler, run_tasks
 
 TRAIN_DATA = ("real", "synthetic", "real+synthetic")
 
@@ -107,18 +106,9 @@ def cross_validate(
         Xtr, ytr, gtr = training_set(X, y, speakers, fold, train_data, synthetic)
         return (make_model, fold.name, Xtr, ytr, gtr, X[fold.test])
 
-    if is_dask_address(scheduler):
-        client = dask_client(scheduler)
-        try:
-            # One task per fold, submitted as its rows are cut, so no fold's rows are built
-            # before they are needed; results are gathered in fold order.
-            futures = [submit(client, _fit_predict_fold, *task_args(f)) for f in folds]
-            preds = [f.result() for f in tqdm(futures, desc=desc, disable=not progress, leave=False)]
-        finally:
-            client.close()
-    else:
-        preds = [_fit_predict_fold(*task_args(f))
-                 for f in tqdm(folds, desc=desc, disable=not progress, leave=False)]
+    # On Dask each fold's task is submitted as its rows are cut; results come back in fold order.
+    preds = list(run_tasks(_fit_predict_fold, (task_args(f) for f in folds), scheduler,
+                           desc=desc, progress=progress, leave=False, total=len(folds)))
     parts = [
         pd.concat(
             [

@@ -21,7 +21,6 @@ from typing import Mapping, Optional, Sequence
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
 from adan_ser.classifiers.spectro import SpectroClassifier
 from adan_ser.classifiers.spectro_models import ARCHS
@@ -29,7 +28,7 @@ from adan_ser.errors import AdanError
 from adan_ser.augment.folds import as_seeds
 from adan_ser.evaluation.loso import folds_for
 from adan_ser.features.spectrogram import SpectrogramSet
-from adan_ser.scheduler import check_scheduler, dask_client, is_dask_address
+from adan_ser.scheduler import check_scheduler, is_dask_address, run_tasks
 
 COLUMNS = ["corpus", "feature_set", "method", "train_data", "classifier", "head", "seed",
            "fold", "true", "pred", "file", "speaker"]
@@ -114,16 +113,10 @@ def evaluate_spectro(
                       **seg, **train_params)
         return params, fold.train, fold.test, y[fold.train], speakers[fold.train], gender[fold.train]
 
-    if is_dask_address(scheduler):
-        client = dask_client(scheduler)
-        try:
-            packed = client.scatter(_pack(X), broadcast=True, hash=False)
-            futures = [client.submit(_fit_predict_packed, packed, *task_args(*job), pure=False) for job in jobs]
-            preds = [f.result() for f in tqdm(futures, desc="spectro", disable=not progress)]
-        finally:
-            client.close()
-    else:
-        preds = [_fit_predict(X, *task_args(*job)) for job in tqdm(jobs, desc="spectro", disable=not progress)]
+    # On Dask the spectrograms travel packed in one block, once per worker.
+    fn, shared = (_fit_predict_packed, _pack(X)) if is_dask_address(scheduler) else (_fit_predict, X)
+    preds = list(run_tasks(fn, (task_args(*job) for job in jobs), scheduler, shared=shared,
+                           desc="spectro", progress=progress, total=len(jobs)))
 
     parts = [
         pd.DataFrame({
