@@ -155,6 +155,13 @@ def test_save_load_round_trip(fitted, data, tmp_path):
     assert back.classes_.dtype == fitted.classes_.dtype
 
 
+def test_saved_bytes_do_not_depend_on_the_file_name(fitted, tmp_path):
+    # DVC hashes the saved models: the same model must give the same bytes wherever it is written
+    fitted.save(tmp_path / "a.pt")
+    fitted.save(tmp_path / "sub" / "b.pt")
+    assert (tmp_path / "a.pt").read_bytes() == (tmp_path / "sub" / "b.pt").read_bytes()
+
+
 def test_load_refuses_other_major_version_and_foreign_files(fitted, tmp_path):
     path = tmp_path / "adan.pt"
     fitted.save(path)

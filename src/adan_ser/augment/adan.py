@@ -593,8 +593,10 @@ class _LatentAugmenter(BaseEstimator):
             "n_epochs": int(self.n_epochs_),
             "extra": _to_builtin(self._extra_state()),
         }
-        with atomic_path(path, ".pt") as tmp:
-            torch.save(payload, tmp)
+        # Through a file object: given a path, torch.save names the archive after the (random)
+        # temporary file, and the same model would then give different bytes (and DVC hashes).
+        with atomic_path(path, ".pt") as tmp, open(tmp, "wb") as fh:
+            torch.save(payload, fh)
 
     def _extra_state(self) -> dict:
         return {}
