@@ -64,7 +64,7 @@ def cmd_extract(args) -> None:
 
 def _seeds(p: dict) -> list[int]:
     """Run seeds: ``eval.seeds``; a params file without it runs once with ``seed``."""
-    from adan_ser.augment.folds import as_seeds
+    from adan_ser.seeds import as_seeds
 
     return as_seeds(get(p, "eval.seeds", None) or [int(get(p, "seed", 0))])
 

@@ -58,6 +58,10 @@ def test_rows_have_the_pipeline_columns_and_every_utterance_once(monkeypatch):
         truth = manifest.set_index("file").loc[part["file"], "emotion"].to_numpy()
         np.testing.assert_array_equal(part["true"].to_numpy(), truth)
         assert (part["fold"] == part["speaker"]).all()
+    # one inner-validation UAR per fit (model × fold), a percentage, the same on all its rows
+    per_fit = pred.groupby(["classifier", "fold"])["val_uar"]
+    assert (per_fit.nunique() == 1).all() and per_fit.ngroups == 6
+    assert pred["val_uar"].between(0, 100).all()
     results = summarize(pred, ["anger", "sadness"])
     assert sorted(results["classifier"]) == ["cnn-blstm-att-stats", "crnn"]
     assert (results["n_folds"] == 3).all()

@@ -25,6 +25,7 @@ from adan_ser.evaluation.loso import Fold, folds_for
 from adan_ser.evaluation.pipeline import align
 from adan_ser.io import atomic_dir, write_csv, write_parquet
 from adan_ser.scheduler import run_tasks
+from adan_ser.seeds import as_seeds
 
 
 def synthetic_frame(X_syn: np.ndarray, y_syn: np.ndarray, feature_names: list[str]) -> pd.DataFrame:
@@ -41,20 +42,6 @@ LATENT_METHODS = ("adan", "adan_separate")
 def seed_dir(out_dir: str | Path, seed: int) -> Path:
     """The sub-folder of one run seed: ``out_dir/seed<k>``."""
     return Path(out_dir) / f"seed{int(seed)}"
-
-
-def as_seeds(seeds: int | Sequence[int]) -> list[int]:
-    """``seeds`` as a non-empty list of distinct ints (an int is one seed)."""
-    seeds = [seeds] if isinstance(seeds, (int, np.integer)) else list(seeds)
-    if not seeds:
-        raise AdanError("eval.seeds is empty: give at least one run seed")
-    try:
-        out = [int(s) for s in seeds]
-    except (TypeError, ValueError):
-        raise AdanError(f"eval.seeds must be integers, got {seeds!r}") from None
-    if any(s < 0 for s in out) or len(set(out)) != len(out):
-        raise AdanError(f"eval.seeds must be distinct non-negative integers, got {out}")
-    return out
 
 
 def fit_fold(method, params, seed, ratio, X, y, fold: Fold, log_dir=None):

@@ -321,6 +321,19 @@ class FocalLoss(HeadLoss):
         return M.focal_loss(logits, target, self.gamma, self.alpha, self.weight)
 
 
+class ClassCenters(nn.Module):
+    """Learnable class centres (n_classes, n_emb), zeros at start; ``forward(emb, target)`` is
+    :func:`margins.center_pull`. The spectrogram models' γ3 term uses it beside any head's loss."""
+
+    def __init__(self, n_classes: int, n_emb: int):
+        super().__init__()
+        # Zeros: deterministic, and the pull term moves them to the class means from step one.
+        self.centers = nn.Parameter(torch.zeros(int(n_classes), int(n_emb)))
+
+    def forward(self, emb: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return M.center_pull(emb, self.centers, target)
+
+
 class CenterLoss(HeadLoss):
     """Cross-entropy + center_weight · mean ½‖f − c_y‖² with learnable centres (n_classes, n_emb).
 
@@ -334,13 +347,12 @@ class CenterLoss(HeadLoss):
         if float(center_weight) < 0:
             raise AdanError(f"center: center_weight must be ≥ 0, got {center_weight!r}")
         self.center_weight = float(center_weight)
-        # Zeros: deterministic, and the pull term moves them to the class means from step one.
-        self.centers = nn.Parameter(torch.zeros(len(weight), n_emb))
+        self.centers = nn.Parameter(torch.zeros(len(weight), n_emb))  # zeros, as ClassCenters
 
     def forward(self, logits, target, emb=None):
         if emb is None:
             raise AdanError("center loss needs the embeddings")
-        pull = 0.5 * (emb - self.centers[target]).pow(2).sum(dim=1).mean()
+        pull = M.center_pull(emb, self.centers, target)
         return F.cross_entropy(logits, target, weight=self.weight) + self.center_weight * pull
 
 

@@ -140,3 +140,11 @@ def focal_loss(
         return per_row.mean()
     w = weight[target]
     return (w * per_row).sum() / w.sum()
+
+
+def center_pull(emb: torch.Tensor, centers: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Centre loss term: mean over the batch of ½‖f_i − c_{y_i}‖².
+
+    emb: (n, d) embeddings; centers: (n_classes, d); target: (n,) class indices. Returns a scalar.
+    """
+    return 0.5 * (emb - centers[target]).pow(2).sum(dim=1).mean()

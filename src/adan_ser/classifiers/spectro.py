@@ -31,21 +31,12 @@ from adan_ser.device import resolve_device
 from adan_ser.errors import AdanError
 from adan_ser.features.spectrogram import FrameNormalizer, average_by_owner, segment
 
-from adan_ser.classifiers.heads import make_head, make_loss, parse_head_name, sample_weights, split_params
+from adan_ser.classifiers.heads import (
+    ClassCenters, make_head, make_loss, parse_head_name, sample_weights, split_params,
+)
 
 _EVAL_BATCH = 256  # segments per forward pass at prediction time; bounds memory only
 GENDER_CODES = {"f": 0, "m": 1}
-
-
-class CenterLoss(nn.Module):
-    """Mean over the batch of ½‖emb − c_y‖² with learnable class centres (n_classes, n_emb)."""
-
-    def __init__(self, n_classes: int, n_emb: int):
-        super().__init__()
-        self.centers = nn.Parameter(torch.zeros(n_classes, n_emb))
-
-    def forward(self, emb: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        return 0.5 * (emb - self.centers[target]).pow(2).sum(dim=1).mean()
 
 
 
@@ -218,7 +209,7 @@ class SpectroClassifier(ClassifierMixin, BaseEstimator):
             self.head_ = make_head(head_name, n_emb, n_classes, counts, classes=self.classes_, **head_kw).to(dev)
             self.loss_ = make_loss(loss_name, n_emb, n_classes, counts,
                                    class_weight=class_weights(self.class_weight, y_idx[tr], self.classes_, "spectro"), **loss_kw).to(dev)
-            self.center_ = CenterLoss(n_classes, n_emb).to(dev) if cw > 0 else None
+            self.center_ = ClassCenters(n_classes, n_emb).to(dev) if cw > 0 else None
             self._train(data, val, dev, gw, cw, n_classes)
         self._eval_mode()
         return self

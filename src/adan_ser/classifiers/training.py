@@ -151,3 +151,14 @@ def train_epochs(
         if live is not None:
             live.end()
     return history, best_epoch
+
+
+def selected_val_uar(history: list[dict], best_epoch: int) -> float:
+    """Validation UAR (0–1) of the kept epoch, NaN when training ran without validation.
+
+    ``history``, ``best_epoch``: what :func:`train_epochs` returned (``best_epoch`` is 1-based).
+    Used to choose among heads without looking at the test fold.
+    """
+    if not history or best_epoch < 1:
+        return math.nan
+    return float(history[best_epoch - 1]["val_uar"])

@@ -110,7 +110,8 @@ def evaluate(
     Returns one row per (combination, head, seed, test utterance) with the results KEY columns,
     ``seed``, ``fold``, ``file``, ``speaker``, ``true``, ``pred`` and ``score_<class>`` columns.
     """
-    from adan_ser.augment.folds import as_seeds, load_synthetic
+    from adan_ser.augment.folds import load_synthetic
+    from adan_ser.seeds import as_seeds
 
     seeds = as_seeds(seeds)
     # A typo fails now, not after the first classifiers have run. A params block of a known head

@@ -197,13 +197,14 @@ def write_report(
     n_resamples: int = 9999,
     seed: int = 0,
 ) -> pd.DataFrame:
-    """Write results.csv, results.md, runs.csv, significance.csv, metrics.json,
+    """Write results.csv, results.md, runs.csv, significance.csv, heads_chosen.csv, metrics.json,
     plots/confusion/<combination>.csv and plots/significance/forest.png.
 
     ``alpha``, ``confidence``, ``n_resamples`` and ``seed`` (the resampling's only seed) go to
     :func:`adan_ser.evaluation.significance.significance_table`.
     """
     from adan_ser.evaluation.forest import forest_plot
+    from adan_ser.evaluation.head_choice import chosen_heads
     from adan_ser.evaluation.significance import significance_table
 
     out_dir = Path(out_dir)
@@ -220,6 +221,12 @@ def write_report(
     heads = head_table(results)
     if len(heads):
         md += "\nClassifier heads and losses (WA / UAR per training data):\n\n" + to_markdown(heads)
+    chosen = chosen_heads(predictions, results, table)
+    write_csv(chosen, out_dir / "heads_chosen.csv")
+    if len(chosen):
+        md += ("\nPlain head and the margin head chosen by inner-validation UAR (mean over seeds × folds of "
+               "the UAR on each fold's validation speaker; test folds play no part in the choice), with the "
+               "test-best head for comparison:\n\n" + to_markdown(chosen))
     summary = metrics(predictions, classes)
     q = quality_summary(quality, predictions, classes) if quality is not None and len(quality) else {}
     if q:

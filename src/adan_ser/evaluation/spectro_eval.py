@@ -6,7 +6,9 @@ classifier head seed fold true pred file speaker`` with ``feature_set`` = ``spec
 ``method`` = ``none``, ``train_data`` = ``real``, ``classifier`` = the architecture name and
 ``head`` = the head name, ``seed`` = the run seed (every model is trained once per seed of
 ``eval.seeds``, from that seed alone). The rows carry no ``score_<class>`` columns; the report
-does not need them.
+does not need them. ``val_uar`` (percent) is the fold model's UAR on its inner validation speaker
+at the kept epoch, the same for every row of a fit: the report chooses each model's margin head
+by it, never by test results.
 
 As in ``runner.cross_validate``, each fold gets a fresh estimator fitted on the training rows
 only (spectrograms, labels, speakers, genders); only ``predict`` sees the test rows. With a Dask
@@ -24,14 +26,15 @@ import pandas as pd
 
 from adan_ser.classifiers.spectro import SpectroClassifier
 from adan_ser.classifiers.spectro_models import ARCHS
+from adan_ser.classifiers.training import selected_val_uar
 from adan_ser.errors import AdanError
-from adan_ser.augment.folds import as_seeds
 from adan_ser.evaluation.loso import folds_for
 from adan_ser.features.spectrogram import SpectrogramSet
 from adan_ser.scheduler import check_scheduler, is_dask_address, run_tasks
+from adan_ser.seeds import as_seeds
 
 COLUMNS = ["corpus", "feature_set", "method", "train_data", "classifier", "head", "seed",
-           "fold", "true", "pred", "file", "speaker"]
+           "fold", "true", "pred", "file", "speaker", "val_uar"]
 #: Estimator parameters the stage sets itself; params.yaml's spectro.train may not.
 _RESERVED = {"arch", "head", "head_params", "seed", "log_dir", "segment_frames", "train_hop", "eval_hop"}
 
@@ -115,7 +118,7 @@ def evaluate_spectro(
 
     # On Dask the spectrograms travel packed in one block, once per worker.
     fn, shared = (_fit_predict_packed, _pack(X)) if is_dask_address(scheduler) else (_fit_predict, X)
-    preds = list(run_tasks(fn, (task_args(*job) for job in jobs), scheduler, shared=shared,
+    fits = list(run_tasks(fn, (task_args(*job) for job in jobs), scheduler, shared=shared,
                            desc="spectro", progress=progress, total=len(jobs)))
 
     parts = [
@@ -123,19 +126,20 @@ def evaluate_spectro(
             "corpus": corpus, "feature_set": feature_set, "method": "none", "train_data": "real",
             "classifier": arch, "head": head, "seed": seed, "fold": fold.name,
             "true": y[fold.test], "pred": pred, "file": rows["file"].to_numpy()[fold.test],
-            "speaker": speakers[fold.test],
+            "speaker": speakers[fold.test], "val_uar": val_uar,
         })
-        for (arch, head, seed, fold), pred in zip(jobs, preds)
+        for (arch, head, seed, fold), (pred, val_uar) in zip(jobs, fits)
     ]
     return pd.concat(parts, ignore_index=True)[COLUMNS]
 
 
-def _fit_predict(X, params, train, test, y_train, spk_train, gender_train) -> np.ndarray:
+def _fit_predict(X, params, train, test, y_train, spk_train, gender_train) -> tuple[np.ndarray, float]:
     """Fit a fresh ``SpectroClassifier(**params)`` on rows ``train`` of X (n (T_i, F) spectrograms)
-    with their labels, speakers and genders; return its (len(test),) predictions for rows ``test``."""
+    with their labels, speakers and genders; return its (len(test),) predictions for rows ``test``
+    and its inner-validation UAR in percent (NaN without a validation speaker)."""
     clf = SpectroClassifier(**params)
     clf.fit([X[i] for i in train], y_train, spk_train, gender_train)
-    return clf.predict([X[i] for i in test])
+    return clf.predict([X[i] for i in test]), round(100.0 * selected_val_uar(clf.history_, clf.best_epoch_), 4)
 
 
 def _pack(X) -> tuple[np.ndarray, np.ndarray]:
@@ -143,7 +147,7 @@ def _pack(X) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(X), np.array([len(x) for x in X])
 
 
-def _fit_predict_packed(packed, *args) -> np.ndarray:
+def _fit_predict_packed(packed, *args) -> tuple[np.ndarray, float]:
     """A Dask task: :func:`_fit_predict` on the spectrograms of :func:`_pack`."""
     frames, lengths = packed
     return _fit_predict(np.split(frames, np.cumsum(lengths)[:-1]), *args)
