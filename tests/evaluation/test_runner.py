@@ -171,3 +171,18 @@ def test_bad_cv_scheduler_named():
     with pytest.raises(AdanError, match="'threads'"):
         cross_validate(X, y, speakers, make_folds(speakers), lambda f: None, progress=False,
                        scheduler="threads")
+
+
+def test_each_fold_reports_its_inner_validation_uar():
+    X, y, speakers = _data(n=90, groups=6)
+    X[:, 0] = 0.0
+    folds = make_folds(speakers)
+    dnn = cross_validate(X, y, speakers, folds,
+                         lambda f: make_classifier("dnn", {"hidden": [8], "epochs": 3, "patience": 2,
+                                                           "device": "cpu"}, seed=0),
+                         progress=False)
+    per_fold = dnn.groupby("fold")["val_uar"]
+    assert (per_fold.nunique() == 1).all() and dnn["val_uar"].between(0, 100).all()
+    svm = cross_validate(X, y, speakers, folds, lambda f: make_classifier("svm", {"kernel": "linear"}, seed=0),
+                         progress=False)
+    assert svm["val_uar"].isna().all()  # no inner validation: nothing to choose a head by

@@ -108,7 +108,8 @@ def evaluate(
     the synthetic set) takes that seed alone. A :data:`DETERMINISTIC` classifier on real data
     runs once and is reported under every seed.
     Returns one row per (combination, head, seed, test utterance) with the results KEY columns,
-    ``seed``, ``fold``, ``file``, ``speaker``, ``true``, ``pred`` and ``score_<class>`` columns.
+    ``seed``, ``fold``, ``file``, ``speaker``, ``true``, ``pred``, ``val_uar`` (the fold model's
+    inner-validation UAR, NaN for the SVM) and ``score_<class>`` columns.
     """
     from adan_ser.augment.folds import load_synthetic
     from adan_ser.seeds import as_seeds
