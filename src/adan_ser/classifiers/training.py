@@ -153,12 +153,16 @@ def train_epochs(
     return history, best_epoch
 
 
-def selected_val_uar(history: list[dict], best_epoch: int) -> float:
-    """Validation UAR (0–1) of the kept epoch, NaN when training ran without validation.
+def validation_uar(model) -> float:
+    """UAR in percent (4 decimals) on the inner validation speaker(s) at the kept epoch of a fitted
+    torch classifier (or of the last step of a Pipeline ending in one); NaN for a model without
+    an epoch history (the SVM) or trained without validation.
 
-    ``history``, ``best_epoch``: what :func:`train_epochs` returned (``best_epoch`` is 1-based).
-    Used to choose among heads without looking at the test fold.
+    Reads the ``history_`` and 1-based ``best_epoch_`` that :func:`train_epochs` returned to the
+    estimator. Used to choose among heads without looking at the test fold.
     """
-    if not history or best_epoch < 1:
+    final = model.steps[-1][1] if hasattr(model, "steps") else model
+    history, best = getattr(final, "history_", None), getattr(final, "best_epoch_", 0)
+    if not history or best < 1:
         return math.nan
-    return float(history[best_epoch - 1]["val_uar"])
+    return round(100.0 * float(history[best - 1]["val_uar"]), 4)

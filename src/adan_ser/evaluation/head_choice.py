@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from adan_ser.evaluation.significance import PLAIN_HEADS
+from adan_ser.evaluation.significance import KEY, PLAIN_HEADS
 
-KEY = ["corpus", "feature_set", "method", "train_data", "classifier", "head"]
 GROUP = KEY[:-1]
 CHOICE_COLUMNS = GROUP + [
     "plain_head", "plain_val_uar", "plain_wa", "plain_uar",

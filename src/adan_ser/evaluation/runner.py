@@ -15,7 +15,7 @@ import pandas as pd
 
 from adan_ser.classifiers.factory import fit_classifier
 from adan_ser.classifiers.preprocess import SYNTHETIC_GROUP
-from adan_ser.classifiers.training import selected_val_uar
+from adan_ser.classifiers.training import validation_uar
 from adan_ser.errors import AdanError
 from adan_ser.evaluation.loso import Fold
 from adan_ser.scheduler import check_scheduler, run_tasks
@@ -66,21 +66,12 @@ def _fit_predict_fold(
     that fold's rows only. Returns ``(pred, scores, val_uar)``: predictions, shape
     ``(len(X_test),)``, the per-class scores of :func:`score_frame` (``(len(X_test), K)``, or no
     columns), computed on the worker so Dask and local runs return the same columns, and
-    :func:`validation_uar` of the fitted model.
+    :func:`adan_ser.classifiers.training.validation_uar` of the fitted model.
     """
     model = make_model(fold_name)
     fit_classifier(model, X_train, y_train, groups)
     return np.asarray(model.predict(X_test)), score_frame(model, X_test), validation_uar(model)
 
-
-def validation_uar(model) -> float:
-    """UAR (percent) on the inner validation speaker(s) at the kept epoch of a torch classifier
-    (the last step of a Pipeline); NaN for a model without one (the SVM). The report chooses
-    among heads by it, never by the test fold."""
-    final = model.steps[-1][1] if hasattr(model, "steps") else model
-    if not hasattr(final, "history_"):
-        return float("nan")
-    return round(100.0 * selected_val_uar(final.history_, final.best_epoch_), 4)
 
 
 def cross_validate(
@@ -107,8 +98,9 @@ def cross_validate(
     only). Models are seeded per fold, so both give the same predictions for the same seed.
     Returns one row per test utterance: ``row`` (position in X), ``fold``, ``true``, ``pred``,
     ``val_uar`` (the fold model's inner-validation UAR, NaN without one; see
-    :func:`validation_uar`) and, when the model has ``decision_function``, one ``score_<class>``
-    column per class (see :func:`score_frame`; computed inside the fold task, so Dask and local agree).
+    :func:`adan_ser.classifiers.training.validation_uar`) and, when the model has
+    ``decision_function``, one ``score_<class>`` column per class (see :func:`score_frame`;
+    computed inside the fold task, so Dask and local agree).
     """
     check_scheduler(scheduler)
     y = np.asarray(y)

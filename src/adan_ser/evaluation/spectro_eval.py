@@ -26,7 +26,7 @@ import pandas as pd
 
 from adan_ser.classifiers.spectro import SpectroClassifier
 from adan_ser.classifiers.spectro_models import ARCHS
-from adan_ser.classifiers.training import selected_val_uar
+from adan_ser.classifiers.training import validation_uar
 from adan_ser.errors import AdanError
 from adan_ser.evaluation.loso import folds_for
 from adan_ser.features.spectrogram import SpectrogramSet
@@ -139,7 +139,7 @@ def _fit_predict(X, params, train, test, y_train, spk_train, gender_train) -> tu
     and its inner-validation UAR in percent (NaN without a validation speaker)."""
     clf = SpectroClassifier(**params)
     clf.fit([X[i] for i in train], y_train, spk_train, gender_train)
-    return clf.predict([X[i] for i in test]), round(100.0 * selected_val_uar(clf.history_, clf.best_epoch_), 4)
+    return clf.predict([X[i] for i in test]), validation_uar(clf)
 
 
 def _pack(X) -> tuple[np.ndarray, np.ndarray]:
