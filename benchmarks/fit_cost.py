@@ -20,13 +20,12 @@ import sys
 import time
 
 import numpy as np
-import pandas as pd
 import torch
 
 from adan_ser.classifiers.factory import fit_classifier, make_classifier
-from adan_ser.evaluation.pipeline import align
-from adan_ser.features.corpora import load_manifest
-from adan_ser.features.opensmile import load_features
+from adan_ser.contracts.align import align
+from adan_ser.contracts.manifest import load_manifest
+from adan_ser.contracts.align import load_features
 from adan_ser.params import get, load_params
 
 

@@ -153,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path, default=None, help="append each cell as a JSON line here")
     args = ap.parse_args(argv)
 
-    from adan_ser.features.demo import PARAMS_FILE, demo_params, generate_demo
+    from adan_ser.corpora.demo import PARAMS_FILE, demo_params, generate_demo
 
     corpus = args.data_dir / "demo"
     size = max(args.corpus_size or 0, max(args.sizes))

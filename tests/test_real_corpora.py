@@ -7,9 +7,9 @@ These run the same library calls as the prepare → extract → evaluate stages.
 
 import pytest
 
-from adan_ser.evaluation.metrics import scores
-from adan_ser.evaluation.pipeline import evaluate
-from adan_ser.features.corpora import build_manifest
+from adan_ser.reporting.metrics import scores
+from adan_ser.evaluation.evaluate import evaluate
+from adan_ser.corpora.readers import build_manifest
 from adan_ser.features.opensmile import extract_features
 
 pytestmark = [pytest.mark.corpus, pytest.mark.slow]

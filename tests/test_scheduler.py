@@ -1,11 +1,10 @@
-"""adan_ser.scheduler: which values name a Dask scheduler, and a clear error when none answers."""
+"""adan_ser.core.scheduler: which values name a Dask scheduler, and a clear error when none answers."""
 
-import time
 
 import pytest
 
-from adan_ser.errors import AdanError
-from adan_ser.scheduler import check_scheduler, dask_client, is_dask_address
+from adan_ser.core.errors import AdanError
+from adan_ser.core.scheduler import check_scheduler, dask_client, is_dask_address
 
 
 def test_addresses_and_local():

@@ -9,7 +9,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from adan_ser.errors import AdanError
+from adan_ser.core.errors import AdanError
 from adan_ser.params import get, load_params
 
 
@@ -18,14 +18,15 @@ def _params(args) -> dict:
 
 
 def cmd_demo(args) -> None:
-    from adan_ser.features.demo import generate_demo
+    from adan_ser.corpora.demo import generate_demo
 
     demo = get(_params(args), "data.demo")
     generate_demo(args.out, **demo)
 
 
 def cmd_prepare(args) -> None:
-    from adan_ser.features.corpora import build_manifest, write_manifest
+    from adan_ser.contracts.manifest import write_manifest
+    from adan_ser.corpora.readers import build_manifest
 
     p = _params(args)
     corpus = args.corpus or get(p, "data.corpus")
@@ -41,7 +42,7 @@ def cmd_prepare(args) -> None:
 
 
 def cmd_extract(args) -> None:
-    from adan_ser.features.corpora import load_manifest
+    from adan_ser.contracts.manifest import load_manifest
     from adan_ser.features.opensmile import FEATURE_DIMS, extract_to_parquet
 
     p = _params(args)
@@ -64,14 +65,14 @@ def cmd_extract(args) -> None:
 
 def _seeds(p: dict) -> list[int]:
     """Run seeds: ``eval.seeds``; a params file without it runs once with ``seed``."""
-    from adan_ser.seeds import as_seeds
+    from adan_ser.core.seeds import as_seeds
 
     return as_seeds(get(p, "eval.seeds", None) or [int(get(p, "seed", 0))])
 
 
 def cmd_evaluate(args) -> None:
-    from adan_ser.evaluation.pipeline import evaluate_corpus
-    from adan_ser.evaluation.predictions import write_predictions
+    from adan_ser.evaluation.evaluate import evaluate_corpus
+    from adan_ser.contracts.predictions import write_predictions
 
     p = _params(args)
     if args.log_dir:
@@ -98,7 +99,7 @@ def cmd_evaluate(args) -> None:
 
 
 def cmd_spectrogram(args) -> None:
-    from adan_ser.features.corpora import load_manifest
+    from adan_ser.contracts.manifest import load_manifest
     from adan_ser.features.spectrogram import compute_spectrograms, frontend_config, save_spectrograms
 
     p = _params(args)
@@ -110,10 +111,10 @@ def cmd_spectrogram(args) -> None:
 
 
 def cmd_evaluate_spectro(args) -> None:
-    from adan_ser.evaluation.spectro_eval import evaluate_spectro
-    from adan_ser.features.corpora import load_manifest
+    from adan_ser.evaluation.evaluate_spectrogram import evaluate_spectro
+    from adan_ser.contracts.manifest import load_manifest
     from adan_ser.features.spectrogram import load_spectrograms
-    from adan_ser.io import write_parquet
+    from adan_ser.core.io import write_parquet
 
     p = _params(args)
     if args.log_dir:
@@ -143,9 +144,9 @@ def cmd_evaluate_spectro(args) -> None:
 def cmd_report(args) -> None:
     import pandas as pd
 
-    from adan_ser.evaluation.predictions import load_predictions
-    from adan_ser.evaluation.report import to_markdown, write_report
-    from adan_ser.features.corpora import load_manifest
+    from adan_ser.contracts.predictions import load_predictions
+    from adan_ser.reporting.report import to_markdown, write_report
+    from adan_ser.contracts.manifest import load_manifest
 
     p = _params(args)
     # each path: the evaluate stage's folder (or one parquet file), or the evaluate-spectro file
@@ -175,9 +176,9 @@ def _augment_settings(p: dict, method: str) -> tuple[dict, float | None]:
 
 
 def cmd_augment(args) -> None:
-    from adan_ser.augment.folds import augment_folds
-    from adan_ser.features.corpora import load_manifest
-    from adan_ser.features.opensmile import load_features
+    from adan_ser.augment.stage import augment_folds
+    from adan_ser.contracts.manifest import load_manifest
+    from adan_ser.contracts.align import load_features
 
     p = _params(args)
     params, ratio = _augment_settings(p, args.method)

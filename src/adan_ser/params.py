@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from adan_ser.errors import AdanError
+from adan_ser.core.errors import AdanError
 
 
 def load_params(path: str | Path = "params.yaml") -> dict:

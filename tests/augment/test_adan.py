@@ -22,7 +22,7 @@ from adan_ser.augment.adan import (
     class_weights,
     converged,
 )
-from adan_ser.errors import AdanError
+from adan_ser.core.errors import AdanError
 
 N, D, K = 200, 50, 4
 CONST_COL, CONST_VALUE = 7, 3.25

@@ -20,7 +20,7 @@ from adan_ser.augment.baselines import (
     synthetic_counts,
 )
 from adan_ser.augment.registry import SAMPLERS, make_sampler
-from adan_ser.errors import AdanError
+from adan_ser.core.errors import AdanError
 
 CONST_COL = 2
 

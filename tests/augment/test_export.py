@@ -4,8 +4,8 @@ import pandas as pd
 import pytest
 
 from adan_ser.augment.export import export_csv
-from adan_ser.errors import AdanError
-from tests.augment.test_folds import toy
+from adan_ser.core.errors import AdanError
+from tests.augment.test_stage import toy
 
 ADAN_FAST = {"epochs": 3, "early_stop": False, "enc_hidden": [32, 32], "latent_dim": 8, "noise_dim": 8,
              "gen_hidden": [16, 16], "disc_hidden": [16, 16], "clf_hidden": [16, 16]}

@@ -7,8 +7,8 @@ from torch import nn
 
 from adan_ser.classifiers.dnn import DNNClassifier
 from adan_ser.classifiers.heads import HEAD_NAMES
-from adan_ser.classifiers.preprocess import SYNTHETIC_GROUP
-from adan_ser.errors import AdanError
+from adan_ser.contracts.folds import SYNTHETIC_GROUP
+from adan_ser.core.errors import AdanError
 
 SMALL = dict(hidden=(32,), epochs=40, patience=8, batch_size=32, device="cpu")
 

@@ -6,7 +6,7 @@ from sklearn.datasets import make_classification
 from adan_ser.classifiers.dnn import DNNClassifier
 from adan_ser.classifiers.factory import fit_classifier, make_classifier
 from adan_ser.classifiers.svm import SVMClassifier
-from adan_ser.errors import AdanError
+from adan_ser.core.errors import AdanError
 
 
 def _data():

@@ -6,7 +6,7 @@ import torch
 from torch.nn import functional as F
 
 from adan_ser.classifiers import heads as H
-from adan_ser.errors import AdanError
+from adan_ser.core.errors import AdanError
 
 N_EMB, N_CLS = 6, 4
 COUNTS = [40, 20, 10, 5]

@@ -2,8 +2,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from adan_ser.classifiers.preprocess import check_finite, make_preprocessor
-from adan_ser.errors import AdanError
+from adan_ser.classifiers.preprocess import make_preprocessor
+from adan_ser.contracts.align import check_finite
+from adan_ser.core.errors import AdanError
 
 
 def _data():

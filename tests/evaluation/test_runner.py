@@ -7,9 +7,9 @@ from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.pipeline import Pipeline
 
 from adan_ser.classifiers.factory import make_classifier
-from adan_ser.errors import AdanError
-from adan_ser.evaluation.loso import make_folds
-from adan_ser.evaluation.pipeline import evaluate
+from adan_ser.core.errors import AdanError
+from adan_ser.contracts.folds import make_folds
+from adan_ser.evaluation.evaluate import evaluate
 from adan_ser.evaluation.runner import cross_validate
 from tests.toy import toy_corpus
 
@@ -139,7 +139,7 @@ def test_folds_on_dask_match_local(dask_scheduler):
 
 @pytest.mark.slow  # DNN and SVM on every fold, twice
 def test_evaluate_results_on_dask_match_local(dask_scheduler):
-    from adan_ser.evaluation.report import summarize
+    from adan_ser.reporting.report import summarize
 
     manifest, features = toy_corpus(n=96, d=8)
     models = {"svm": {"kernel": "rbf"}, "dnn": {"epochs": 20, "hidden": [16], "lr": 0.01, "patience": 5}}

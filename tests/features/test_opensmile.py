@@ -8,7 +8,8 @@ import pyarrow.parquet as pq
 import pytest
 import soundfile as sf
 
-from adan_ser.errors import AdanError
+from adan_ser.core.errors import AdanError
+from adan_ser.contracts.align import load_features
 from adan_ser.features import opensmile as osm
 
 SR = 16_000
@@ -173,7 +174,7 @@ def test_write_load_roundtrip(good_dir):
     table, _ = osm.extract_features(manifest.iloc[:2], folder, "eGeMAPSv02", progress=False)
     out = folder / "out" / "features.parquet"
     osm.write_features(table, out)
-    pd.testing.assert_frame_equal(osm.load_features(out), table)
+    pd.testing.assert_frame_equal(load_features(out), table)
 
 
 def test_write_failure_leaves_nothing(tmp_path, monkeypatch):
@@ -196,16 +197,16 @@ def test_load_rejects_non_numeric(tmp_path):
     path = tmp_path / "features.parquet"
     pd.DataFrame({"file": ["a.wav"], "f0": [1.0], "oops": ["x"]}).to_parquet(path)
     with pytest.raises(AdanError, match="oops"):
-        osm.load_features(path)
+        load_features(path)
 
 
 def test_load_missing_and_unreadable(tmp_path):
     with pytest.raises(AdanError, match="nope.parquet"):
-        osm.load_features(tmp_path / "nope.parquet")
+        load_features(tmp_path / "nope.parquet")
     broken = tmp_path / "broken.parquet"
     broken.write_bytes(b"not parquet at all")
     with pytest.raises(AdanError, match="broken.parquet"):
-        osm.load_features(broken)
+        load_features(broken)
 
 
 def test_too_short_file_gives_nan_row_not_crash(tmp_path):
@@ -266,7 +267,7 @@ def test_streamed_parquet_identical_for_every_backend(tmp_path, monkeypatch, bac
     rows, bad = osm.extract_to_parquet(manifest, tmp_path, "eGeMAPSv02", out, progress=False,
                                        chunk_size=2, **kwargs)
     assert (rows, bad) == (8, [])
-    pd.testing.assert_frame_equal(osm.load_features(out), ref_table)
+    pd.testing.assert_frame_equal(load_features(out), ref_table)
     assert pq.ParquetFile(out).metadata.num_row_groups == 3  # 3 + 3 + 2 rows
     assert out.read_bytes() == ref.read_bytes()  # layout independent of chunking and backend
 
@@ -289,7 +290,7 @@ def test_streamed_parquet_all_bad_is_empty_table(tmp_path):
     rows, bad = osm.extract_to_parquet(pd.DataFrame({"file": bad_names}), tmp_path, "eGeMAPSv02",
                                        out, progress=False, skip_bad=True)
     assert rows == 0 and [f for f, _ in bad] == bad_names
-    assert osm.load_features(out).shape == (0, 89)
+    assert load_features(out).shape == (0, 89)
 
 
 def test_bad_scheduler_named(good_dir):

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import soundfile as sf
 
-from adan_ser.errors import AdanError
+from adan_ser.core.errors import AdanError
 from adan_ser.features import spectrogram as sp
 
 

@@ -33,8 +33,8 @@ from torch import nn
 
 from adan_ser import __version__
 from adan_ser.augment.baselines import SyntheticSampler, _check_ratio, _check_seed, check_Xy, synthetic_counts
-from adan_ser.device import resolve_device
-from adan_ser.errors import AdanError
+from adan_ser.core.device import resolve_device
+from adan_ser.core.errors import AdanError
 
 try:  # scikit-learn >= 1.6
     from sklearn.utils.validation import validate_data
@@ -570,7 +570,7 @@ class _LatentAugmenter(BaseEstimator):
     def save(self, path) -> None:
         """Write the fitted model to one file (``torch.save`` of plain containers and tensors)."""
         self._check_fitted()
-        from adan_ser.io import atomic_path
+        from adan_ser.core.io import atomic_path
 
         payload = {
             "format": _FORMAT_TAG,

@@ -22,7 +22,7 @@ from imblearn.base import BaseSampler
 from imblearn.utils._validation import ArraysTransformer
 from sklearn.utils.multiclass import check_classification_targets
 
-from adan_ser.errors import AdanError
+from adan_ser.core.errors import AdanError
 
 try:  # scikit-learn >= 1.6
     from sklearn.utils.validation import validate_data

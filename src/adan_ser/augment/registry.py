@@ -17,7 +17,7 @@ from adan_ser.augment.baselines import (
     GaussianNoiseSampler,
     SMOTESampler,
 )
-from adan_ser.errors import AdanError
+from adan_ser.core.errors import AdanError
 
 __all__ = ["SAMPLERS", "make_sampler", "sampler_params"]
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from adan_ser.augment.quality import znorm_like
-from adan_ser.io import atomic_path
+from adan_ser.core.io import atomic_path
 
 
 def tsne_plot(real: np.ndarray, y_real: np.ndarray, syn: np.ndarray, y_syn: np.ndarray, path, title: str,

@@ -21,10 +21,10 @@ from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from adan_ser.classifiers.heads import make_head, make_loss, parse_head_name, sample_weights, split_params
-from adan_ser.classifiers.preprocess import check_finite
-from adan_ser.classifiers.training import class_weights, train_epochs, uar, validation_split
-from adan_ser.device import resolve_device
-from adan_ser.errors import AdanError
+from adan_ser.contracts.align import check_finite
+from adan_ser.classifiers.torch_base import class_weights, train_epochs, uar, validation_split
+from adan_ser.core.device import resolve_device
+from adan_ser.core.errors import AdanError
 
 _ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "leaky_relu": nn.LeakyReLU}
 _EVAL_BATCH = 4096  # rows per forward pass at prediction time; bounds GPU memory only

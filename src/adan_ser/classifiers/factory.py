@@ -8,9 +8,10 @@ import numpy as np
 from sklearn.pipeline import Pipeline
 
 from adan_ser.classifiers.dnn import DNNClassifier
-from adan_ser.classifiers.preprocess import check_finite, make_preprocessor
+from adan_ser.classifiers.preprocess import make_preprocessor
+from adan_ser.contracts.align import check_finite
 from adan_ser.classifiers.svm import SVMClassifier
-from adan_ser.errors import AdanError
+from adan_ser.core.errors import AdanError
 
 CLASSIFIERS = {"svm": SVMClassifier, "dnn": DNNClassifier}
 

@@ -21,7 +21,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from adan_ser.classifiers import margins as M
-from adan_ser.errors import AdanError
+from adan_ser.core.errors import AdanError
 
 HEADS = ("softmax", "a-softmax", "class-specific-a-softmax", "am-softmax", "arcface")
 LOSSES = ("ce", "focal", "center", "weighted", "balanced-sampling")

@@ -20,8 +20,9 @@ from sklearn.model_selection import GridSearchCV, GroupKFold
 from sklearn.svm import SVC
 from sklearn.utils.validation import check_is_fitted
 
-from adan_ser.classifiers.preprocess import SYNTHETIC_GROUP, check_finite, holdout_groups
-from adan_ser.errors import AdanError
+from adan_ser.contracts.align import check_finite
+from adan_ser.contracts.folds import SYNTHETIC_GROUP, holdout_groups
+from adan_ser.core.errors import AdanError
 
 #: More held-out speakers than this → GroupKFold with this many folds instead of LOGO,
 #: to bound the inner-search cost (grid size × folds fits per outer fold).

@@ -14,11 +14,11 @@ import numpy as np
 import pandas as pd
 
 from adan_ser.classifiers.factory import fit_classifier
-from adan_ser.classifiers.preprocess import SYNTHETIC_GROUP
-from adan_ser.classifiers.training import validation_uar
-from adan_ser.errors import AdanError
-from adan_ser.evaluation.loso import Fold
-from adan_ser.scheduler import check_scheduler, run_tasks
+from adan_ser.contracts.folds import SYNTHETIC_GROUP
+from adan_ser.classifiers.torch_base import validation_uar
+from adan_ser.core.errors import AdanError
+from adan_ser.contracts.folds import Fold
+from adan_ser.core.scheduler import check_scheduler, run_tasks
 
 TRAIN_DATA = ("real", "synthetic", "real+synthetic")
 
@@ -66,7 +66,7 @@ def _fit_predict_fold(
     that fold's rows only. Returns ``(pred, scores, val_uar)``: predictions, shape
     ``(len(X_test),)``, the per-class scores of :func:`score_frame` (``(len(X_test), K)``, or no
     columns), computed on the worker so Dask and local runs return the same columns, and
-    :func:`adan_ser.classifiers.training.validation_uar` of the fitted model.
+    :func:`adan_ser.classifiers.torch_base.validation_uar` of the fitted model.
     """
     model = make_model(fold_name)
     fit_classifier(model, X_train, y_train, groups)
@@ -98,7 +98,7 @@ def cross_validate(
     only). Models are seeded per fold, so both give the same predictions for the same seed.
     Returns one row per test utterance: ``row`` (position in X), ``fold``, ``true``, ``pred``,
     ``val_uar`` (the fold model's inner-validation UAR, NaN without one; see
-    :func:`adan_ser.classifiers.training.validation_uar`) and, when the model has
+    :func:`adan_ser.classifiers.torch_base.validation_uar`) and, when the model has
     ``decision_function``, one ``score_<class>`` column per class (see :func:`score_frame`;
     computed inside the fold task, so Dask and local agree).
     """

@@ -28,9 +28,9 @@ import pyarrow.parquet as pq
 import soundfile as sf
 from tqdm.auto import tqdm
 
-from adan_ser.errors import AdanError
-from adan_ser.io import atomic_path, write_parquet
-from adan_ser.scheduler import check_scheduler, dask_client, is_dask_address
+from adan_ser.core.errors import AdanError
+from adan_ser.core.io import atomic_path, write_parquet
+from adan_ser.core.scheduler import check_scheduler, dask_client, is_dask_address
 
 __all__ = [
     "FEATURE_SETS",
@@ -40,7 +40,6 @@ __all__ = [
     "extract_to_parquet",
     "resolve_feature_set",
     "write_features",
-    "load_features",
 ]
 
 #: Name used in params.yaml -> openSMILE feature set (functionals level).
@@ -481,7 +480,7 @@ def extract_to_parquet(
     Rows are appended as row groups of :data:`ROW_GROUP_ROWS` while chunks arrive, so this
     process holds at most a row group plus the chunks in flight, not the whole table. The
     file is built beside ``path`` and renamed onto it only when every row is in (no partial
-    output on an error); :func:`load_features` reads it back equal to
+    output on an error); :func:`adan_ser.contracts.align.load_features` reads it back equal to
     :func:`extract_features`'s table. Arguments as there.
 
     Returns:
@@ -532,28 +531,3 @@ def extract_to_parquet(
 def write_features(table: pd.DataFrame, path: str | os.PathLike) -> None:
     """Write the feature table to parquet atomically (no partial file on failure)."""
     write_parquet(table, path)
-
-
-def load_features(path: str | os.PathLike) -> pd.DataFrame:
-    """Read a table written by :func:`write_features`: ``(N, 1 + D)``, ``file`` then numbers.
-
-    Raises AdanError naming ``path`` if it is missing, unreadable, lacks ``file``, or has
-    a non-numeric column other than ``file``.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise AdanError(f"{path}: feature file not found")
-    try:
-        table = pd.read_parquet(path)
-    except Exception as exc:  # pyarrow raises several unrelated types for corrupt files
-        raise AdanError(f"{path}: unreadable parquet ({_one_line(exc)})") from None
-    if "file" not in table.columns:
-        raise AdanError(f"{path}: no 'file' column")
-    non_numeric = [
-        str(c) for c in table.columns
-        if c != "file" and not pd.api.types.is_numeric_dtype(table[c])
-    ]
-    if non_numeric:
-        shown = ", ".join(non_numeric[:5]) + (" ..." if len(non_numeric) > 5 else "")
-        raise AdanError(f"{path}: non-numeric feature column(s): {shown}")
-    return table

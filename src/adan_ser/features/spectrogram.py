@@ -33,8 +33,8 @@ import torch
 from scipy.signal import resample_poly
 from tqdm.auto import tqdm
 
-from adan_ser.errors import AdanError
-from adan_ser.io import atomic_path
+from adan_ser.core.errors import AdanError
+from adan_ser.core.io import atomic_path
 
 KINDS = ("linear", "mel")
 _EPS = 1e-6  # floor inside the log: digital silence maps to log(1e-6) ≈ -13.8, not -inf

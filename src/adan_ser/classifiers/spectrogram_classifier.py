@@ -1,0 +1,310 @@
+"""``SpectroClassifier``: a spectrogram network + emotion head, trained on fixed-length segments.
+
+X is a sequence of n utterance spectrograms, each (T_i, F) float (log magnitudes from
+``features/spectrogram.py``; T_i varies). Inside :meth:`SpectroClassifier.fit` everything learned
+from data comes from the X given to fit (the training fold): the per-bin normaliser, the
+network, the head. Utterances are cut into ``segment_frames``-frame segments, every
+``train_hop`` frames for training and every ``eval_hop`` frames for validation and prediction;
+each segment inherits its utterance's label and an utterance's logits are the mean of its
+segments' logits.
+
+The emotion head and loss come from ``adan_ser.classifiers.heads``: any name of
+``heads.HEAD_NAMES`` (``softmax``, ``am-softmax``, ``arcface+focal``, …), parameters in
+``head_params`` (split into head and loss parameters by ``heads.split_params``).
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Optional
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.validation import check_is_fitted
+from torch import nn
+from torch.nn import functional as F
+
+from adan_ser.classifiers.spectrogram_nets import build_net
+from adan_ser.classifiers.torch_base import class_weights, train_epochs, uar, validation_split
+from adan_ser.core.device import resolve_device
+from adan_ser.core.errors import AdanError
+from adan_ser.features.spectrogram import FrameNormalizer, average_by_owner, segment
+
+from adan_ser.classifiers.heads import (
+    ClassCenters, make_head, make_loss, parse_head_name, sample_weights, split_params,
+)
+
+_EVAL_BATCH = 256  # segments per forward pass at prediction time; bounds memory only
+GENDER_CODES = {"f": 0, "m": 1}
+
+
+
+def gender_codes(gender) -> np.ndarray:
+    """(n,) gender strings f / m / other → 0 / 1 / −1 (−1 is ignored by the gender loss)."""
+    return np.array([GENDER_CODES.get(str(g), -1) for g in np.asarray(gender)], dtype=np.int64)
+
+
+class SpectroClassifier(ClassifierMixin, BaseEstimator):
+    """Segment-level spectrogram classifier with utterance-level predictions.
+
+    ``arch``: ``crnn`` | ``cnn-tf-gap`` | ``cnn-blstm-att`` | ``cnn-blstm-att-stats`` |
+    ``domain-aware`` (see ``spectro_models``); ``channels``: conv widths, one 2×2-pooling block
+    each; ``input_pool``: (time, frequency) average pooling of the input before the first conv
+    ((2, 4) keeps CPU runs short on the 400-bin linear spectrogram; (1, 1) is the papers'
+    resolution); ``rnn_hidden``: LSTM units (per direction for the BLSTM); ``head``: head name for
+    ``heads.parse_head_name`` (``softmax``, margin heads), ``head_params``: its parameters.
+
+    Loss = CE_emotion (or the margin loss) + ``gender_weight`` · CE_gender + ``center_weight`` ·
+    centre loss on the embedding. ``None`` means the architecture's default: domain-aware
+    (γ1, γ2, γ3) = (1, 1, 0.5), the others 0 and 0; ``gender_weight > 0`` on the others adds the
+    gender auxiliary task. Gender comes from ``fit(..., gender=)``; unknown genders are ignored.
+
+    ``sampling``: ``random`` (shuffled segments) or ``balanced`` (each batch drawn with class
+    probabilities equalised, with replacement; an epoch draws as many segments as there are);
+    the ``+balanced-sampling`` head turns ``balanced`` on as well.
+    Early stopping as in ``DNNClassifier``: ``val_groups`` training speakers held out, best
+    validation UAR (utterance level) kept, ``patience`` epochs; ``val_groups=0`` trains all
+    ``epochs``. ``log_dir``: dvclive curves. Adam (``lr``, ``weight_decay``).
+
+    Fitted: ``classes_``, ``normalizer_``, ``net_``, ``head_``, ``loss_``, ``best_epoch_``,
+    ``history_``, ``val_groups_``, ``n_bins_``.
+    """
+
+    def __init__(
+        self,
+        arch: str = "crnn",
+        channels=(8, 16, 16),
+        rnn_hidden: int = 64,
+        dropout: float = 0.25,
+        tf_kernels=((10, 2), (2, 8)),
+        input_pool=(2, 4),
+        head: str = "softmax",
+        head_params: Optional[dict] = None,
+        gender_weight: Optional[float] = None,
+        center_weight: Optional[float] = None,
+        segment_frames: int = 200,
+        train_hop: int = 100,
+        eval_hop: int = 40,
+        lr: float = 1e-3,
+        weight_decay: float = 0.0,
+        epochs: int = 25,
+        batch_size: int = 32,
+        patience: int = 6,
+        val_groups: int = 1,
+        class_weight=None,
+        sampling: str = "random",
+        device: str = "auto",
+        seed: int = 0,
+        log_dir: Optional[str] = None,
+    ):
+        self.arch = arch
+        self.channels = channels
+        self.rnn_hidden = rnn_hidden
+        self.dropout = dropout
+        self.tf_kernels = tf_kernels
+        self.input_pool = input_pool
+        self.head = head
+        self.head_params = head_params
+        self.gender_weight = gender_weight
+        self.center_weight = center_weight
+        self.segment_frames = segment_frames
+        self.train_hop = train_hop
+        self.eval_hop = eval_hop
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.patience = patience
+        self.val_groups = val_groups
+        self.class_weight = class_weight
+        self.sampling = sampling
+        self.device = device
+        self.seed = seed
+        self.log_dir = log_dir
+
+    # ------------------------------------------------------------------------------- settings
+
+    def _weights(self) -> tuple[float, float]:
+        domain = self.arch == "domain-aware"
+        gw = (1.0 if domain else 0.0) if self.gender_weight is None else float(self.gender_weight)
+        cw = (0.5 if domain else 0.0) if self.center_weight is None else float(self.center_weight)
+        if gw < 0 or cw < 0:
+            raise AdanError(f"spectro: gender_weight and center_weight must be ≥ 0, got {gw} and {cw}")
+        if domain and gw == 0:
+            raise AdanError("spectro: domain-aware needs gender_weight > 0 (its gender pathway learns from it)")
+        return gw, cw
+
+    def _check(self) -> None:
+        for name in ("epochs", "batch_size", "patience", "segment_frames", "train_hop", "eval_hop"):
+            if int(getattr(self, name)) < 1:
+                raise AdanError(f"spectro: {name} must be ≥ 1, got {getattr(self, name)!r}")
+        if self.sampling not in ("random", "balanced"):
+            raise AdanError(f"spectro: sampling must be 'random' or 'balanced', got {self.sampling!r}")
+        if not 0.0 <= float(self.dropout) < 1.0:
+            raise AdanError(f"spectro: dropout must be in [0, 1), got {self.dropout!r}")
+
+    @staticmethod
+    def _as_specs(X) -> list[np.ndarray]:
+        specs = [np.asarray(s, dtype=np.float32) for s in X]
+        if not specs:
+            raise AdanError("spectro: no spectrograms")
+        n_bins = specs[0].shape[1] if specs[0].ndim == 2 else -1
+        for i, s in enumerate(specs):
+            if s.ndim != 2 or s.shape[1] != n_bins or len(s) == 0:
+                raise AdanError(f"spectro: spectrogram {i} has shape {s.shape}, expected (T>0, {n_bins})")
+            if not np.isfinite(s).all():
+                raise AdanError(f"spectro: spectrogram {i} has non-finite values")
+        return specs
+
+    # -------------------------------------------------------------------------------- fitting
+
+    def fit(self, X, y, groups=None, gender=None) -> "SpectroClassifier":
+        """X: n (T_i, F) spectrograms; y: (n,) labels; groups: (n,) speakers; gender: (n,) f/m/…"""
+        self._check()
+        specs = self._as_specs(X)
+        y = np.asarray(y)
+        if len(y) != len(specs):
+            raise AdanError(f"y has {len(y)} labels for {len(specs)} spectrograms")
+        self.classes_, y_idx = np.unique(y, return_inverse=True)
+        n_classes = len(self.classes_)
+        if n_classes < 2:
+            raise AdanError(f"spectro: need at least 2 classes, got {self.classes_.tolist()}")
+        gw, cw = self._weights()
+        g_idx = gender_codes(gender if gender is not None else ["unknown"] * len(y))
+        if len(g_idx) != len(y):
+            raise AdanError(f"gender has {len(g_idx)} entries for {len(y)} utterances")
+        if gw > 0 and (g_idx < 0).all():
+            raise AdanError(f"spectro: {self.arch} with gender_weight > 0 needs f/m genders, all are unknown")
+
+        self.n_bins_ = specs[0].shape[1]
+        self.normalizer_ = FrameNormalizer().fit(specs)  # training-fold frames only
+        specs = self.normalizer_.transform(specs)
+        rng = np.random.default_rng(self.seed)
+        tr, va, self.val_groups_ = validation_split(y_idx, groups, self.val_groups, self.seed, rng, "spectro")
+
+        seg_tr, own_tr = segment([specs[i] for i in tr], int(self.segment_frames), int(self.train_hop))
+        data = {
+            "x": torch.from_numpy(seg_tr),
+            "y": torch.as_tensor(y_idx[tr][own_tr]),
+            "g": torch.as_tensor(g_idx[tr][own_tr]),
+        }
+        val = None
+        if len(va):
+            seg_va, own_va = segment([specs[i] for i in va], int(self.segment_frames), int(self.eval_hop))
+            val = (torch.from_numpy(seg_va), own_va, y_idx[va])
+
+        dev = resolve_device(self.device)
+        head_name, loss_name = parse_head_name(self.head)
+        head_kw, loss_kw = split_params(head_name, loss_name, self.head_params)
+        counts = np.bincount(y_idx[tr], minlength=n_classes)
+        fork_devices = [dev.index or 0] if dev.type == "cuda" else []
+        with torch.random.fork_rng(devices=fork_devices):
+            torch.manual_seed(int(self.seed))
+            params = dict(channels=tuple(int(c) for c in self.channels), rnn_hidden=int(self.rnn_hidden),
+                          dropout=float(self.dropout), tf_kernels=self.tf_kernels,
+                          input_pool=tuple(self.input_pool), gender_aux=gw > 0)
+            self.net_ = build_net(self.arch, self.n_bins_, **params).to(dev)
+            n_emb = self.net_.out_dim
+            self.head_ = make_head(head_name, n_emb, n_classes, counts, classes=self.classes_, **head_kw).to(dev)
+            self.loss_ = make_loss(loss_name, n_emb, n_classes, counts,
+                                   class_weight=class_weights(self.class_weight, y_idx[tr], self.classes_, "spectro"), **loss_kw).to(dev)
+            self.center_ = ClassCenters(n_classes, n_emb).to(dev) if cw > 0 else None
+            self._train(data, val, dev, gw, cw, n_classes)
+        self._eval_mode()
+        return self
+
+    def _modules(self) -> list[nn.Module]:
+        return [m for m in (self.net_, self.head_, self.loss_, self.center_) if m is not None]
+
+    def _eval_mode(self) -> None:
+        for m in self._modules():
+            m.eval()
+
+    def _batches(self, y: torch.Tensor, gen: torch.Generator) -> list[torch.Tensor]:
+        n, bs = len(y), int(self.batch_size)
+        if self.sampling == "balanced" or getattr(self.loss_, "balanced_sampling", False):
+            w = sample_weights(y, len(self.classes_))
+            order = torch.multinomial(w, n, replacement=True, generator=gen)
+        else:
+            order = torch.randperm(n, generator=gen)
+        return [order[i : i + bs] for i in range(0, n, bs)]
+
+    def _batch_loss(self, xb, yb, gb, gw, cw) -> torch.Tensor:
+        emb, g_logits = self.net_(xb)
+        loss = self.loss_(self.head_(emb, yb), yb, emb)
+        if gw > 0 and (gb >= 0).any():
+            loss = loss + gw * F.cross_entropy(g_logits, gb, ignore_index=-1)
+        if cw > 0:
+            loss = loss + cw * self.center_(emb, yb)
+        return loss
+
+    def _train(self, data, val, dev, gw, cw, n_classes) -> None:
+        params = [p for m in self._modules() for p in m.parameters()]
+        opt = torch.optim.Adam(params, lr=self.lr, weight_decay=self.weight_decay)
+        gen = torch.Generator().manual_seed(int(self.seed))
+
+        def run_epoch() -> float:
+            for m in self._modules():
+                m.train()
+            total, seen = 0.0, 0
+            for b in self._batches(data["y"], gen):
+                if len(b) < 2:  # BatchNorm cannot train on a single segment
+                    continue
+                xb, yb, gb = data["x"][b].to(dev), data["y"][b].to(dev), data["g"][b].to(dev)
+                opt.zero_grad(set_to_none=True)
+                loss = self._batch_loss(xb, yb, gb, gw, cw)
+                loss.backward()
+                opt.step()
+                total += float(loss.detach()) * len(b)
+                seen += len(b)
+            return total / max(seen, 1)
+
+        def validate() -> tuple[float, float]:
+            logits = self._utterance_logits(val[0], val[1], len(val[2]))
+            val_loss = float(F.cross_entropy(torch.as_tensor(logits), torch.as_tensor(val[2])))
+            return val_loss, uar(val[2], logits.argmax(1), n_classes)
+
+        def restore(states) -> None:
+            for m, state in zip(self._modules(), states):
+                m.load_state_dict(state)
+
+        self.history_, self.best_epoch_ = train_epochs(
+            run_epoch, validate if val is not None else None,
+            snapshot=lambda: [copy.deepcopy(m.state_dict()) for m in self._modules()], restore=restore,
+            epochs=self.epochs, patience=self.patience, log_dir=self.log_dir,
+        )
+
+    # ------------------------------------------------------------------------------ inference
+
+    def _utterance_logits(self, segs: torch.Tensor, owner: np.ndarray, n: int) -> np.ndarray:
+        """(n, n_classes) mean head logits of each utterance's segments, eval mode, no autograd."""
+        modes = [m.training for m in self._modules()]
+        self._eval_mode()
+        dev = next(self.net_.parameters()).device
+        with torch.no_grad():
+            out = torch.cat([
+                self.head_(self.net_(segs[i : i + _EVAL_BATCH].to(dev))[0]).cpu()
+                for i in range(0, len(segs), _EVAL_BATCH)
+            ]).numpy()
+        for m, mode in zip(self._modules(), modes):
+            m.train(mode)
+        return average_by_owner(out.astype(np.float64), owner, n)
+
+    def decision_function(self, X) -> np.ndarray:
+        """(n, n_classes) utterance logits (mean over segments), columns in ``classes_`` order."""
+        check_is_fitted(self, "net_")
+        specs = self._as_specs(X)
+        if specs[0].shape[1] != self.n_bins_:
+            raise AdanError(f"spectro: X has {specs[0].shape[1]} bins, the model was fitted on {self.n_bins_}")
+        segs, owner = segment(self.normalizer_.transform(specs), int(self.segment_frames), int(self.eval_hop))
+        return self._utterance_logits(torch.from_numpy(segs), owner, len(specs))
+
+    def predict_proba(self, X) -> np.ndarray:
+        logits = self.decision_function(X)
+        e = np.exp(logits - logits.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+
+    def predict(self, X) -> np.ndarray:
+        """(n,) labels from ``classes_``."""
+        return self.classes_[self.decision_function(X).argmax(1)]

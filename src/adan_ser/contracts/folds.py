@@ -1,0 +1,103 @@
+"""Leave-one-group-out folds: one fold per speaker (EmoDB, RAVDESS) or per session (IEMOCAP)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Mapping, Optional, Sequence
+
+import numpy as np
+import pandas as pd
+
+from adan_ser.core.errors import AdanError
+
+#: cv.scheme in params → manifest column whose values are the held-out groups.
+SCHEMES = {
+    "leave-one-speaker-out": "speaker",
+    "leave-one-session-out": "session",
+}
+
+
+#: Group value the evaluation runner gives synthetic rows. Such rows have no speaker, so they
+#: are never held out for validation: validating on them would measure the augmenter, not SER.
+SYNTHETIC_GROUP = "__synthetic__"
+
+
+@dataclass(frozen=True)
+class Fold:
+    """One split: ``train`` and ``test`` are integer row indices into the manifest."""
+
+    name: str
+    train: np.ndarray
+    test: np.ndarray
+
+
+def group_column(scheme: str) -> str:
+    try:
+        return SCHEMES[scheme]
+    except KeyError:
+        raise AdanError(f"unknown cv.scheme {scheme!r}; known: {', '.join(SCHEMES)}") from None
+
+
+def make_folds(groups: Sequence[str]) -> list[Fold]:
+    """One fold per distinct group, in sorted order; the fold is named after its test group.
+
+    ``groups``: (n_rows,) group label of every row. Needs at least two groups.
+    """
+    groups = np.asarray(groups).astype(str)
+    names = np.unique(groups)
+    if len(names) < 2:
+        raise AdanError(f"leave-one-group-out needs at least 2 groups, found {len(names)}")
+    idx = np.arange(len(groups))
+    return [Fold(str(g), idx[groups != g], idx[groups == g]) for g in names]
+
+
+def downsample_train(folds: Sequence[Fold], labels: Sequence[str], classes: Sequence[str],
+                     keep: float, seed: int = 0) -> list[Fold]:
+    """``folds`` with the training rows of each of ``classes`` cut to round(keep · count).
+
+    The imbalanced setting: ``labels`` are the (n_rows,) emotions; the kept rows are a seeded
+    random subset drawn per fold (seed, fold position), so every stage that builds the folds from
+    the same manifest and settings gets the same rows. Test rows are never touched.
+    """
+    labels = np.asarray(labels).astype(str)
+    unknown = sorted(set(map(str, classes)) - set(labels.tolist()))
+    if unknown:
+        raise AdanError(f"cv.train_downsample names unknown class {unknown[0]!r}; "
+                        f"classes: {', '.join(sorted(set(labels.tolist())))}")
+    if not 0.0 < float(keep) <= 1.0:
+        raise AdanError(f"cv.train_downsample.keep must be in (0, 1], got {keep!r}")
+    out = []
+    for i, fold in enumerate(folds):
+        rng = np.random.default_rng([int(seed), i])
+        drop = []
+        for c in sorted(set(map(str, classes))):
+            idx = fold.train[labels[fold.train] == c]
+            n_keep = int(round(float(keep) * len(idx)))
+            drop.append(np.setdiff1d(idx, rng.choice(idx, n_keep, replace=False)))
+        out.append(replace(fold, train=np.setdiff1d(fold.train, np.concatenate(drop))))
+    return out
+
+
+def folds_for(manifest: pd.DataFrame, scheme: str, train_downsample: Optional[Mapping] = None) -> list[Fold]:
+    """Folds of ``manifest`` (its row positions) for a ``cv.scheme`` name.
+
+    ``train_downsample``: the ``cv.train_downsample`` params, ``{classes: [...], keep: 0.3333,
+    seed: 0}``; empty or None leaves the folds whole (see :func:`downsample_train`).
+    """
+    folds = make_folds(manifest[group_column(scheme)].to_numpy())
+    spec = dict(train_downsample or {})
+    unknown = set(spec) - {"classes", "keep", "seed"}
+    if unknown:
+        raise AdanError(f"unknown cv.train_downsample key {sorted(unknown)[0]!r}; known: classes, keep, seed")
+    if not spec.get("classes"):
+        return folds
+    if "keep" not in spec:
+        raise AdanError("cv.train_downsample needs keep (the share of rows kept) with classes")
+    return downsample_train(folds, manifest["emotion"].to_numpy(), spec["classes"], spec["keep"],
+                            int(spec.get("seed", 0)))
+
+
+def holdout_groups(groups: np.ndarray) -> np.ndarray:
+    """Sorted distinct groups that may be held out for validation (all but SYNTHETIC_GROUP)."""
+    uniq = np.unique(np.asarray(groups).astype(str))
+    return uniq[uniq != SYNTHETIC_GROUP]

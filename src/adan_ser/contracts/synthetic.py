@@ -1,0 +1,47 @@
+"""The synthetic-set store: where the augment stage puts each seed × fold set, and how it is read.
+
+Layout of one method's folder (a DVC output, e.g. ``data/synthetic/smote``):
+``seed<k>/<fold>.parquet``: feature columns (openSMILE names, feature units), ``emotion``,
+``synthetic`` = 1; ``seed<k>/<fold>.pt``: the fitted latent model of that seed and fold, if any.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+import pandas as pd
+
+from adan_ser.core.errors import AdanError
+
+
+def synthetic_frame(X_syn: np.ndarray, y_syn: np.ndarray, feature_names: list[str]) -> pd.DataFrame:
+    """(m, d) synthetic vectors → the exported table: features, ``emotion``, ``synthetic`` = 1."""
+    df = pd.DataFrame(np.asarray(X_syn, dtype=np.float64), columns=feature_names)
+    df["emotion"] = np.asarray(y_syn).astype(str)
+    df["synthetic"] = 1
+    return df
+
+
+def seed_dir(out_dir: str | Path, seed: int) -> Path:
+    """The sub-folder of one run seed: ``out_dir/seed<k>``."""
+    return Path(out_dir) / f"seed{int(seed)}"
+
+
+def load_synthetic(
+    out_dir: str | Path, fold: str, feature_names: list[str], seed: Optional[int] = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(X_syn (m, d), y_syn (m,)) of one seed's fold, columns in ``feature_names`` order.
+
+    ``seed`` None reads ``out_dir/<fold>.parquet`` (a folder holding one set, e.g. one seed's).
+    """
+    base = Path(out_dir) if seed is None else seed_dir(out_dir, seed)
+    path = base / f"{fold}.parquet"
+    if not path.is_file():
+        raise AdanError(f"synthetic set not found: {path} (re-run the augment stage)")
+    df = pd.read_parquet(path)
+    missing = [c for c in feature_names if c not in df.columns]
+    if missing:
+        raise AdanError(f"synthetic set {path} lacks feature {missing[0]!r} (made from other features?)")
+    return df[feature_names].to_numpy(dtype=np.float64), df["emotion"].to_numpy().astype(str)

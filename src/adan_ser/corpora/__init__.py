@@ -1,0 +1,1 @@
+"""Corpus readers (one per corpus) and the generated demo corpus → one manifest."""

@@ -1,0 +1,150 @@
+"""The evaluate stage: align features with the manifest, then cross-validate every classifier."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Mapping, Optional, Sequence
+
+import pandas as pd
+
+from adan_ser.classifiers.factory import make_classifier
+from adan_ser.classifiers.heads import parse_head_name
+from adan_ser.contracts.align import align
+from adan_ser.contracts.results import fit_log_dir, run_name
+from adan_ser.contracts.synthetic import load_synthetic
+from adan_ser.contracts.folds import folds_for
+from adan_ser.evaluation.runner import cross_validate
+
+
+def experiment_grid(methods: Sequence[str], train_data: Sequence[str]) -> list[tuple[str, str]]:
+    """(method, train_data) pairs: real data alone once, then each augmenter × each synthetic use."""
+    grid = [("none", "real")]
+    for method in methods:
+        if method != "none":
+            grid += [(method, t) for t in train_data if t != "real"]
+    return grid
+
+
+#: Classifiers whose fit is a deterministic function of the training rows: on real data alone they
+#: run once (with the first run seed) and that run is reported under every run seed.
+DETERMINISTIC = frozenset({"svm"})
+
+
+def model_variants(
+    name: str,
+    params: Mapping,
+    method: str,
+    use: str,
+    heads: Optional[Sequence[str]] = None,
+    head_params: Optional[Mapping[str, dict]] = None,
+    heads_on: Optional[Mapping[str, Sequence[str]]] = None,
+) -> list[tuple[str, dict]]:
+    """(head column, classifier params) of each run of classifier ``name`` on (method, use) data.
+
+    Non-DNN classifiers run once, head ``-``. The DNN runs with its own ``head`` param
+    (``classify.dnn.head``) everywhere, and additionally with every name in ``heads``
+    (``classify.heads``, params from ``head_params[name]``) where ``heads_on`` (method → train
+    data uses; ``none`` → ``[real]``) lists this (method, use).
+    """
+    if name != "dnn":
+        return [("-", dict(params))]
+    own = str(params.get("head", "softmax"))
+    variants = {own: dict(params)}
+    if use in (heads_on or {}).get(method, []) or []:
+        for head in heads or []:
+            if head not in variants:
+                extra = (head_params or {}).get(head) or {}
+                variants[head] = {**params, "head": head, "head_params": dict(extra)}
+    return list(variants.items())
+
+
+def evaluate(
+    manifest: pd.DataFrame,
+    features: pd.DataFrame,
+    scheme: str,
+    models: Mapping[str, dict],
+    seeds: int | Sequence[int],
+    corpus: str,
+    feature_set: str,
+    log_dir: Optional[str | Path] = None,
+    synthetic_dirs: Optional[Mapping[str, str | Path]] = None,
+    train_data: Sequence[str] = ("real+synthetic",),
+    heads: Optional[Sequence[str]] = None,
+    head_params: Optional[Mapping[str, dict]] = None,
+    heads_on: Optional[Mapping[str, Sequence[str]]] = None,
+    train_downsample: Optional[Mapping] = None,
+    scheduler: Optional[str] = None,
+) -> pd.DataFrame:
+    """Predictions of every classifier in ``models`` (name → params) on every fold.
+
+    ``synthetic_dirs``: augmentation method → folder written by the augment stage; each method is
+    evaluated with every ``train_data`` use of its synthetic rows (``synthetic``, ``real+synthetic``)
+    besides the real-only baseline (method ``none``). ``heads``, ``head_params``, ``heads_on``: the
+    extra DNN heads and where they run (:func:`model_variants`); ``train_downsample``: the
+    imbalanced setting (``cv.train_downsample``, see :func:`loso.folds_for`); ``scheduler``:
+    where the folds run (:func:`runner.cross_validate`).
+    ``seeds``: run seeds (``eval.seeds``); the seeds loop wraps the (method, use) × classifier ×
+    head grid, and every stochastic step of a run (classifier init, dropout, validation speakers,
+    the synthetic set) takes that seed alone. A :data:`DETERMINISTIC` classifier on real data
+    runs once and is reported under every seed.
+    Returns one row per (combination, head, seed, test utterance) with the results KEY columns,
+    ``seed``, ``fold``, ``file``, ``speaker``, ``true``, ``pred``, ``val_uar`` (the fold model's
+    inner-validation UAR, NaN for the SVM) and ``score_<class>`` columns.
+    """
+    from adan_ser.core.seeds import as_seeds
+
+    seeds = as_seeds(seeds)
+    # A typo fails now, not after the first classifiers have run. A params block of a known head
+    # that this run does not list is fine: `-S classify.heads=[...]` narrows a run without edits.
+    for head in [*(heads or []), *(head_params or {})]:
+        parse_head_name(head)
+    rows, X, names = align(manifest, features)
+    y = rows["emotion"].to_numpy()
+    speakers = rows["speaker"].to_numpy()
+    folds = folds_for(rows, scheme, train_downsample)
+    synthetic_dirs = dict(synthetic_dirs or {})
+    first_run: dict[tuple[str, str], int] = {}  # (classifier, head) → index in parts of its real run of seeds[0]
+    parts = []
+    for seed in seeds:
+        for method, use in experiment_grid(list(synthetic_dirs), train_data):
+            source = None
+            if method != "none":
+                def source(fold, d=synthetic_dirs[method], k=seed):
+                    return load_synthetic(d, fold, names, seed=k)
+            runs = [(name, head, params) for name, model_params in models.items()
+                    for head, params in model_variants(name, model_params, method, use, heads, head_params, heads_on)]
+            for name, head, params in runs:
+                if method == "none" and name in DETERMINISTIC and seed != seeds[0]:
+                    first = parts[first_run[(name, head)]]
+                    parts.append(first.assign(seed=seed))
+                    continue
+
+                def make_model(fold_name, name=name, params=params, method=method, use=use, head=head, seed=seed):
+                    if log_dir is not None and name == "dnn":
+                        run_dir = fit_log_dir(log_dir, name, head, run_name(method, use), seed=seed, fold=fold_name)
+                        params = {**params, "log_dir": str(run_dir)}
+                    return make_classifier(name, params, seed)
+
+                pred = cross_validate(X, y, speakers, folds, make_model, train_data=use, synthetic=source,
+                                      desc=f"{name} {head} {method} {use} seed {seed}", scheduler=scheduler)
+                pred.insert(0, "corpus", corpus)
+                pred.insert(1, "feature_set", feature_set)
+                pred.insert(2, "method", method)
+                pred.insert(3, "train_data", use)
+                pred.insert(4, "classifier", name)
+                pred.insert(5, "head", head)
+                pred.insert(6, "seed", seed)
+                pred["file"] = rows["file"].to_numpy()[pred["row"]]
+                pred["speaker"] = speakers[pred["row"]]
+                if method == "none" and seed == seeds[0]:
+                    first_run[(name, head)] = len(parts)
+                parts.append(pred.drop(columns="row"))
+    return pd.concat(parts, ignore_index=True)
+
+
+def evaluate_corpus(manifest_path, features_path, **kwargs) -> pd.DataFrame:
+    """:func:`evaluate` on the files written by the prepare and extract stages."""
+    from adan_ser.contracts.manifest import load_manifest
+    from adan_ser.contracts.align import load_features
+
+    return evaluate(load_manifest(manifest_path), load_features(features_path), **kwargs)

@@ -1,0 +1,1 @@
+"""The report: metrics, paired statistics, forest plot, head choice, tables."""

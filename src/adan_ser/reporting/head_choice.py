@@ -1,0 +1,68 @@
+"""Choose each classifier's margin head without looking at the test folds.
+
+When several heads ran for one classifier on the same data, "its best margin head" must not be the
+one with the best test UAR: that picks the luckiest of many draws and reports it as if it had been
+chosen in advance. Here the choice uses what every fold model saw before the test fold: the UAR on
+its inner validation speaker at the kept epoch (``val_uar`` in the predictions, percent), averaged
+over seeds × folds. The head with the highest mean validation UAR among the non-plain heads is the
+chosen one; its test WA / UAR and its paired comparison with the plain head (from the
+significance table) are reported beside the plain head's, together with the test-best head for
+transparency.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from adan_ser.contracts.results import KEY
+from adan_ser.reporting.significance import PLAIN_HEADS
+
+GROUP = KEY[:-1]
+CHOICE_COLUMNS = GROUP + [
+    "plain_head", "plain_val_uar", "plain_wa", "plain_uar",
+    "head", "val_uar", "wa", "uar", "diff_uar", "p_holm_uar", "n_heads", "test_best_head",
+]
+
+
+def validation_uar(predictions: pd.DataFrame) -> pd.DataFrame:
+    """KEY + ``val_uar``: mean over a combination's fits (seed × fold) of their validation UAR (%).
+
+    ``predictions``: utterance rows carrying ``val_uar`` (one value per fit, repeated on its
+    rows); rows without it (NaN, e.g. the SVM) are left out.
+    """
+    if "val_uar" not in predictions:
+        return pd.DataFrame(columns=KEY + ["val_uar"])
+    fits = predictions.dropna(subset=["val_uar"]).drop_duplicates(KEY + ["seed", "fold"])
+    return fits.groupby(KEY, sort=False)["val_uar"].mean().reset_index()
+
+
+def chosen_heads(predictions: pd.DataFrame, results: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
+    """One row per classifier × data with a plain head and ≥ 1 margin head that carry ``val_uar``.
+
+    ``results``: :func:`report.summarize`'s table (WA / UAR in percent); ``table``: the
+    significance table (``diff_uar`` and ``p_holm_uar`` come from its UAR row of the chosen head
+    against the plain head on the same data; NaN when absent). Ties in validation UAR go to the
+    head listed first.
+    """
+    val = validation_uar(predictions)
+    res = results.merge(val, on=KEY, how="inner")
+    rows = []
+    for key, part in res.groupby(GROUP, sort=False):
+        plain = part[part["head"].isin(PLAIN_HEADS)]
+        margin = part[~part["head"].isin(PLAIN_HEADS)]
+        if plain.empty or margin.empty:
+            continue
+        plain, best = plain.iloc[0], margin.loc[margin["val_uar"].idxmax()]
+        hit = table[(table["metric"] == "uar") & (table["ref_head"] == plain["head"])
+                    & (table["ref_method"] == best["method"]) & (table["ref_train_data"] == best["train_data"])
+                    & (table[KEY] == best[KEY].to_numpy()).all(axis=1)] if len(table) else table
+        rows.append(dict(
+            zip(GROUP, key),
+            plain_head=plain["head"], plain_val_uar=round(float(plain["val_uar"]), 2),
+            plain_wa=plain["wa"], plain_uar=plain["uar"],
+            head=best["head"], val_uar=round(float(best["val_uar"]), 2), wa=best["wa"], uar=best["uar"],
+            diff_uar=round(float(hit.iloc[0]["diff"]), 2) if len(hit) else float("nan"),
+            p_holm_uar=round(float(hit.iloc[0]["p_holm"]), 4) if len(hit) else float("nan"),
+            n_heads=len(margin), test_best_head=margin.loc[margin["uar"].idxmax(), "head"],
+        ))
+    return pd.DataFrame(rows, columns=CHOICE_COLUMNS)

@@ -1,0 +1,235 @@
+"""Turn per-utterance predictions into the results table, per-run scores, the significance table,
+DVC metrics, confusion-matrix plots and a forest plot."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from adan_ser.contracts.results import KEY, combination_name
+from adan_ser.reporting.metrics import scores
+from adan_ser.core.io import write_csv, write_json, write_text
+
+RESULT_COLUMNS = KEY + ["wa", "uar", "n_folds"]
+
+
+def summarize(predictions: pd.DataFrame, classes: Sequence[str]) -> pd.DataFrame:
+    """Pooled-over-folds WA and UAR (percent) per combination; mean over seeds where several.
+
+    ``predictions``: one row per (combination, seed, test utterance) with KEY columns, ``seed``,
+    ``fold``, ``true`` and ``pred``.
+    """
+    rows = []
+    for key, part in predictions.groupby(KEY, sort=False):
+        per_seed = [scores(p["true"], p["pred"], classes) for _, p in part.groupby("seed")]
+        rows.append(
+            dict(
+                zip(KEY, key),
+                wa=round(float(np.mean([s["wa"] for s in per_seed])), 2),
+                uar=round(float(np.mean([s["uar"] for s in per_seed])), 2),
+                n_folds=int(part["fold"].nunique()),
+            )
+        )
+    return pd.DataFrame(rows, columns=RESULT_COLUMNS)
+
+
+def to_markdown(results: pd.DataFrame) -> str:
+    """A GitHub Markdown table of ``results`` (no extra dependency such as tabulate)."""
+    cols = list(results.columns)
+    lines = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
+    for row in results.itertuples(index=False):
+        cells = [f"{v:.2f}" if isinstance(v, float) else str(v) for v in row]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def metrics(predictions: pd.DataFrame, classes: Sequence[str]) -> dict:
+    """Nested dict for ``dvc metrics show``: combination → pooled WA, UAR and per-class recall."""
+    out = {}
+    for _, part in predictions.groupby(KEY, sort=False):
+        pooled = scores(part["true"], part["pred"], classes)
+        out[combination_name(part.iloc[0])] = {
+            "wa": round(pooled["wa"], 2),
+            "uar": round(pooled["uar"], 2),
+            "recall": {k: round(v, 2) for k, v in pooled["recall"].items()},
+        }
+    return out
+
+
+RUN_COLUMNS = KEY + ["seed", "fold", "speakers", "wa", "uar", "n"]
+
+
+def fold_scores(predictions: pd.DataFrame, classes: Sequence[str]) -> pd.DataFrame:
+    """``runs.csv``: WA and UAR (percent) of every combination × seed × fold, with the fold's test
+    speaker(s) (``+``-joined when a fold holds several, e.g. a session) and test-utterance count ``n``."""
+    rows = []
+    for key, part in predictions.groupby(KEY + ["seed", "fold"], sort=False):
+        s = scores(part["true"], part["pred"], classes)
+        speakers = "+".join(sorted(part["speaker"].astype(str).unique())) if "speaker" in part else ""
+        rows.append(dict(zip(KEY + ["seed", "fold"], key), speakers=speakers,
+                         wa=round(s["wa"], 2), uar=round(s["uar"], 2), n=s["n"]))
+    return pd.DataFrame(rows, columns=RUN_COLUMNS)
+
+
+def comparison_table(results: pd.DataFrame) -> pd.DataFrame:
+    """The paper's layout: one row per method × train data, WA and UAR columns per classifier (+head).
+
+    With several heads per classifier only its own head (the one run on most method × train data
+    pairs, e.g. ``classify.dnn.head``) is here; the others are in :func:`head_table`, so this
+    table stays a few columns wide.
+    """
+    r = results.copy()
+    runs = r.groupby(["classifier", "head"], sort=False).size().reset_index(name="n")
+    own = runs.loc[runs.groupby("classifier", sort=False)["n"].idxmax(), ["classifier", "head"]]
+    r = r.merge(own, on=["classifier", "head"])
+    r["model"] = r["classifier"].where(r["head"].isin(["-", "softmax"]), r["classifier"] + " " + r["head"])
+    # one value per cell, so "first" also carries formatted strings (mean ± std and markers)
+    wide = r.pivot_table(index=["method", "train_data"], columns="model", values=["wa", "uar"], sort=False,
+                         aggfunc="first")
+    wide.columns = [f"{model} {metric.upper()}" for metric, model in wide.columns]
+    order = sorted(wide.columns, key=lambda c: (list(r["model"].unique()).index(c.rsplit(" ", 1)[0]), c.endswith("UAR")))
+    return wide[order].reset_index()
+
+
+def head_table(results: pd.DataFrame) -> pd.DataFrame:
+    """DNN × head rows: one row per classifier and head, WA and UAR columns per method × train data.
+
+    Only the (method, train data) pairs on which more than one head ran are columns; empty when
+    no classifier ran with more than one head.
+    """
+    r = results[results["head"] != "-"].copy()
+    if r["head"].nunique() < 2:
+        return pd.DataFrame()
+    r["data"] = r["method"].where(r["method"] != "none", "") + " " + r["train_data"]
+    r["data"] = r["data"].str.strip()
+    shared = r.groupby("data")["head"].nunique()
+    r = r[r["data"].isin(shared[shared > 1].index)]
+    wide = r.pivot_table(index=["classifier", "head"], columns="data", values=["wa", "uar"], sort=False)
+    order = list(dict.fromkeys(r["data"]))
+    wide = wide[[(metric, d) for d in order for metric in ("wa", "uar")]]
+    wide.columns = [f"{d} {metric.upper()}" for metric, d in wide.columns]
+    return wide.reset_index()
+
+
+def quality_summary(quality: pd.DataFrame, predictions: pd.DataFrame, classes: Sequence[str]) -> dict:
+    """Per method: mean over seeds × folds of the synthetic-data quality measures, and train-on-synthetic /
+    test-on-real UAR of each classifier (the ``synthetic`` train-data rows)."""
+    out = {}
+    evaluated = set(predictions["method"]) - {"none"}
+    for method, part in quality[quality["method"].isin(evaluated)].groupby("method"):
+        entry = {k: round(float(part[k].mean()), 2) for k in ("two_sample_acc", "nn_ratio", "copies_pct", "spread_ratio") if k in part}
+        tstr = predictions[(predictions["method"] == method) & (predictions["train_data"] == "synthetic")]
+        for clf, p in tstr.groupby("classifier"):
+            entry[f"tstr_uar_{clf}"] = round(scores(p["true"], p["pred"], classes)["uar"], 2)
+        out[method] = entry
+    return out
+
+
+GAIN, LOSS = "▲", "▼"
+
+
+def marked_results(results: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
+    """``results`` with WA/UAR as text: ``mean ± std`` over seeds when there are several, then
+    ▲ / ▼ when the row differs significantly (Holm) from its classifier's none / plain-head row."""
+    out = results.copy()
+    for metric in ("wa", "uar"):
+        cells = []
+        for _, row in results.iterrows():
+            hit = table[(table["metric"] == metric) & (table["ref_method"] == "none")
+                        & (table[KEY] == row[KEY].to_numpy()).all(axis=1)]
+            text = f"{row[metric]:.2f}"
+            if len(hit):
+                h = hit.iloc[0]
+                if h["n_seeds"] > 1:
+                    text = f"{h['mean']:.2f} ± {h['std']:.2f}"
+                if h["significant"]:
+                    text += " " + (GAIN if h["diff"] > 0 else LOSS)
+            else:
+                ref = table[(table["metric"] == metric) & (table["ref_method"] == row["method"])
+                            & (table["ref_train_data"] == row["train_data"]) & (table["ref_head"] == row["head"])
+                            & (table["classifier"] == row["classifier"])]
+                if len(ref) and ref.iloc[0]["n_seeds"] > 1:
+                    text = f"{ref.iloc[0]['ref_mean']:.2f} ± {ref.iloc[0]['ref_std']:.2f}"
+            cells.append(text)
+        out[metric] = cells
+    return out
+
+
+def significance_markdown(table: pd.DataFrame, alpha: float, confidence: float) -> str:
+    """The significance table in a compact Markdown form (differences in percentage points)."""
+    from adan_ser.reporting.forest import comparison_label
+
+    if table.empty:
+        return ""
+    rows = pd.DataFrame({
+        "comparison": [comparison_label(r) for _, r in table.iterrows()],
+        "metric": table["metric"].str.upper(),
+        "seeds": table["n_seeds"].astype(str),
+        "diff": table["diff"].map(lambda v: f"{v:+.2f}"),
+        f"{confidence:.0%} CI": [f"[{lo:+.2f}, {hi:+.2f}]" for lo, hi in zip(table["ci_low"], table["ci_high"])],
+        "p": table["p"].map(lambda v: f"{v:.4f}"),
+        "p (Holm)": table["p_holm"].map(lambda v: f"{v:.4f}"),
+        f"significant at {alpha:g}": [(GAIN if d > 0 else LOSS) if s else "" for d, s
+                                      in zip(table["diff"], table["significant"])],
+    })
+    return ("\nPaired comparisons (speakers resampled for the interval, sign-flip test over speaker × seed "
+            "pairs, Holm over the whole table; see docs/architecture.md):\n\n" + to_markdown(rows))
+
+
+def write_report(
+    predictions: pd.DataFrame,
+    classes: Sequence[str],
+    out_dir: str | Path,
+    quality: pd.DataFrame | None = None,
+    *,
+    alpha: float = 0.05,
+    confidence: float = 0.95,
+    n_resamples: int = 9999,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Write results.csv, results.md, runs.csv, significance.csv, heads_chosen.csv, metrics.json,
+    plots/confusion/<combination>.csv and plots/significance/forest.png.
+
+    ``alpha``, ``confidence``, ``n_resamples`` and ``seed`` (the resampling's only seed) go to
+    :func:`adan_ser.reporting.significance.significance_table`.
+    """
+    from adan_ser.reporting.forest import forest_plot
+    from adan_ser.reporting.head_choice import chosen_heads
+    from adan_ser.reporting.significance import significance_table
+
+    out_dir = Path(out_dir)
+    results = summarize(predictions, classes)
+    write_csv(results, out_dir / "results.csv")
+    table = significance_table(predictions, classes, alpha=alpha, confidence=confidence,
+                               n_resamples=n_resamples, seed=seed)
+    write_csv(table, out_dir / "significance.csv")
+    forest_plot(table, out_dir / "plots" / "significance" / "forest.png", confidence=confidence)
+    md = to_markdown(results)
+    if len(results) > 1:
+        md += "\n" + to_markdown(comparison_table(marked_results(results, table)))
+        md += significance_markdown(table, alpha, confidence)
+    heads = head_table(results)
+    if len(heads):
+        md += "\nClassifier heads and losses (WA / UAR per training data):\n\n" + to_markdown(heads)
+    chosen = chosen_heads(predictions, results, table)
+    write_csv(chosen, out_dir / "heads_chosen.csv")
+    if len(chosen):
+        md += ("\nPlain head and the margin head chosen by inner-validation UAR (mean over seeds × folds of "
+               "the UAR on each fold's validation speaker; test folds play no part in the choice), with the "
+               "test-best head for comparison:\n\n" + to_markdown(chosen))
+    summary = metrics(predictions, classes)
+    q = quality_summary(quality, predictions, classes) if quality is not None and len(quality) else {}
+    if q:
+        summary["quality"] = q
+        qtable = pd.DataFrame([{"method": m, **v} for m, v in q.items()])
+        md += "\nQuality of the synthetic data (mean over seeds × folds):\n\n" + to_markdown(qtable)
+    write_text(md, out_dir / "results.md")
+    write_csv(fold_scores(predictions, classes), out_dir / "runs.csv")
+    write_json(summary, out_dir / "metrics.json")
+    for _, part in predictions.groupby(KEY, sort=False):
+        pairs = part[["true", "pred"]].rename(columns={"true": "actual", "pred": "predicted"})
+        write_csv(pairs, out_dir / "plots" / "confusion" / f"{combination_name(part.iloc[0])}.csv")
+    return results

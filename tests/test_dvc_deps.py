@@ -1,0 +1,71 @@
+"""Each DVC stage's deps cover every project module its `adan` command imports, directly or not, so a
+code change always marks the stages it can affect as changed."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.test_architecture import PACKAGE, SRC, import_graph, imported_modules, project_modules
+
+ROOT = SRC.parent
+CLI = SRC / PACKAGE / "cli.py"
+
+
+def stages() -> dict[str, dict]:
+    return yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
+
+
+def command_function(command: str) -> ast.FunctionDef:
+    """The function in cli.py that runs ``adan <command>``."""
+    wanted = {command.replace("-", "_"), "cmd_" + command.replace("-", "_")}
+    for node in ast.walk(ast.parse(CLI.read_text())):
+        if isinstance(node, ast.FunctionDef) and node.name in wanted:
+            return node
+    raise AssertionError(f"no function for `adan {command}` in cli.py")
+
+
+def command_modules(command: str) -> set[str]:
+    """Project modules that ``adan <command>`` can import: cli.py's module-level imports, those in
+    the command's function, and everything they import in turn."""
+    modules = project_modules()
+    tree = ast.parse(CLI.read_text())
+    top = ast.Module(body=[n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))], type_ignores=[])
+    fn = command_function(command)
+    start = set()
+    for part in (top, fn):
+        start |= imported_modules(part, modules)
+    graph = import_graph()
+    seen, todo = {f"{PACKAGE}.cli"}, list(start)
+    while todo:
+        m = todo.pop()
+        if m in seen:
+            continue
+        seen.add(m)
+        todo += sorted(graph[m])
+    return seen
+
+
+def covered(path: Path, deps: list[str]) -> bool:
+    rel = path.relative_to(ROOT).as_posix()
+    return any(rel == d or rel.startswith(d.rstrip("/") + "/") for d in deps)
+
+
+@pytest.mark.parametrize("stage", sorted(stages()))
+def test_stage_deps_cover_the_modules_its_command_imports(stage):
+    spec = stages()[stage]
+    spec = spec.get("do", spec)  # foreach stages
+    command = spec["cmd"].split()[1]
+    deps = [str(d) for d in spec.get("deps", [])]
+    modules = project_modules()
+    missing = [m for m in sorted(command_modules(command)) if not covered(modules[m], deps)]
+    assert not missing, f"stage {stage}: deps miss {', '.join(modules[m].relative_to(ROOT).as_posix() for m in missing)}"
+
+
+def test_a_missing_dep_is_reported():
+    modules = project_modules()
+    assert not covered(modules[f"{PACKAGE}.reporting.report"], ["src/adan_ser/augment", "src/adan_ser/core"])
+    assert covered(modules[f"{PACKAGE}.augment.stage"], ["src/adan_ser/augment"])
