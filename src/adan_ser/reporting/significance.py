@@ -14,8 +14,8 @@ share a voice, a recording session and a fold's model), so nothing here resample
   d[s, k] = metric(combination on speaker s, seed k) − metric(reference on s, k), WA or UAR computed
   on that speaker's utterances alone; the statistic is the mean of d and the null flips the sign of
   each pair independently (exact enumeration when 2^pairs ≤ ``n_resamples``). With one seed the
-  pairs are the speakers; with several, a speaker's seeds are pairs of their own, as the issue
-  asks, so the test speaks about speakers *and* training randomness together.
+  pairs are the speakers; with several, a speaker's seeds are pairs of their own,
+  so the test speaks about speakers *and* training randomness together.
 - **Holm** (``statsmodels.stats.multitest.multipletests(method="holm")``): over every row (each
   comparison × metric) of one corpus × feature set table; ``significant`` = Holm-adjusted p < alpha.
 
