@@ -10,18 +10,15 @@ import pytest
 import torch
 from imblearn.over_sampling import SMOTE
 from imblearn.pipeline import Pipeline
+from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.svm import SVC
 
-import adan_ser.augment.adan as adan_mod
-from adan_ser.augment.adan import (
-    ADAN,
-    ADANSampler,
-    SeparateADAN,
-    SeparateADANSampler,
-    class_weights,
-    converged,
-)
+import adan_ser.augment.latent as latent_mod
+from adan_ser.augment.adan import ADAN
+from adan_ser.augment.adan_separate import SeparateADAN
+from adan_ser.augment.latent import converged
+from adan_ser.augment.samplers import ADANSampler, SeparateADANSampler, load_model
 from adan_ser.core.errors import AdanError
 
 N, D, K = 200, 50, 4
@@ -107,8 +104,10 @@ def test_sample_errors(fitted):
         fitted.sample(y=["joy"])
     with pytest.raises(AdanError, match="exactly one"):
         fitted.sample()
-    with pytest.raises(AdanError, match="not fitted"):
+    with pytest.raises(NotFittedError):
         ADAN().sample(y=["anger"])
+    with pytest.raises(NotFittedError):
+        SeparateADAN().transform(np.zeros((2, 3)))
 
 
 def test_same_seed_same_weights_and_samples(data):
@@ -283,7 +282,7 @@ def test_early_stop_ends_training(data, monkeypatch):
         calls.append(min_epochs)
         return len(history) == 5
 
-    monkeypatch.setattr(adan_mod, "converged", fake)
+    monkeypatch.setattr(latent_mod, "converged", fake)
     m = ADAN(epochs=50, min_epochs=123, **SMALL).fit(X, y)
     assert m.n_epochs_ == 5 and len(m.history_) == 5 and calls[0] == 123
     m = ADAN(epochs=7, early_stop=False, **SMALL).fit(X, y)
@@ -291,15 +290,15 @@ def test_early_stop_ends_training(data, monkeypatch):
 
 
 def test_class_weights_balanced():
-    yi = np.array([0] * 10 + [1] * 4 + [2] * 5)
-    np.testing.assert_allclose(class_weights(yi, 3, "balanced"), [1.0, 2.5, 2.0])
-    np.testing.assert_allclose(class_weights(yi, 3, None), [1, 1, 1])
     X, y = make_data(n=120, k=3)
     keep = np.r_[0:40, 40:60, 80:120]  # class counts 40, 20, 40
     m = ADAN(epochs=1, class_weight="balanced", **SMALL).fit(X[keep], y[keep])
     np.testing.assert_allclose(m.class_weight_, [1.0, 2.0, 1.0])
     m = ADAN(epochs=1, class_weight={"boredom": 3.0}, **SMALL).fit(X[keep], y[keep])
     np.testing.assert_allclose(m.class_weight_, [1.0, 3.0, 1.0])
+    assert ADAN(epochs=1, **SMALL).fit(X[keep], y[keep]).class_weight_ is None  # unweighted CE
+    with pytest.raises(AdanError, match="unknown class 'joy'"):
+        ADAN(epochs=1, class_weight={"joy": 2.0}, **SMALL).fit(X[keep], y[keep])
 
 
 @pytest.mark.parametrize(
@@ -361,7 +360,7 @@ def test_separate_adan(data, tmp_path):
     back = SeparateADAN.load(tmp_path / "sep.pt")
     np.testing.assert_array_equal(back.sample(counts={"anger": 5}, seed=1)[0], m.sample(counts={"anger": 5}, seed=1)[0])
     assert back.n_ae_epochs_ == 3
-    assert type(adan_mod.load_model(tmp_path / "sep.pt")) is SeparateADAN
+    assert type(load_model(tmp_path / "sep.pt")) is SeparateADAN
     with pytest.raises(AdanError, match="not a ADAN"):
         ADAN.load(tmp_path / "sep.pt")
     # The autoencoder is frozen in the GAN phase: E's weights equal those after phase 1.
@@ -373,39 +372,40 @@ def test_separate_adan(data, tmp_path):
 # ---- samplers ---------------------------------------------------------------------------------
 
 
-def test_sampler_params_mirror_models():
-    assert set(ADAN().get_params()) | {"n_sets", "ratio"} == set(ADANSampler().get_params())
-    assert set(SeparateADAN().get_params()) | {"n_sets", "ratio"} == set(SeparateADANSampler().get_params())
-
-
 def test_sampler_counts(data):
     X, y = data
-    s = ADANSampler(n_sets=3, epochs=2, early_stop=False, **SMALL)
+    model = ADAN(epochs=2, early_stop=False, **SMALL)
+    s = ADANSampler(adan=model, n_sets=3)
     Xr, yr = s.fit_resample(X, y)
     assert Xr.shape == (4 * N, D)
     np.testing.assert_array_equal(Xr[:N], X)
     np.testing.assert_array_equal(yr[:N], y)
     _, counts = np.unique(yr[N:], return_counts=True)
     assert list(counts) == [3 * N // K] * K
-    assert isinstance(s.adan_, ADAN)
-    Xg, yg = ADANSampler(ratio=0.5, epochs=2, early_stop=False, **SMALL).generate(X, y)
+    assert isinstance(s.adan_, ADAN) and s.adan_ is not model and not hasattr(model, "net_")  # a fitted clone
+    assert s.sampling_strategy_ == {c: 3 * N // K for c in np.unique(y).tolist()}
+    Xg, yg = ADANSampler(adan=model, ratio=0.5).generate(X, y)
     assert Xg.shape == (N // 2, D) and len(yg) == N // 2
     # Same seed → same synthetic set.
-    Xg2, _ = ADANSampler(ratio=0.5, epochs=2, early_stop=False, **SMALL).generate(X, y)
+    Xg2, _ = ADANSampler(adan=model, ratio=0.5).generate(X, y)
     np.testing.assert_array_equal(Xg, Xg2)
+    with pytest.raises(AdanError, match="'adan' parameter of ADANSampler"):
+        ADANSampler(adan=SeparateADAN()).generate(X, y)
+    with pytest.raises(AdanError, match="'epochs' parameter of ADAN"):
+        ADANSampler(adan=ADAN(epochs=0)).generate(X, y)
 
 
 def test_sampler_in_imblearn_pipelines(data):
     X, y = data
     Xtr = pd.DataFrame(X, columns=[f"f{i}" for i in range(D)])
-    pipe = Pipeline([("adan", ADANSampler(n_sets=1, epochs=2, early_stop=False, **SMALL)), ("svm", SVC())])
+    pipe = Pipeline([("adan", ADANSampler(ADAN(epochs=2, early_stop=False, **SMALL), n_sets=1)), ("svm", SVC())])
     pipe.fit(Xtr, y)
     assert pipe.predict(Xtr).shape == (N,)
     Xr, yr = pipe.named_steps["adan"].fit_resample(Xtr, pd.Series(y, name="emotion"))
     assert isinstance(Xr, pd.DataFrame) and list(Xr.columns) == list(Xtr.columns) and len(Xr) == 2 * N
     assert yr.name == "emotion"
     pipe2 = Pipeline([
-        ("adan", SeparateADANSampler(n_sets=1, ae_epochs=1, epochs=1, early_stop=False, **SMALL_SEP)),
+        ("adan", SeparateADANSampler(SeparateADAN(ae_epochs=1, epochs=1, early_stop=False, **SMALL_SEP), n_sets=1)),
         ("smote", SMOTE(random_state=0)),
         ("svm", SVC()),
     ])
@@ -425,7 +425,7 @@ def test_separate_learning_rates_reach_their_optimizers():
     assert d_default.param_groups[0]["lr"] == 3e-4 and main_default.param_groups[1]["lr"] == 3e-4
 
 
-@pytest.mark.parametrize("bad", [0, -1e-4, float("nan"), "fast", True])
+@pytest.mark.parametrize("bad", [0, -1e-4, float("nan"), float("inf"), "fast"])
 def test_bad_discriminator_learning_rate_is_named(bad):
     X, y = make_data(n=40, seed=4)
     with pytest.raises(AdanError, match="lr_d"):

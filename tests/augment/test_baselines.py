@@ -10,16 +10,18 @@ import pytest
 from imblearn.pipeline import Pipeline
 from sklearn.svm import SVC
 
-from adan_ser.augment.adan import ADANSampler, SeparateADANSampler
+from adan_ser.augment.adan import ADAN
+from adan_ser.augment.adan_separate import SeparateADAN
+from adan_ser.augment.base import synthetic_counts
 from adan_ser.augment.baselines import (
     ADASYNSampler,
     BorderlineSMOTESampler,
     DuplicateSampler,
     GaussianNoiseSampler,
     SMOTESampler,
-    synthetic_counts,
 )
 from adan_ser.augment.registry import SAMPLERS, make_sampler
+from adan_ser.augment.samplers import ADANSampler, SeparateADANSampler
 from adan_ser.core.errors import AdanError
 
 CONST_COL = 2
@@ -116,7 +118,7 @@ def test_noise_scale_and_constant_features():
 @pytest.mark.parametrize("cls", [SMOTESampler, BorderlineSMOTESampler, ADASYNSampler])
 def test_tiny_class_error_names_the_class(cls):
     X, y = make_data(counts=(30, 20, 3))
-    with pytest.raises(AdanError, match=r"class 'sad' has 3 training sample"):
+    with pytest.raises(AdanError, match=r"class 'sad' has 3 training rows, k_neighbors=5 needs 6"):
         cls(k_neighbors=5).generate(X, y)
     # ratio small enough that the tiny class gets no synthetic rows: no error
     Xs, ys = SMOTESampler(k_neighbors=5, ratio=0.1).generate(X, y)
@@ -187,8 +189,13 @@ def test_make_sampler():
     assert make_sampler("none", {}, seed=0, ratio=1.0) is None
     s = make_sampler("smote", {"k_neighbors": 3}, seed=7, ratio=0.5)
     assert isinstance(s, SMOTESampler) and s.get_params() == {"k_neighbors": 3, "seed": 7, "ratio": 0.5}
-    a = make_sampler("adan", {"epochs": 10, "n_sets": 5}, seed=1)
+    a = make_sampler("adan", {"epochs": 10, "n_sets": 5, "class_weight": "balanced"}, seed=1)
     assert isinstance(a, ADANSampler) and a.ratio is None and a.n_sets == 5 and a.seed == 1
+    assert isinstance(a.adan, ADAN) and a.adan.epochs == 10 and a.adan.class_weight == "balanced"
+    assert a.adan.seed == 1
+    s = make_sampler("adan_separate", {"ae_epochs": 3, "n_sets": 2}, seed=4, ratio=0.5)
+    assert isinstance(s.adan, SeparateADAN) and s.adan.ae_epochs == 3 and s.adan.seed == 4
+    assert (s.n_sets, s.ratio, s.seed) == (2, 0.5, 4)
     for method in SAMPLERS:
         assert make_sampler(method, {}, seed=0, ratio=1.0).seed == 0
 

@@ -1,7 +1,12 @@
 import numpy as np
 import pytest
 
-from adan_ser.augment.quality import nearest_neighbour_stats, quality, spread_ratio, two_sample_accuracy
+from adan_ser.augment.quality import (
+    nearest_neighbour_stats,
+    quality,
+    spread_ratio,
+    two_sample_accuracy,
+)
 
 
 def test_copies_are_flagged_and_fresh_samples_are_not():

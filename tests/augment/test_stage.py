@@ -150,3 +150,35 @@ def test_dask_scheduler_writes_the_same_sets_as_local(tmp_path, dask_scheduler, 
     for f in files:
         pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "local" / f),
                                       pd.read_parquet(tmp_path / "dask" / f))
+
+
+def test_failure_writes_nothing_into_the_report_folder(tmp_path, monkeypatch):
+    manifest, features = toy()
+    report = tmp_path / "rep"
+    report.mkdir()
+    (report / "quality.csv").write_text("previous run")
+    calls = []
+
+    class Failing(DuplicateSampler):
+        def generate(self, X, y):
+            calls.append(1)
+            if len(calls) == 3:
+                raise AdanError("boom on the third fold")
+            return super().generate(X, y)
+
+    monkeypatch.setattr(folds_module, "make_sampler", lambda method, params, seed, ratio: Failing())
+    with pytest.raises(AdanError, match="boom"):
+        augment_folds(manifest, features, "leave-one-speaker-out", "duplicate", {}, 0, 1.0, tmp_path / "out",
+                      report_dir=report, progress=False)
+    assert [p.name for p in report.iterdir()] == ["quality.csv"]  # no t-SNE picture of the first fold
+    assert (report / "quality.csv").read_text() == "previous run"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rep"]  # no temporary folder left
+
+
+def test_too_small_class_error_names_fold_and_seed(tmp_path):
+    manifest, features = toy()
+    with pytest.raises(AdanError, match=r"^fold s0, seed 3: SMOTESampler: class 'angry' has 12 training rows, "
+                                        r"k_neighbors=20 needs 21$"):
+        augment_folds(manifest, features, "leave-one-speaker-out", "smote", {"k_neighbors": 20}, 3, 1.0,
+                      tmp_path / "out", report_dir=tmp_path / "rep", progress=False)
+    assert not (tmp_path / "out").exists() and not (tmp_path / "rep").exists()

@@ -12,12 +12,12 @@ from typing import Optional
 
 import numpy as np
 
-from adan_ser.augment.adan import load_model
+from adan_ser.augment.samplers import load_model
 from adan_ser.augment.stage import fit_fold
+from adan_ser.contracts.align import align
+from adan_ser.contracts.folds import folds_for
 from adan_ser.contracts.synthetic import synthetic_frame
 from adan_ser.core.errors import AdanError
-from adan_ser.contracts.folds import folds_for
-from adan_ser.contracts.align import align
 from adan_ser.core.io import write_csv
 
 
@@ -65,8 +65,8 @@ def export_csv(
     if model_path is not None:
         X_syn, y_syn, names = sample_saved_model(model_path, per_class, seed)
     else:
-        from adan_ser.contracts.manifest import load_manifest
         from adan_ser.contracts.align import load_features
+        from adan_ser.contracts.manifest import load_manifest
 
         if fold is None:
             raise AdanError("export needs --fold (the held-out group) or --model")

@@ -28,13 +28,14 @@ from sklearn.neighbors import NearestNeighbors
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from adan_ser.core.scaling import ZScaler
+
 
 def znorm_like(X_real: np.ndarray, *others: np.ndarray) -> list[np.ndarray]:
-    """Z-normalise ``X_real`` and ``others`` with ``X_real``'s statistics; constant features dropped."""
-    mean = X_real.mean(axis=0)
-    std = X_real.std(axis=0)
-    keep = std > 0
-    return [((X - mean) / np.where(keep, std, 1.0))[:, keep] for X in (X_real, *others)]
+    """Z-normalise ``X_real`` (n, d) and ``others`` (m, d) with ``X_real``'s statistics; constant
+    features dropped, so each result is (·, d_varying)."""
+    scaler = ZScaler().fit(X_real)
+    return [scaler.transform(X)[:, scaler.varies_] for X in (X_real, *others)]
 
 
 def two_sample_accuracy(X_real: np.ndarray, X_syn: np.ndarray, seed: int = 0) -> float:

@@ -2,14 +2,18 @@
 
 ``make_sampler("smote", {"k_neighbors": 3}, seed=0, ratio=1.0)`` → an unfitted sampler with
 ``fit_resample(X, y)`` (real + synthetic) and ``generate(X, y)`` (synthetic only); ``"none"`` → None.
+The latent methods take one flat parameter block (``augment.adan.*``): the sampler's own keys
+(``n_sets``, ``ratio``) go to the sampler, the rest to the model it composes
+(``ADANSampler(adan=ADAN(**rest), n_sets=...)``); ``seed`` goes to both.
 """
 
 from __future__ import annotations
 
-import inspect
 from typing import Optional
 
-from adan_ser.augment.adan import ADANSampler, SeparateADANSampler
+from adan_ser.augment.adan import ADAN
+from adan_ser.augment.adan_separate import SeparateADAN
+from adan_ser.augment.base import validate_params
 from adan_ser.augment.baselines import (
     ADASYNSampler,
     BorderlineSMOTESampler,
@@ -17,9 +21,10 @@ from adan_ser.augment.baselines import (
     GaussianNoiseSampler,
     SMOTESampler,
 )
+from adan_ser.augment.samplers import ADANSampler, SeparateADANSampler
 from adan_ser.core.errors import AdanError
 
-__all__ = ["SAMPLERS", "make_sampler", "sampler_params"]
+__all__ = ["SAMPLERS", "MODELS", "make_sampler", "sampler_params"]
 
 SAMPLERS = {
     "duplicate": DuplicateSampler,
@@ -31,12 +36,26 @@ SAMPLERS = {
     "adan_separate": SeparateADANSampler,
 }
 
+#: The model a latent method's sampler composes (its ``adan`` parameter).
+MODELS = {"adan": ADAN, "adan_separate": SeparateADAN}
+
+#: The sampler parameter that holds the composed model.
+_MODEL_PARAM = "adan"
+
 NONE = "none"
 
 
+def _own_params(method: str) -> list[str]:
+    return [p for p in _sampler_class(method)().get_params(deep=False) if p != _MODEL_PARAM]
+
+
+def _model_params(method: str) -> list[str]:
+    return list(MODELS[method]().get_params(deep=False)) if method in MODELS else []
+
+
 def sampler_params(method: str) -> list[str]:
-    """Constructor parameter names of ``method``'s sampler."""
-    return [p for p in inspect.signature(_sampler_class(method).__init__).parameters if p != "self"]
+    """Parameter names ``method`` accepts in its params block: the sampler's, then its model's."""
+    return list(dict.fromkeys(_own_params(method) + _model_params(method)))
 
 
 def _sampler_class(method: str):
@@ -72,10 +91,15 @@ def make_sampler(
     for key, value in (("seed", seed), ("ratio", ratio)):
         if key in params and value is not None and params[key] != value:
             raise AdanError(f"augmentation method {method!r}: {key} given both in params and as argument")
-    kwargs = {**params, "seed": seed}
+    params = {**params, "seed": seed}
     if ratio is not None:
-        kwargs["ratio"] = ratio
+        params["ratio"] = ratio
+    own = set(_own_params(method))
+    kwargs = {k: v for k, v in params.items() if k in own}
+    if method in MODELS:
+        model_kwargs = {k: v for k, v in params.items() if k not in own or k == "seed"}
+        kwargs[_MODEL_PARAM] = MODELS[method](**model_kwargs)
     sampler = cls(**kwargs)
     # Fail at configuration time, not an hour into a cross-validation run.
-    sampler._check_params()
+    validate_params(sampler)
     return sampler

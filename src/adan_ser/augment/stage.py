@@ -5,13 +5,18 @@ seed alone. Layout of ``out_dir`` (one folder per method, a DVC output):
 ``seed<k>/<fold>.parquet`` — feature columns (openSMILE names, feature units), ``emotion``, ``synthetic`` = 1;
 ``seed<k>/<fold>.pt`` — the fitted ADAN of that seed and fold (latent methods only), for ``adan export --model``;
 
-Reports go to ``report_dir`` (a results folder, kept in git): ``quality.csv`` (quality measures per
-seed × fold, see :mod:`adan_ser.augment.quality`), ``seed<k>/<fold>/`` dvclive training curves of latent
-methods, and t-SNE pictures of the first seed's first fold (``tsne_feature.png``, ``tsne_latent.png``).
+Reports go to ``report_dir`` (a results folder, kept in git, the stage's alone): ``quality.csv``
+(quality measures per seed × fold, see :mod:`adan_ser.augment.quality`), ``seed<k>/<fold>/`` dvclive
+training curves of latent methods, and t-SNE pictures of the first seed's first fold
+(``tsne_feature.png``, ``tsne_latent.png``).
+
+Both folders are assembled under temporary names and renamed at the end, so a failure anywhere
+leaves the previous outputs (or nothing) in place, never a half-written report.
 """
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Optional, Sequence
 
@@ -20,26 +25,33 @@ import pandas as pd
 
 from adan_ser.augment.quality import quality
 from adan_ser.augment.registry import make_sampler
-from adan_ser.contracts.folds import Fold, folds_for
 from adan_ser.contracts.align import align
+from adan_ser.contracts.folds import Fold, folds_for
 from adan_ser.contracts.synthetic import seed_dir, synthetic_frame
+from adan_ser.core.errors import AdanError
 from adan_ser.core.io import atomic_dir, write_csv, write_parquet
 from adan_ser.core.scheduler import run_tasks
 from adan_ser.core.seeds import as_seeds
-
 
 LATENT_METHODS = ("adan", "adan_separate")
 
 
 def fit_fold(method, params, seed, ratio, X, y, fold: Fold, log_dir=None):
-    """Fit ``method`` on the training rows of ``fold``; returns (sampler, X_syn, y_syn)."""
+    """Fit ``method`` on the training rows of ``fold``; returns (sampler, X_syn, y_syn).
+
+    A bad fold (e.g. a class too small for SMOTE's neighbours) → :class:`AdanError` that names the
+    fold and seed first: ``"fold 03, seed 0: SMOTESampler: class 'x' has 2 training rows, ..."``.
+    """
     params = dict(params or {})
     if log_dir is not None and method in LATENT_METHODS:
         params["log_dir"] = str(Path(log_dir) / fold.name)
     sampler = make_sampler(method, params, seed=seed, ratio=ratio)
     if sampler is None:
         return None, np.empty((0, X.shape[1])), np.empty(0, dtype=y.dtype)
-    X_syn, y_syn = sampler.generate(X[fold.train], y[fold.train])
+    try:
+        X_syn, y_syn = sampler.generate(X[fold.train], y[fold.train])
+    except AdanError as exc:
+        raise AdanError(f"fold {fold.name}, seed {seed}: {exc}") from None
     return sampler, X_syn, y_syn
 
 
@@ -71,19 +83,21 @@ def augment_folds(
     filesystem for them; quality measures are computed beside each fit; the sets, quality table
     and pictures are written here.
 
-    The folder is assembled under a temporary name and renamed at the end, so a failure leaves the
-    previous output (or nothing) in place.
+    ``out_dir`` and ``report_dir`` are each assembled under a temporary name and renamed only when
+    every fold has succeeded, so a failure leaves the previous outputs (or nothing) in place.
     """
     rows, X, names = align(manifest, features)
     y = rows["emotion"].to_numpy()
-    with atomic_dir(out_dir) as tmp:
+    report = atomic_dir(report_dir) if report_dir is not None else contextlib.nullcontext(None)
+    # The report folder is the inner one: it is renamed first, and only if the sets are complete.
+    with atomic_dir(out_dir) as tmp, report as tmp_report:
         records = []
         seeds = as_seeds(seeds)
         folds = folds_for(rows, scheme, train_downsample)
         jobs = [(seed, fold) for seed in seeds for fold in folds]
 
         def task(seed, fold):
-            logs = None if report_dir is None else seed_dir(report_dir, seed)
+            logs = None if tmp_report is None else seed_dir(tmp_report, seed)
             return method, params, seed, ratio, X[fold.train], y[fold.train], fold.name, logs
 
         fitted = run_tasks(_fit_and_measure, (task(seed, fold) for seed, fold in jobs), scheduler,
@@ -92,15 +106,15 @@ def augment_folds(
             write_parquet(synthetic_frame(X_syn, y_syn, names), seed_dir(tmp, seed) / f"{fold.name}.parquet")
             model = getattr(sampler, "adan_", None)
             records.append({"seed": seed, "fold": fold.name, "method": method, **measures})
-            if i == 0 and report_dir is not None and len(y_syn):
-                _pictures(Path(report_dir), method, fold, X, y, X_syn, y_syn, model, seed)
+            if i == 0 and tmp_report is not None and len(y_syn):
+                _pictures(tmp_report, method, fold, X, y, X_syn, y_syn, model, seed)
             if model is not None:
                 # the model was fitted on arrays; the saved file carries the openSMILE names for export
                 model.feature_names_in_ = np.asarray(names, dtype=object)
                 model.save(seed_dir(tmp, seed) / f"{fold.name}.pt")
         table = pd.DataFrame(records)
-        if report_dir is not None:
-            write_csv(table, Path(report_dir) / "quality.csv")
+        if tmp_report is not None:
+            write_csv(table, tmp_report / "quality.csv")
     return table
 
 

@@ -1,0 +1,91 @@
+"""imblearn samplers around ADAN and its ablation, and :func:`load_model` for either saved model.
+
+A sampler composes its model the way imbalanced-learn's ``SMOTEENN(smote=SMOTE(...))`` does:
+``ADANSampler(adan=ADAN(epochs=300), n_sets=10, seed=0)``. ``fit_resample``/``generate`` train a
+clone of ``adan`` (fitted: ``adan_``) on (X, y), then sample ``n_sets × count`` rows per class
+(or ``round(ratio × count)`` when ``ratio`` is given).
+"""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+from typing import Optional
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.utils._param_validation import Interval
+
+from adan_ser.augment.adan import ADAN
+from adan_ser.augment.adan_separate import SeparateADAN
+from adan_ser.augment.base import SyntheticSampler, synthetic_counts
+from adan_ser.augment.latent import LatentAugmenter
+
+__all__ = ["ADANSampler", "SeparateADANSampler", "load_model"]
+
+
+def load_model(path, device: Optional[str] = None):
+    """Load an :class:`ADAN` or :class:`SeparateADAN` file written by ``save``, whichever it holds.
+
+    ``device`` overrides the saved ``device`` parameter.
+    """
+    return LatentAugmenter.load(path, device=device)
+
+
+class _LatentSampler(SyntheticSampler):
+    """Train a clone of the model ``adan`` on (X, y), then sample ``n_sets × count`` (or
+    ``round(ratio × count)``) new rows per class.
+
+    ``seed`` seeds the sampling of the synthetic rows (a stream derived from it, distinct from the
+    training streams); the training is seeded by the model's own ``seed``. ``adan=None`` trains
+    the model class with its defaults and ``seed`` = this sampler's.
+    """
+
+    _model_cls: type = LatentAugmenter
+
+    def __init__(self, adan=None, n_sets: int = 10, ratio: Optional[float] = None, seed: Optional[int] = 0):
+        self.adan = adan
+        self.n_sets = n_sets
+        self.ratio = ratio
+        self.seed = seed
+
+    def _counts(self, y):
+        return synthetic_counts(y, self.n_sets if self.ratio is None else self.ratio)
+
+    def _generate(self, X, y, n_new):
+        model = self._model_cls(seed=self.seed) if self.adan is None else clone(self.adan)
+        self.adan_ = model.fit(X, y)
+        sample_seed = None
+        if self.seed is not None:
+            sample_seed = int(np.random.SeedSequence([self.seed, 1]).generate_state(1, dtype=np.uint64)[0] >> 1)
+        return self.adan_.sample(counts=n_new, seed=sample_seed)
+
+
+def _constraints(model_cls) -> dict:
+    return {
+        "adan": [model_cls, None],
+        "n_sets": [Interval(Integral, 0, None, closed="left")],
+        "ratio": [Interval(Real, 0, None, closed="left"), None],
+        "seed": [Interval(Integral, 0, None, closed="left"), None],
+    }
+
+
+class ADANSampler(_LatentSampler):
+    """imblearn sampler: real rows + samples of a trained :class:`ADAN` (``n_sets`` × each class
+    count, paper: 10; ``ratio``, when given, replaces ``n_sets``: ``round(ratio × count)``).
+
+    ``adan``: the (unfitted) :class:`ADAN` to train, None = ``ADAN(seed=seed)``. Fitted: ``adan_``
+    (the trained clone), ``sampling_strategy_`` ({label: synthetic rows}).
+    """
+
+    _model_cls = ADAN
+    _parameter_constraints: dict = _constraints(ADAN)
+
+
+class SeparateADANSampler(_LatentSampler):
+    """imblearn sampler around :class:`SeparateADAN` (the ablation); interface as :class:`ADANSampler`.
+
+    ``adan``: the (unfitted) :class:`SeparateADAN` to train, None = ``SeparateADAN(seed=seed)``.
+    """
+
+    _model_cls = SeparateADAN
+    _parameter_constraints: dict = _constraints(SeparateADAN)
