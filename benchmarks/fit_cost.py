@@ -22,10 +22,9 @@ import time
 import numpy as np
 import torch
 
-from adan_ser.classifiers.factory import fit_classifier, make_classifier
-from adan_ser.contracts.align import align
+from adan_ser.classifiers.factory import make_classifier
+from adan_ser.contracts.align import align, load_features
 from adan_ser.contracts.manifest import load_manifest
-from adan_ser.contracts.align import load_features
 from adan_ser.params import get, load_params
 
 
@@ -55,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
             Xn = X[pick] + 0.01 * scale * rng.standard_normal((n, X.shape[1]))
             model = make_classifier(name, {**params, "device": "cpu"} if name == "dnn" else params, seed=0)
             start, cpu0 = time.perf_counter(), time.process_time()
-            fit_classifier(model, Xn, y[pick], groups[pick])
+            model.fit(Xn, y[pick], clf__groups=groups[pick])
             wall, cpu = time.perf_counter() - start, time.process_time() - cpu0
             # CPU seconds, not wall: on a shared machine they do not include waiting for a core
             # (with --threads 1 the two agree on an idle machine).

@@ -22,11 +22,14 @@ import yaml
 
 from adan_ser.classifiers.spectrogram_classifier import SpectroClassifier
 from adan_ser.contracts.folds import folds_for
-from adan_ser.reporting.metrics import scores
 from adan_ser.contracts.manifest import load_manifest
 from adan_ser.features.spectrogram import (
-    compute_spectrograms, frontend_config, load_spectrograms, save_spectrograms,
+    compute_spectrograms,
+    frontend_config,
+    load_spectrograms,
+    save_spectrograms,
 )
+from adan_ser.reporting.metrics import scores
 
 
 def main() -> None:

@@ -4,7 +4,7 @@ import torch
 from sklearn.datasets import make_classification
 
 from adan_ser.classifiers.dnn import DNNClassifier
-from adan_ser.classifiers.factory import fit_classifier, make_classifier
+from adan_ser.classifiers.factory import make_classifier
 from adan_ser.classifiers.svm import SVMClassifier
 from adan_ser.core.errors import AdanError
 
@@ -36,10 +36,10 @@ def test_unknown_name_and_param_are_named():
         make_classifier("svm", {"seed": 1}, seed=0)
 
 
-def test_fit_classifier_routes_groups_and_fits_pre_on_train_only():
+def test_pipeline_fit_routes_groups_by_step_name_and_fits_pre_on_train_only():
     X, y, g = _data()
     model = make_classifier("svm", {"inner_search": True, "grid": {"C": [0.1, 10]}}, seed=0)
-    assert fit_classifier(model, X[:250], y[:250], g[:250]) is model
+    assert model.fit(X[:250], y[:250], clf__groups=g[:250]) is model
     assert model["clf"].cv_results_ is not None  # the search ran, so groups arrived
     assert model["pre"]["drop_constant"].get_support().sum() == 19
     np.testing.assert_allclose(model["pre"]["scale"].mean_, np.delete(X[:250], 7, 1).mean(0))
@@ -55,17 +55,18 @@ def one_thread():
     torch.set_num_threads(before)
 
 
-def test_fit_classifier_dnn_holds_out_a_speaker(one_thread):
+def test_pipeline_fit_dnn_holds_out_a_speaker(one_thread):
     X, y, g = _data()
     model = make_classifier("dnn", {"hidden": [32], "epochs": 30, "device": "cpu"}, seed=0)
-    fit_classifier(model, X[:250], y[:250], g[:250])
+    model.fit(X[:250], y[:250], clf__groups=g[:250])
     clf = model["clf"]
     assert len(clf.val_groups_) == 1 and clf.val_groups_[0] in set(g[:250])
     assert (model.predict(X[250:]) == y[250:]).mean() > 0.7  # unseen speaker, 200 training rows
 
 
-def test_fit_classifier_rejects_nan():
+@pytest.mark.parametrize("name", ["svm", "dnn"])
+def test_pipeline_fit_rejects_nan(name):
     X, y, g = _data()
     X[5, 4] = np.nan
-    with pytest.raises(AdanError, match="index 4"):
-        fit_classifier(make_classifier("svm", {}, seed=0), X, y, g)
+    with pytest.raises(AdanError, match="index 4.*first at row 5"):
+        make_classifier(name, {"epochs": 1} if name == "dnn" else {}, seed=0).fit(X, y, clf__groups=g)

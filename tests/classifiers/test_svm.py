@@ -3,8 +3,8 @@ import pytest
 from sklearn.datasets import make_classification
 from sklearn.preprocessing import StandardScaler
 
-from adan_ser.contracts.folds import SYNTHETIC_GROUP
 from adan_ser.classifiers.svm import SVMClassifier, inner_splits
+from adan_ser.contracts.folds import SYNTHETIC_GROUP
 
 
 def _data(seed=0):

@@ -1,9 +1,18 @@
-"""The shared epoch loop and inner split of the torch classifiers."""
+"""The shared base of the torch classifiers: epoch loop, inner split, per-step margin schedules."""
 
 import numpy as np
 import pytest
 
-from adan_ser.classifiers.torch_base import class_weights, train_epochs, uar, validation_split
+from adan_ser.classifiers import heads as H
+from adan_ser.classifiers.dnn import DNNClassifier
+from adan_ser.classifiers.spectrogram_classifier import SpectroClassifier
+from adan_ser.classifiers.torch_base import (
+    TorchClassifier,
+    train_epochs,
+    uar,
+    validation_split,
+)
+from adan_ser.core.class_weights import class_weights
 from adan_ser.core.errors import AdanError
 
 
@@ -49,3 +58,51 @@ def test_class_weights_and_uar():
     with pytest.raises(AdanError, match="unknown class 'z'"):
         class_weights({"z": 1.0}, np.array([0]), classes, "spectro")
     assert uar(np.array([0, 0, 1, 1]), np.array([0, 1, 1, 1]), 3) == pytest.approx(0.75)
+
+
+# ------------------------------------------------------------- margin schedules, every torch model
+
+def _fit(kind: str, head: str):
+    rng = np.random.default_rng(0)
+    y = np.tile(["a", "b", "c"], 16)
+    g = np.repeat(["s0", "s1", "s2", "s3"], 12)
+    if kind == "dnn":
+        X = rng.normal(size=(len(y), 6))
+        X[np.arange(len(y)), np.searchsorted(["a", "b", "c"], y)] += 2.0
+        return DNNClassifier(hidden=(8,), epochs=3, batch_size=8, patience=3, device="cpu", head=head).fit(X, y, g)
+    X = [rng.normal(size=(int(rng.integers(8, 16)), 6)).astype(np.float32) for _ in y]
+    return SpectroClassifier(channels=(2, 4), rnn_hidden=4, input_pool=(1, 1), segment_frames=8, train_hop=4,
+                             eval_hop=4, epochs=2, batch_size=8, patience=2, device="cpu", head=head).fit(X, y, g)
+
+
+def _scores(clf, kind):
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(5, 6)) if kind == "dnn" else [rng.normal(size=(10, 6)).astype(np.float32)] * 2
+    return clf.decision_function(X)
+
+
+@pytest.mark.usefixtures("one_torch_thread")
+@pytest.mark.parametrize("kind", ["dnn", "spectro"])
+@pytest.mark.parametrize("head", H.HEAD_NAMES)
+def test_margin_schedules_advance_every_step_of_every_model(kind, head, monkeypatch):
+    lams = []
+    advance = H.ASoftmaxHead.advance
+
+    def spy(self):
+        advance(self)
+        lams.append(self.lam())
+
+    monkeypatch.setattr(H.ASoftmaxHead, "advance", spy)
+    clf = _fit(kind, head)
+    scheduled = "lambda_base" in H.HEAD_PARAMS[H.parse_head_name(head)[0]]
+    with_hook = _scores(clf, kind)
+    monkeypatch.setattr(TorchClassifier, "_after_step", lambda self: None)
+    without_hook = _scores(_fit(kind, head), kind)
+    if scheduled:
+        # λ anneals from lambda_base once per optimiser step, so the margin comes in during training.
+        assert clf.n_steps_ > 5 and len(lams) == clf.n_steps_ == clf.head_.n_steps
+        assert (np.diff([H.HEAD_PARAMS["a-softmax"]["lambda_base"], *lams]) < 0).all()
+        assert not np.array_equal(with_hook, without_hook)
+    else:
+        assert lams == [] and not hasattr(clf.head_, "advance")
+        np.testing.assert_array_equal(with_hook, without_hook)  # the hook leaves them alone

@@ -6,9 +6,9 @@ import pytest
 import torch
 
 from adan_ser.augment.stage import augment_folds
+from adan_ser.contracts.predictions import load_predictions, write_predictions
 from adan_ser.core.errors import AdanError
 from adan_ser.evaluation.evaluate import evaluate, model_variants
-from adan_ser.contracts.predictions import load_predictions, write_predictions
 from tests.toy import toy_corpus
 
 DNN = {"epochs": 4, "hidden": [8], "lr": 0.01, "patience": 2}

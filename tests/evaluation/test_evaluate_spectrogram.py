@@ -8,8 +8,8 @@ import pytest
 
 from adan_ser.core.errors import AdanError
 from adan_ser.evaluation import evaluate_spectrogram as spectro_eval
-from adan_ser.reporting.report import summarize
 from adan_ser.features.spectrogram import SpectrogramSet
+from adan_ser.reporting.report import summarize
 
 N_BINS = 16
 TRAIN = dict(channels=[2, 4], rnn_hidden=4, input_pool=[1, 1], epochs=1, batch_size=8, device="cpu")

@@ -7,10 +7,11 @@ from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.pipeline import Pipeline
 
 from adan_ser.classifiers.factory import make_classifier
-from adan_ser.core.errors import AdanError
 from adan_ser.contracts.folds import make_folds
+from adan_ser.core.errors import AdanError
 from adan_ser.evaluation.evaluate import evaluate
-from adan_ser.evaluation.runner import cross_validate
+from adan_ser.evaluation.runner import MissingClassWarning, cross_validate, take
+from adan_ser.features.spectrogram import SpectrogramSet
 from tests.toy import toy_corpus
 
 
@@ -186,3 +187,54 @@ def test_each_fold_reports_its_inner_validation_uar():
     svm = cross_validate(X, y, speakers, folds, lambda f: make_classifier("svm", {"kernel": "linear"}, seed=0),
                          progress=False)
     assert svm["val_uar"].isna().all()  # no inner validation: nothing to choose a head by
+
+
+def test_a_class_missing_from_a_training_fold_is_warned_by_fold_and_class():
+    X, y, speakers = _data(n=60, groups=5)
+    y = y.copy()
+    y[(speakers == "s2") & (y == "c")] = "d"  # "d" only ever said by s2: absent from s2's training fold
+    folds = make_folds(speakers)
+    with pytest.warns(MissingClassWarning, match=r"fold s2: class 'd' has no training rows") as caught:
+        cross_validate(X, y, speakers, folds, lambda f: make_classifier("svm", {"kernel": "linear"}, seed=0),
+                       progress=False)
+    assert [str(w.message).split(":")[0] for w in caught if w.category is MissingClassWarning] == ["fold s2"]
+
+
+def test_training_features_with_nan_are_named():
+    X, y, speakers = _data()
+    X[7, 2] = np.nan
+    with pytest.raises(AdanError, match="training features: column index 2 .* first at row"):
+        cross_validate(X, y, speakers, make_folds(speakers),
+                       lambda f: make_classifier("svm", {}, seed=0), progress=False)
+
+
+def test_groups_and_fit_data_reach_the_final_step_by_name():
+    seen = []
+
+    class Recorder(SpyClassifier):
+        def fit(self, X, y, groups=None, gender=None):
+            seen.append((set(groups), set(gender)))
+            return super().fit(X, y)
+
+    X, y, speakers = _data(n=30, groups=5)
+    gender = np.array([f"g{s[-1]}" for s in speakers])
+    folds = make_folds(speakers)
+    for make in (lambda f: Recorder([]), lambda f: Pipeline([("pre", SpyTransformer([])), ("net", Recorder([]))])):
+        seen.clear()
+        cross_validate(X, y, speakers, folds, make, fit_data={"gender": gender}, progress=False)
+        for fold, (groups, genders) in zip(folds, seen):
+            assert groups == set(speakers[fold.train]) and genders == set(gender[fold.train])
+
+
+def test_take_cuts_utterances_of_a_spectrogram_set():
+    lengths = np.array([3, 1, 4, 2])
+    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    frames = np.arange(offsets[-1] * 2, dtype=np.float32).reshape(-1, 2)
+    specs = SpectrogramSet(np.array(list("abcd")), offsets, frames, {"kind": "mel"})
+    part = take(specs, np.array([2, 0, 3]))
+    assert part.files.tolist() == ["c", "a", "d"] and part.offsets.tolist() == [0, 4, 7, 9]
+    for i, j in enumerate([2, 0, 3]):
+        np.testing.assert_array_equal(part[i], specs[j])
+    assert part.config == {"kind": "mel"} and len(take(specs, np.array([], dtype=int))) == 0
+    np.testing.assert_array_equal(take(frames, [1, 0]), frames[[1, 0]])
+    assert take([10, 11, 12], np.array([2, 0])) == [12, 10]

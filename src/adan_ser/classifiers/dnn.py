@@ -4,33 +4,30 @@ The network is ``body_`` (hidden layers, producing an embedding) followed by ``h
 logits) and trained with ``loss_``; ``head`` names both, e.g. ``"softmax"`` (a linear layer and
 cross-entropy) or ``"arcface+focal"`` (see :mod:`adan_ser.classifiers.heads`). Training runs
 body → head(emb, target) → loss(logits, target, emb); inference runs head(emb), without margin.
-Subclasses may still override :meth:`DNNClassifier._build_head` and :meth:`DNNClassifier._loss`.
+The fit itself (split, seeding, optimiser, epochs, early stopping) is
+:class:`adan_ser.classifiers.torch_base.TorchClassifier`'s. Subclasses may still override
+:meth:`DNNClassifier._build_head` and :meth:`DNNClassifier._loss`.
 """
 
 from __future__ import annotations
 
-import copy
-import inspect
 from collections import OrderedDict
 from typing import Optional
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
-from adan_ser.classifiers.heads import make_head, make_loss, parse_head_name, sample_weights, split_params
-from adan_ser.contracts.align import check_finite
-from adan_ser.classifiers.torch_base import class_weights, train_epochs, uar, validation_split
-from adan_ser.core.device import resolve_device
+from adan_ser.classifiers.inputs import check_features
+from adan_ser.classifiers.torch_base import TorchClassifier, uar
 from adan_ser.core.errors import AdanError
 
 _ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "leaky_relu": nn.LeakyReLU}
 _EVAL_BATCH = 4096  # rows per forward pass at prediction time; bounds GPU memory only
 
 
-class DNNClassifier(ClassifierMixin, BaseEstimator):
+class DNNClassifier(TorchClassifier):
     """Feed-forward network on (n_samples, n_features) float features; labels any hashable.
 
     Architecture: per width in ``hidden``: Linear → activation → Dropout(``dropout``); then
@@ -56,10 +53,13 @@ class DNNClassifier(ClassifierMixin, BaseEstimator):
     ``best_epoch_`` (1-based), ``history_`` (one dict per epoch: epoch, train_loss,
     val_loss, val_uar; NaN without validation; val_loss is on margin-free logits),
     ``val_groups_`` (held-out speakers or None), ``val_idx_`` (validation row indices into X),
-    ``class_weight_`` ((n_classes,) loss weights), ``n_features_in_``.
+    ``class_weight_`` ((n_classes,) loss weights), ``n_steps_`` (optimiser steps),
+    ``n_features_in_``.
 
     ``log_dir``: when set, per-epoch metrics go to dvclive there (no dvc.yaml, no experiment).
     """
+
+    _what = "dnn"
 
     def __init__(
         self,
@@ -119,33 +119,6 @@ class DNNClassifier(ClassifierMixin, BaseEstimator):
             width = w
         return nn.Sequential(*layers)
 
-    def _head_loss_kwargs(self) -> tuple[str, str, dict, dict]:
-        head, loss = parse_head_name(self.head)
-        if self.head_params is not None and not isinstance(self.head_params, dict):
-            raise AdanError(f"dnn: head_params must be a dict, got {self.head_params!r}")
-        return (head, loss, *split_params(head, loss, self.head_params))
-
-    def _build_head(self, n_emb: int, n_classes: int) -> nn.Module:
-        """(batch, n_emb) → (batch, n_classes) scores, from ``head`` / ``head_params``."""
-        head, _, head_kw, _ = self._head_loss_kwargs()
-        return make_head(head, n_emb, n_classes, self.class_counts_, classes=self.classes_.tolist(), **head_kw)
-
-    def _loss(self, outputs: torch.Tensor, targets: torch.Tensor, emb=None) -> torch.Tensor:
-        """Scalar mean loss of head outputs (batch, n_classes) against class indices (batch,)."""
-        return self.loss_(outputs, targets, emb)
-
-    def _call_loss(self, outputs, targets, emb) -> torch.Tensor:
-        # Only losses that use the embedding get it, so a subclass's two-argument _loss still works.
-        if self.loss_.needs_emb:
-            return self._loss(outputs, targets, emb)
-        return self._loss(outputs, targets)
-
-    def _call_head(self, emb, targets) -> torch.Tensor:
-        """Training logits: heads whose forward takes ``target`` get it (to apply the margin)."""
-        if self._head_takes_target:
-            return self.head_(emb, targets)
-        return self.head_(emb)
-
     @staticmethod
     def _init_weights(module: nn.Module) -> None:
         for m in module.modules():
@@ -157,95 +130,50 @@ class DNNClassifier(ClassifierMixin, BaseEstimator):
 
     def fit(self, X, y, groups=None) -> "DNNClassifier":
         """X: (n_samples, n_features) floats; y: (n_samples,) labels; groups: speakers or None."""
-        X = check_finite(X).astype(np.float32)
-        y = np.asarray(y)
-        if len(y) != len(X):
-            raise AdanError(f"y has {len(y)} labels for {len(X)} rows")
-        self.classes_, y_idx = np.unique(y, return_inverse=True)
-        if len(self.classes_) < 2:
-            raise AdanError(f"dnn: need at least 2 classes, got {self.classes_.tolist()}")
-        for name in ("epochs", "batch_size", "patience"):
-            if int(getattr(self, name)) < 1:
-                raise AdanError(f"dnn: {name} must be ≥ 1, got {getattr(self, name)!r}")
-        _, loss_name, _, loss_kw = self._head_loss_kwargs()  # bad names fail before any training
-        self.n_features_in_ = X.shape[1]
-        n_classes = len(self.classes_)
-        rng = np.random.default_rng(self.seed)
-        tr_idx, va_idx, held = validation_split(y_idx, groups, self.val_groups, self.seed, rng, "dnn")
-        self.val_groups_, self.val_idx_ = held, va_idx
-        cw = class_weights(self.class_weight, y_idx[tr_idx], self.classes_, "dnn")
-        self.class_weight_ = np.ones(n_classes) if cw is None else cw
-        self.class_counts_ = np.bincount(y_idx[tr_idx], minlength=n_classes)
+        return super().fit(X, y, groups)
 
-        dev = resolve_device(self.device)
-        # fork_rng keeps the caller's global torch RNG untouched while seeding init and dropout.
-        fork_devices = [dev.index or 0] if dev.type == "cuda" else []
-        with torch.random.fork_rng(devices=fork_devices):
-            torch.manual_seed(int(self.seed))
-            self.body_ = self._build_body(self.n_features_in_)
-            n_emb = self._embedding_dim(self.n_features_in_)
-            self.head_ = self._build_head(n_emb, n_classes)
-            self._head_takes_target = "target" in inspect.signature(self.head_.forward).parameters
-            self.model_ = nn.Sequential(OrderedDict(body=self.body_, head=self.head_))
-            self._init_weights(self.model_)
-            self.model_.to(dev)
-            self.loss_ = make_loss(loss_name, n_emb, n_classes, self.class_counts_,
-                                   class_weight=self.class_weight_, **loss_kw).to(dev)
-            self._train(X, y_idx, tr_idx, va_idx, dev)
-        self.model_.eval()
-        return self
+    def _check_inputs(self, X, y):
+        X, y = check_features(self, X, y, reset=True, what="dnn")
+        return X.astype(np.float32), y
 
     def _embedding_dim(self, n_in: int) -> int:
         h = self._hidden()
         return h[-1] if h else n_in
 
-    def _train(self, X, y_idx, tr_idx, va_idx, dev) -> None:
-        Xtr = torch.as_tensor(X[tr_idx], device=dev)
-        ytr = torch.as_tensor(y_idx[tr_idx], dtype=torch.long, device=dev)
-        has_val = len(va_idx) > 0
-        if has_val:
-            Xva = torch.as_tensor(X[va_idx], device=dev)
-            yva_np = y_idx[va_idx]
-            yva = torch.as_tensor(yva_np, dtype=torch.long, device=dev)
-        # The loss's own parameters (center-loss centres) train with the model's.
-        params = list(self.model_.parameters()) + list(self.loss_.parameters())
-        opt = torch.optim.Adam(params, lr=self.lr, weight_decay=self.weight_decay)
-        shuffle = torch.Generator().manual_seed(int(self.seed))
-        n, bs = len(tr_idx), int(self.batch_size)
-        n_classes = len(self.classes_)
-        draw_w = sample_weights(y_idx[tr_idx], n_classes) if self.loss_.balanced_sampling else None
-        advance = getattr(self.head_, "advance", None)
+    def _fit_data(self, X, y_idx, tr, va, dev):
+        train = (torch.as_tensor(X[tr], device=dev), torch.as_tensor(y_idx[tr], dtype=torch.long, device=dev),
+                 y_idx[tr])
+        val = None
+        if len(va):
+            val = (torch.as_tensor(X[va], device=dev), torch.as_tensor(y_idx[va], dtype=torch.long, device=dev),
+                   y_idx[va])
+        return train, val
 
-        def run_epoch() -> float:
-            self.model_.train()
-            if draw_w is None:
-                perm = torch.randperm(n, generator=shuffle).to(dev)
-            else:  # class-balanced: n rows drawn with replacement, ∝ 1 / class count
-                perm = torch.multinomial(draw_w, n, replacement=True, generator=shuffle).to(dev)
-            total = torch.zeros((), device=dev)
-            for start in range(0, n, bs):
-                b = perm[start : start + bs]
-                opt.zero_grad(set_to_none=True)
-                emb = self.body_(Xtr[b])
-                loss = self._call_loss(self._call_head(emb, ytr[b]), ytr[b], emb)
-                loss.backward()
-                opt.step()
-                if advance is not None:
-                    advance()
-                total += loss.detach() * len(b)
-            return float(total) / n
+    def _train_targets(self, train) -> np.ndarray:
+        return train[2]
 
-        def validate() -> tuple[float, float]:
-            out, emb = self._outputs(Xva, with_emb=True)
-            with torch.no_grad():
-                val_loss = float(self._call_loss(out, yva, emb))
-            return val_loss, uar(yva_np, out.argmax(1).cpu().numpy(), n_classes)
+    def _build(self, n_classes: int, dev) -> None:
+        self.body_ = self._build_body(self.n_features_in_)
+        n_emb = self._embedding_dim(self.n_features_in_)
+        self.head_ = self._build_head(n_emb, n_classes)
+        self.model_ = nn.Sequential(OrderedDict(body=self.body_, head=self.head_))
+        self._init_weights(self.model_)
+        self.model_.to(dev)
+        self.loss_ = self._build_loss(n_emb, n_classes).to(dev)
 
-        self.history_, self.best_epoch_ = train_epochs(
-            run_epoch, validate if has_val else None,
-            snapshot=lambda: copy.deepcopy(self.model_.state_dict()), restore=self.model_.load_state_dict,
-            epochs=self.epochs, patience=self.patience, log_dir=self.log_dir,
-        )
+    def _modules(self) -> list[nn.Module]:
+        return [self.body_, self.head_, self.loss_]
+
+    def _batch_loss(self, train, b, dev) -> torch.Tensor:
+        b = b.to(dev)
+        xb, yb = train[0][b], train[1][b]
+        return self._head_loss(self.body_(xb), yb)
+
+    def _validate(self, val) -> tuple[float, float]:
+        out, emb = self._outputs(val[0], with_emb=True)
+        with torch.no_grad():
+            val_loss = float(self._call_loss(out, val[1], emb))
+        return val_loss, uar(val[2], out.argmax(1).cpu().numpy(), len(self.classes_))
 
     # ---------------------------------------------------------------------------- inference
 
@@ -269,11 +197,7 @@ class DNNClassifier(ClassifierMixin, BaseEstimator):
 
     def _predict_outputs(self, X) -> torch.Tensor:
         check_is_fitted(self, "model_")
-        X = check_finite(X).astype(np.float32)
-        if X.shape[1] != self.n_features_in_:
-            raise AdanError(
-                f"dnn: X has {X.shape[1]} features, the model was fitted on {self.n_features_in_}"
-            )
+        X = check_features(self, X, reset=False, what="dnn").astype(np.float32)
         dev = next(self.model_.parameters()).device
         return self._outputs(torch.as_tensor(X, device=dev))
 
@@ -287,4 +211,5 @@ class DNNClassifier(ClassifierMixin, BaseEstimator):
 
     def predict(self, X) -> np.ndarray:
         """(n_samples,) labels drawn from ``classes_``."""
+        check_is_fitted(self, "model_")
         return self.classes_[self._predict_outputs(X).argmax(1).cpu().numpy()]

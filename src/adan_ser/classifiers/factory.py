@@ -1,15 +1,17 @@
-"""Classifier construction from params, and fitting with speaker groups routed to the model."""
+"""Classifier construction from params.
+
+The result is a plain scikit-learn ``Pipeline``; speaker groups reach the classifier through the
+step name: ``pipeline.fit(X, y, clf__groups=groups)``.
+"""
 
 from __future__ import annotations
 
 from typing import Optional
 
-import numpy as np
 from sklearn.pipeline import Pipeline
 
 from adan_ser.classifiers.dnn import DNNClassifier
 from adan_ser.classifiers.preprocess import make_preprocessor
-from adan_ser.contracts.align import check_finite
 from adan_ser.classifiers.svm import SVMClassifier
 from adan_ser.core.errors import AdanError
 
@@ -18,6 +20,9 @@ CLASSIFIERS = {"svm": SVMClassifier, "dnn": DNNClassifier}
 
 def make_classifier(name: str, params: Optional[dict], seed: int) -> Pipeline:
     """Unfitted ``Pipeline([("pre", make_preprocessor()), ("clf", <classifier>)])``.
+
+    Fit it with ``fit(X, y, clf__groups=speakers)`` so early stopping and inner searches hold out
+    whole speakers (both classifiers take ``groups`` in ``fit``).
 
     ``params``: constructor arguments of the classifier (see SVMClassifier / DNNClassifier).
     ``seed`` is the experiment seed and is the only source of the classifier's seed, so a
@@ -36,17 +41,3 @@ def make_classifier(name: str, params: Optional[dict], seed: int) -> Pipeline:
                 f"unknown {name} parameter {key!r}; known: {', '.join(sorted(known - {'seed'}))}"
             )
     return Pipeline([("pre", make_preprocessor()), ("clf", cls(**params, seed=seed))])
-
-
-def fit_classifier(pipeline: Pipeline, X, y, groups=None) -> Pipeline:
-    """Fit every step but the last on X, then ``clf.fit(Xt, y, groups=groups)``; returns pipeline.
-
-    X: (n_samples, n_features) training rows only; y: (n_samples,); groups: (n_samples,)
-    speakers or None. Plain ``Pipeline.fit`` cannot pass groups to the last step without
-    sklearn's metadata routing, hence this helper.
-    """
-    X = check_finite(X, what="training features")
-    y = np.asarray(y)
-    Xt = pipeline[:-1].fit_transform(X, y)
-    pipeline.steps[-1][1].fit(Xt, y, groups=groups)
-    return pipeline

@@ -6,7 +6,6 @@ then applied unchanged to the test fold (statistics never see test rows).
 
 from __future__ import annotations
 
-
 from sklearn.feature_selection import VarianceThreshold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler

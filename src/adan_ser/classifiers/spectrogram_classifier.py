@@ -15,37 +15,30 @@ The emotion head and loss come from ``adan_ser.classifiers.heads``: any name of
 
 from __future__ import annotations
 
-import copy
 from typing import Optional
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 from torch.nn import functional as F
 
+from adan_ser.classifiers.heads import ClassCenters
 from adan_ser.classifiers.spectrogram_nets import build_net
-from adan_ser.classifiers.torch_base import class_weights, train_epochs, uar, validation_split
-from adan_ser.core.device import resolve_device
-from adan_ser.core.errors import AdanError
+from adan_ser.classifiers.torch_base import TorchClassifier, uar
+from adan_ser.core.errors import AdanError, InputError
 from adan_ser.features.spectrogram import FrameNormalizer, average_by_owner, segment
-
-from adan_ser.classifiers.heads import (
-    ClassCenters, make_head, make_loss, parse_head_name, sample_weights, split_params,
-)
 
 _EVAL_BATCH = 256  # segments per forward pass at prediction time; bounds memory only
 GENDER_CODES = {"f": 0, "m": 1}
-
-
 
 def gender_codes(gender) -> np.ndarray:
     """(n,) gender strings f / m / other → 0 / 1 / −1 (−1 is ignored by the gender loss)."""
     return np.array([GENDER_CODES.get(str(g), -1) for g in np.asarray(gender)], dtype=np.int64)
 
 
-class SpectroClassifier(ClassifierMixin, BaseEstimator):
+class SpectroClassifier(TorchClassifier):
     """Segment-level spectrogram classifier with utterance-level predictions.
 
     ``arch``: ``crnn`` | ``cnn-tf-gap`` | ``cnn-blstm-att`` | ``cnn-blstm-att-stats`` |
@@ -67,9 +60,19 @@ class SpectroClassifier(ClassifierMixin, BaseEstimator):
     validation UAR (utterance level) kept, ``patience`` epochs; ``val_groups=0`` trains all
     ``epochs``. ``log_dir``: dvclive curves. Adam (``lr``, ``weight_decay``).
 
-    Fitted: ``classes_``, ``normalizer_``, ``net_``, ``head_``, ``loss_``, ``best_epoch_``,
-    ``history_``, ``val_groups_``, ``n_bins_``.
+    The fit (split, seeding, optimiser, epochs, early stopping, margin schedules advancing every
+    step) is :class:`adan_ser.classifiers.torch_base.TorchClassifier`'s.
+
+    X: a sequence of n (T_i, F) spectrograms (a list of arrays, or a
+    :class:`adan_ser.features.spectrogram.SpectrogramSet`), not a 2-D array.
+
+    Fitted: ``classes_``, ``normalizer_``, ``net_``, ``head_``, ``loss_``, ``center_`` (or None),
+    ``best_epoch_``, ``history_``, ``val_groups_``, ``val_idx_``, ``class_counts_``,
+    ``class_weight_``, ``n_steps_``, ``n_bins_``.
     """
+
+    _what = "spectro"
+    _min_batch = 2  # BatchNorm cannot train on a single segment
 
     def __init__(
         self,
@@ -135,8 +138,9 @@ class SpectroClassifier(ClassifierMixin, BaseEstimator):
             raise AdanError("spectro: domain-aware needs gender_weight > 0 (its gender pathway learns from it)")
         return gw, cw
 
-    def _check(self) -> None:
-        for name in ("epochs", "batch_size", "patience", "segment_frames", "train_hop", "eval_hop"):
+    def _check_params(self) -> None:
+        super()._check_params()
+        for name in ("segment_frames", "train_hop", "eval_hop"):
             if int(getattr(self, name)) < 1:
                 raise AdanError(f"spectro: {name} must be ≥ 1, got {getattr(self, name)!r}")
         if self.sampling not in ("random", "balanced"):
@@ -146,45 +150,55 @@ class SpectroClassifier(ClassifierMixin, BaseEstimator):
 
     @staticmethod
     def _as_specs(X) -> list[np.ndarray]:
-        specs = [np.asarray(s, dtype=np.float32) for s in X]
+        """X (n spectrograms, indexable) → list of n (T_i, F) float32 arrays; InputError if malformed."""
+        try:
+            specs = [np.asarray(X[i], dtype=np.float32) for i in range(len(X))]
+        except (TypeError, ValueError) as exc:
+            raise InputError(f"spectro: X must be a sequence of (T, F) spectrograms ({exc})") from None
         if not specs:
-            raise AdanError("spectro: no spectrograms")
+            raise InputError("spectro: no spectrograms")
         n_bins = specs[0].shape[1] if specs[0].ndim == 2 else -1
         for i, s in enumerate(specs):
             if s.ndim != 2 or s.shape[1] != n_bins or len(s) == 0:
-                raise AdanError(f"spectro: spectrogram {i} has shape {s.shape}, expected (T>0, {n_bins})")
+                raise InputError(f"spectro: spectrogram {i} has shape {s.shape}, expected (T>0, {n_bins})")
             if not np.isfinite(s).all():
-                raise AdanError(f"spectro: spectrogram {i} has non-finite values")
+                raise InputError(f"spectro: spectrogram {i} has non-finite values")
         return specs
 
     # -------------------------------------------------------------------------------- fitting
 
     def fit(self, X, y, groups=None, gender=None) -> "SpectroClassifier":
         """X: n (T_i, F) spectrograms; y: (n,) labels; groups: (n,) speakers; gender: (n,) f/m/…"""
-        self._check()
+        return super().fit(X, y, groups, gender=gender)
+
+    def _check_inputs(self, X, y):
         specs = self._as_specs(X)
+        if y is None:
+            raise InputError("spectro: fit requires y to be passed, but the target y is None")
         y = np.asarray(y)
-        if len(y) != len(specs):
-            raise AdanError(f"y has {len(y)} labels for {len(specs)} spectrograms")
-        self.classes_, y_idx = np.unique(y, return_inverse=True)
-        n_classes = len(self.classes_)
-        if n_classes < 2:
-            raise AdanError(f"spectro: need at least 2 classes, got {self.classes_.tolist()}")
-        gw, cw = self._weights()
-        g_idx = gender_codes(gender if gender is not None else ["unknown"] * len(y))
-        if len(g_idx) != len(y):
-            raise AdanError(f"gender has {len(g_idx)} entries for {len(y)} utterances")
+        if y.ndim != 1 or len(y) != len(specs):
+            raise InputError(f"spectro: y has shape {y.shape} for {len(specs)} spectrograms")
+        try:
+            check_classification_targets(y)
+        except ValueError as exc:
+            raise InputError(f"spectro: {exc}") from None
+        return specs, y
+
+    def _prepare(self, specs, y_idx, gender=None):
+        gw, _ = self._weights()
+        g_idx = gender_codes(gender if gender is not None else ["unknown"] * len(y_idx))
+        if len(g_idx) != len(y_idx):
+            raise InputError(f"spectro: gender has {len(g_idx)} entries for {len(y_idx)} utterances")
         if gw > 0 and (g_idx < 0).all():
             raise AdanError(f"spectro: {self.arch} with gender_weight > 0 needs f/m genders, all are unknown")
-
         self.n_bins_ = specs[0].shape[1]
         self.normalizer_ = FrameNormalizer().fit(specs)  # training-fold frames only
-        specs = self.normalizer_.transform(specs)
-        rng = np.random.default_rng(self.seed)
-        tr, va, self.val_groups_ = validation_split(y_idx, groups, self.val_groups, self.seed, rng, "spectro")
+        return self.normalizer_.transform(specs), g_idx
 
+    def _fit_data(self, data, y_idx, tr, va, dev):
+        specs, g_idx = data
         seg_tr, own_tr = segment([specs[i] for i in tr], int(self.segment_frames), int(self.train_hop))
-        data = {
+        train = {
             "x": torch.from_numpy(seg_tr),
             "y": torch.as_tensor(y_idx[tr][own_tr]),
             "g": torch.as_tensor(g_idx[tr][own_tr]),
@@ -193,94 +207,50 @@ class SpectroClassifier(ClassifierMixin, BaseEstimator):
         if len(va):
             seg_va, own_va = segment([specs[i] for i in va], int(self.segment_frames), int(self.eval_hop))
             val = (torch.from_numpy(seg_va), own_va, y_idx[va])
+        return train, val
 
-        dev = resolve_device(self.device)
-        head_name, loss_name = parse_head_name(self.head)
-        head_kw, loss_kw = split_params(head_name, loss_name, self.head_params)
-        counts = np.bincount(y_idx[tr], minlength=n_classes)
-        fork_devices = [dev.index or 0] if dev.type == "cuda" else []
-        with torch.random.fork_rng(devices=fork_devices):
-            torch.manual_seed(int(self.seed))
-            params = dict(channels=tuple(int(c) for c in self.channels), rnn_hidden=int(self.rnn_hidden),
-                          dropout=float(self.dropout), tf_kernels=self.tf_kernels,
-                          input_pool=tuple(self.input_pool), gender_aux=gw > 0)
-            self.net_ = build_net(self.arch, self.n_bins_, **params).to(dev)
-            n_emb = self.net_.out_dim
-            self.head_ = make_head(head_name, n_emb, n_classes, counts, classes=self.classes_, **head_kw).to(dev)
-            self.loss_ = make_loss(loss_name, n_emb, n_classes, counts,
-                                   class_weight=class_weights(self.class_weight, y_idx[tr], self.classes_, "spectro"), **loss_kw).to(dev)
-            self.center_ = ClassCenters(n_classes, n_emb).to(dev) if cw > 0 else None
-            self._train(data, val, dev, gw, cw, n_classes)
-        self._eval_mode()
-        return self
+    def _train_targets(self, train) -> np.ndarray:
+        return train["y"].numpy()
+
+    def _build(self, n_classes: int, dev) -> None:
+        gw, cw = self._weights()
+        params = dict(channels=tuple(int(c) for c in self.channels), rnn_hidden=int(self.rnn_hidden),
+                      dropout=float(self.dropout), tf_kernels=self.tf_kernels,
+                      input_pool=tuple(self.input_pool), gender_aux=gw > 0)
+        self.net_ = build_net(self.arch, self.n_bins_, **params).to(dev)
+        n_emb = self.net_.out_dim
+        self.head_ = self._build_head(n_emb, n_classes).to(dev)
+        self.loss_ = self._build_loss(n_emb, n_classes).to(dev)
+        self.center_ = ClassCenters(n_classes, n_emb).to(dev) if cw > 0 else None
 
     def _modules(self) -> list[nn.Module]:
         return [m for m in (self.net_, self.head_, self.loss_, self.center_) if m is not None]
 
-    def _eval_mode(self) -> None:
-        for m in self._modules():
-            m.eval()
+    def _balanced_sampling(self) -> bool:
+        return self.sampling == "balanced" or super()._balanced_sampling()
 
-    def _batches(self, y: torch.Tensor, gen: torch.Generator) -> list[torch.Tensor]:
-        n, bs = len(y), int(self.batch_size)
-        if self.sampling == "balanced" or getattr(self.loss_, "balanced_sampling", False):
-            w = sample_weights(y, len(self.classes_))
-            order = torch.multinomial(w, n, replacement=True, generator=gen)
-        else:
-            order = torch.randperm(n, generator=gen)
-        return [order[i : i + bs] for i in range(0, n, bs)]
-
-    def _batch_loss(self, xb, yb, gb, gw, cw) -> torch.Tensor:
+    def _batch_loss(self, train, b, dev) -> torch.Tensor:
+        gw, cw = self._weights()
+        xb, yb, gb = train["x"][b].to(dev), train["y"][b].to(dev), train["g"][b].to(dev)
         emb, g_logits = self.net_(xb)
-        loss = self.loss_(self.head_(emb, yb), yb, emb)
+        loss = self._head_loss(emb, yb)
         if gw > 0 and (gb >= 0).any():
             loss = loss + gw * F.cross_entropy(g_logits, gb, ignore_index=-1)
         if cw > 0:
             loss = loss + cw * self.center_(emb, yb)
         return loss
 
-    def _train(self, data, val, dev, gw, cw, n_classes) -> None:
-        params = [p for m in self._modules() for p in m.parameters()]
-        opt = torch.optim.Adam(params, lr=self.lr, weight_decay=self.weight_decay)
-        gen = torch.Generator().manual_seed(int(self.seed))
-
-        def run_epoch() -> float:
-            for m in self._modules():
-                m.train()
-            total, seen = 0.0, 0
-            for b in self._batches(data["y"], gen):
-                if len(b) < 2:  # BatchNorm cannot train on a single segment
-                    continue
-                xb, yb, gb = data["x"][b].to(dev), data["y"][b].to(dev), data["g"][b].to(dev)
-                opt.zero_grad(set_to_none=True)
-                loss = self._batch_loss(xb, yb, gb, gw, cw)
-                loss.backward()
-                opt.step()
-                total += float(loss.detach()) * len(b)
-                seen += len(b)
-            return total / max(seen, 1)
-
-        def validate() -> tuple[float, float]:
-            logits = self._utterance_logits(val[0], val[1], len(val[2]))
-            val_loss = float(F.cross_entropy(torch.as_tensor(logits), torch.as_tensor(val[2])))
-            return val_loss, uar(val[2], logits.argmax(1), n_classes)
-
-        def restore(states) -> None:
-            for m, state in zip(self._modules(), states):
-                m.load_state_dict(state)
-
-        self.history_, self.best_epoch_ = train_epochs(
-            run_epoch, validate if val is not None else None,
-            snapshot=lambda: [copy.deepcopy(m.state_dict()) for m in self._modules()], restore=restore,
-            epochs=self.epochs, patience=self.patience, log_dir=self.log_dir,
-        )
+    def _validate(self, val) -> tuple[float, float]:
+        logits = self._utterance_logits(val[0], val[1], len(val[2]))
+        val_loss = float(F.cross_entropy(torch.as_tensor(logits), torch.as_tensor(val[2])))
+        return val_loss, uar(val[2], logits.argmax(1), len(self.classes_))
 
     # ------------------------------------------------------------------------------ inference
 
     def _utterance_logits(self, segs: torch.Tensor, owner: np.ndarray, n: int) -> np.ndarray:
         """(n, n_classes) mean head logits of each utterance's segments, eval mode, no autograd."""
         modes = [m.training for m in self._modules()]
-        self._eval_mode()
+        self._set_training(False)
         dev = next(self.net_.parameters()).device
         with torch.no_grad():
             out = torch.cat([
@@ -301,10 +271,12 @@ class SpectroClassifier(ClassifierMixin, BaseEstimator):
         return self._utterance_logits(torch.from_numpy(segs), owner, len(specs))
 
     def predict_proba(self, X) -> np.ndarray:
+        """(n, n_classes) softmax of the utterance logits; rows sum to 1."""
         logits = self.decision_function(X)
         e = np.exp(logits - logits.max(axis=1, keepdims=True))
         return e / e.sum(axis=1, keepdims=True)
 
     def predict(self, X) -> np.ndarray:
         """(n,) labels from ``classes_``."""
+        check_is_fitted(self, "net_")
         return self.classes_[self.decision_function(X).argmax(1)]

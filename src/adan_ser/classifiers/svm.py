@@ -20,9 +20,9 @@ from sklearn.model_selection import GridSearchCV, GroupKFold
 from sklearn.svm import SVC
 from sklearn.utils.validation import check_is_fitted
 
-from adan_ser.contracts.align import check_finite
+from adan_ser.classifiers.inputs import check_features, check_n_classes
 from adan_ser.contracts.folds import SYNTHETIC_GROUP, holdout_groups
-from adan_ser.core.errors import AdanError
+from adan_ser.core.errors import AdanError, InputError
 
 #: More held-out speakers than this → GroupKFold with this many folds instead of LOGO,
 #: to bound the inner-search cost (grid size × folds fits per outer fold).
@@ -113,11 +113,8 @@ class SVMClassifier(ClassifierMixin, BaseEstimator):
 
     def fit(self, X, y, groups=None) -> "SVMClassifier":
         """X: (n_samples, n_features); y: (n_samples,); groups: (n_samples,) speakers or None."""
-        X = check_finite(X)
-        y = np.asarray(y)
-        if len(y) != len(X):
-            raise AdanError(f"y has {len(y)} labels for {len(X)} rows")
-        self.n_features_in_ = X.shape[1]
+        X, y = check_features(self, X, y, reset=True, what="svm")
+        check_n_classes(np.unique(y), "svm")
         self.cv_results_ = None
         searched = False
         if self.inner_search:
@@ -128,7 +125,7 @@ class SVMClassifier(ClassifierMixin, BaseEstimator):
             else:
                 groups = np.asarray(groups)
                 if len(groups) != len(X):
-                    raise AdanError(f"groups has {len(groups)} entries for {len(X)} rows")
+                    raise InputError(f"svm: groups has {len(groups)} entries for {len(X)} rows")
                 search = GridSearchCV(
                     self._svc(),
                     self._grid(),
@@ -155,9 +152,9 @@ class SVMClassifier(ClassifierMixin, BaseEstimator):
     def predict(self, X) -> np.ndarray:
         """(n_samples,) labels drawn from ``classes_``."""
         check_is_fitted(self, "estimator_")
-        return self.estimator_.predict(check_finite(X))
+        return self.estimator_.predict(check_features(self, X, reset=False, what="svm"))
 
     def decision_function(self, X) -> np.ndarray:
         """(n_samples, n_classes) one-vs-rest scores ((n_samples,) for two classes, as SVC)."""
         check_is_fitted(self, "estimator_")
-        return self.estimator_.decision_function(check_finite(X))
+        return self.estimator_.decision_function(check_features(self, X, reset=False, what="svm"))

@@ -10,9 +10,9 @@ import pandas as pd
 from adan_ser.classifiers.factory import make_classifier
 from adan_ser.classifiers.heads import parse_head_name
 from adan_ser.contracts.align import align
+from adan_ser.contracts.folds import folds_for
 from adan_ser.contracts.results import fit_log_dir, run_name
 from adan_ser.contracts.synthetic import load_synthetic
-from adan_ser.contracts.folds import folds_for
 from adan_ser.evaluation.runner import cross_validate
 
 
@@ -81,8 +81,8 @@ def evaluate(
     evaluated with every ``train_data`` use of its synthetic rows (``synthetic``, ``real+synthetic``)
     besides the real-only baseline (method ``none``). ``heads``, ``head_params``, ``heads_on``: the
     extra DNN heads and where they run (:func:`model_variants`); ``train_downsample``: the
-    imbalanced setting (``cv.train_downsample``, see :func:`loso.folds_for`); ``scheduler``:
-    where the folds run (:func:`runner.cross_validate`).
+    imbalanced setting (``cv.train_downsample``, see :func:`adan_ser.contracts.folds.folds_for`);
+    ``scheduler``: where the folds run (:func:`runner.cross_validate`).
     ``seeds``: run seeds (``eval.seeds``); the seeds loop wraps the (method, use) × classifier ×
     head grid, and every stochastic step of a run (classifier init, dropout, validation speakers,
     the synthetic set) takes that seed alone. A :data:`DETERMINISTIC` classifier on real data
@@ -144,7 +144,7 @@ def evaluate(
 
 def evaluate_corpus(manifest_path, features_path, **kwargs) -> pd.DataFrame:
     """:func:`evaluate` on the files written by the prepare and extract stages."""
-    from adan_ser.contracts.manifest import load_manifest
     from adan_ser.contracts.align import load_features
+    from adan_ser.contracts.manifest import load_manifest
 
     return evaluate(load_manifest(manifest_path), load_features(features_path), **kwargs)

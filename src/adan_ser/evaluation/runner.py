@@ -3,21 +3,25 @@
 The loop is the one place where folds meet models, so the no-leakage guarantee lives here:
 ``make_model`` builds a fresh, unfitted estimator for every fold, it is fitted on the training
 rows (plus that fold's synthetic rows, which the augmenter produced from the same training rows),
-and only ``predict`` ever touches the test rows.
+and only ``predict`` ever touches the test rows. Both evaluation stages run their folds here: the
+feature-based classifiers on a 2-D feature matrix, the spectrogram models on a
+:class:`~adan_ser.features.spectrogram.SpectrogramSet` of utterances (recognised by its fields,
+so the feature-based stage does not depend on the spectrogram front end).
 """
 
 from __future__ import annotations
 
-from typing import Callable, Iterable, Optional, Sequence
+import dataclasses
+import warnings
+from typing import Callable, Iterable, Mapping, Optional, Sequence
 
 import numpy as np
 import pandas as pd
 
-from adan_ser.classifiers.factory import fit_classifier
-from adan_ser.contracts.folds import SYNTHETIC_GROUP
 from adan_ser.classifiers.torch_base import validation_uar
+from adan_ser.contracts.align import check_finite
+from adan_ser.contracts.folds import SYNTHETIC_GROUP, Fold
 from adan_ser.core.errors import AdanError
-from adan_ser.contracts.folds import Fold
 from adan_ser.core.scheduler import check_scheduler, run_tasks
 
 TRAIN_DATA = ("real", "synthetic", "real+synthetic")
@@ -26,56 +30,106 @@ TRAIN_DATA = ("real", "synthetic", "real+synthetic")
 SyntheticSource = Callable[[str], tuple[np.ndarray, np.ndarray]]
 
 
-def training_set(
-    X: np.ndarray,
+class MissingClassWarning(UserWarning):
+    """A class has no training rows in a fold, so that fold's model can never predict it."""
+
+
+def take(X, idx: np.ndarray):
+    """Items ``idx`` of X, in that order, in X's own kind.
+
+    X: an (n, d) array (its rows); a packed set of variable-length items, i.e. a dataclass with
+    ``files`` (n,), ``offsets`` (n + 1,) and ``frames`` (Σ T_i, F) such as
+    :class:`~adan_ser.features.spectrogram.SpectrogramSet` (a new, packed set of those items, so a
+    fold's spectrograms travel as a few arrays); or any sequence (a list of its items).
+    """
+    idx = np.asarray(idx, dtype=np.int64)
+    if isinstance(X, np.ndarray):
+        return X[idx]
+    if dataclasses.is_dataclass(X) and all(hasattr(X, f) for f in ("files", "offsets", "frames")):
+        starts = X.offsets[idx]
+        lengths = X.offsets[idx + 1] - starts
+        offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+        # Frame j of the new set is frame j − offsets[k] + starts[k] of the old, k its utterance.
+        frames = np.arange(offsets[-1]) + np.repeat(starts - offsets[:-1], lengths)
+        return dataclasses.replace(X, files=X.files[idx], offsets=offsets, frames=X.frames[frames])
+    return [X[i] for i in idx.tolist()]
+
+
+def training_rows(
     y: np.ndarray,
     speakers: np.ndarray,
     fold: Fold,
     train_data: str,
     synthetic: Optional[SyntheticSource],
-) -> tuple[np.ndarray, np.ndarray, Optional[np.ndarray]]:
-    """Rows a model of this fold is trained on: (X_train, y_train, groups or None).
+) -> tuple[Optional[np.ndarray], Optional[np.ndarray], np.ndarray, Optional[np.ndarray]]:
+    """What a model of this fold is trained on: ``(real rows, X_syn, y_train, groups or None)``.
 
-    Synthetic rows carry no speaker, so with synthetic data the groups are dropped for them:
-    early stopping then holds out real speakers only (``real+synthetic``) or a stratified share.
+    Real rows are indices into X (None for ``synthetic``); X_syn the fold's synthetic rows, which
+    follow the real ones (None for ``real``). Synthetic rows carry no speaker, so with synthetic data
+    the groups are dropped for them: early stopping then holds out real speakers only
+    (``real+synthetic``) or a stratified share (``synthetic``).
     """
     if train_data not in TRAIN_DATA:
         raise AdanError(f"unknown train_data {train_data!r}; known: {', '.join(TRAIN_DATA)}")
-    Xr, yr, gr = X[fold.train], y[fold.train], speakers[fold.train]
     if train_data == "real":
-        return Xr, yr, gr
+        return fold.train, None, y[fold.train], speakers[fold.train]
     if synthetic is None:
         raise AdanError(f"train_data {train_data!r} needs synthetic data, but none was given")
     Xs, ys = synthetic(fold.name)
     if train_data == "synthetic":
-        return np.asarray(Xs), np.asarray(ys), None
+        return None, np.asarray(Xs), np.asarray(ys), None
     gs = np.full(len(ys), SYNTHETIC_GROUP, dtype=object)
     return (
-        np.concatenate([Xr, Xs]),
-        np.concatenate([yr, ys]),
-        np.concatenate([gr.astype(object), gs]),
+        fold.train,
+        Xs,
+        np.concatenate([y[fold.train], ys]),
+        np.concatenate([speakers[fold.train].astype(object), gs]),
     )
 
 
+def fit_params(model, groups, fit_data: Mapping) -> dict:
+    """Keyword arguments of ``model.fit`` that reach its final estimator: ``groups`` and ``fit_data``.
+
+    A Pipeline routes them by the last step's name (``clf__groups``); a bare estimator takes them as
+    they are.
+    """
+    params = {"groups": groups, **fit_data}
+    if hasattr(model, "steps"):
+        prefix = f"{model.steps[-1][0]}__"
+        params = {prefix + key: value for key, value in params.items()}
+    return params
+
+
 def _fit_predict_fold(
-    make_model, fold_name, X_train, y_train, groups, X_test
+    X, make_model, fold_name, train, X_syn, y_train, groups, fit_data, test, scores
 ) -> tuple[np.ndarray, pd.DataFrame, float]:
     """Build ``make_model(fold_name)``, fit it on one fold's training rows, predict its test rows.
 
-    The unit of work of :func:`cross_validate`, and the task a Dask worker runs: it receives
-    that fold's rows only. Returns ``(pred, scores, val_uar)``: predictions, shape
-    ``(len(X_test),)``, the per-class scores of :func:`score_frame` (``(len(X_test), K)``, or no
-    columns), computed on the worker so Dask and local runs return the same columns, and
+    The unit of work of :func:`cross_validate`, and the task a Dask worker runs. X is the whole
+    set (sent to each worker once); the task cuts the training rows ``train`` (indices, or None)
+    and appends the fold's synthetic rows ``X_syn``, fits with ``groups`` and ``fit_data`` (per
+    training row) routed to the final estimator, and only then cuts and predicts the ``test`` rows.
+    Returns ``(pred, scores, val_uar)``: predictions, shape ``(len(test),)``, the per-class scores
+    of :func:`score_frame` (``(len(test), K)``, or no columns when ``scores`` is False) and
     :func:`adan_ser.classifiers.torch_base.validation_uar` of the fitted model.
     """
     model = make_model(fold_name)
-    fit_classifier(model, X_train, y_train, groups)
-    return np.asarray(model.predict(X_test)), score_frame(model, X_test), validation_uar(model)
-
+    if train is None:
+        X_train = X_syn
+    else:
+        X_train = take(X, train)
+        if X_syn is not None:
+            X_train = np.concatenate([X_train, X_syn])
+    if isinstance(X_train, np.ndarray):
+        X_train = check_finite(X_train, what="training features")
+    model.fit(X_train, y_train, **fit_params(model, groups, fit_data))
+    X_test = take(X, test)
+    frame = score_frame(model, X_test) if scores else pd.DataFrame(index=range(len(test)))
+    return np.asarray(model.predict(X_test)), frame, validation_uar(model)
 
 
 def cross_validate(
-    X: np.ndarray,
+    X,
     y: np.ndarray,
     speakers: np.ndarray,
     folds: Sequence[Fold],
@@ -83,36 +137,54 @@ def cross_validate(
     *,
     train_data: str = "real",
     synthetic: Optional[SyntheticSource] = None,
+    fit_data: Optional[Mapping[str, np.ndarray]] = None,
+    scores: bool = True,
     progress: bool = True,
     desc: str = "folds",
     scheduler: Optional[str] = None,
 ) -> pd.DataFrame:
     """Fit one fresh model per fold and predict that fold's test rows.
 
-    X: (n, d) features in feature units; y: (n,) labels; speakers: (n,) speaker per row (the
+    X: n items, indexable by :func:`take`: an (n, d) feature matrix in feature units, or a
+    ``SpectrogramSet`` of n utterances; y: (n,) labels; speakers: (n,) speaker per item (the
     groups that early stopping and inner searches hold out inside the training fold).
-    ``make_model(fold_name)`` returns a fresh, unfitted estimator (a Pipeline whose last step
-    takes ``groups``). ``scheduler``: None or ``"local"`` runs the folds here one after the
-    other; a Dask scheduler address (``tcp://host:8786``) runs them as independent tasks on
-    its workers (``make_model`` is pickled with cloudpickle; each task gets its fold's rows
-    only). Models are seeded per fold, so both give the same predictions for the same seed.
-    Returns one row per test utterance: ``row`` (position in X), ``fold``, ``true``, ``pred``,
+    ``make_model(fold_name)`` returns a fresh, unfitted estimator (or a Pipeline) whose final
+    ``fit`` takes ``groups``; ``fit_data``: further (n,) per-item arrays its ``fit`` takes by name
+    (e.g. ``gender``), cut to the training rows; real data only. ``train_data``: ``real``,
+    ``synthetic`` or ``real+synthetic`` (the ``synthetic`` source's rows, 2-D X only).
+    ``scheduler``: None or ``"local"`` runs the folds here one after the other; a Dask scheduler
+    address (``tcp://host:8786``, ``localcluster:N``) runs them as independent tasks on its workers
+    (X is sent to each worker once, ``make_model`` is pickled with cloudpickle). Models are seeded
+    per fold, so both give the same predictions for the same seed.
+    A class of y without training rows in a fold is reported with a :class:`MissingClassWarning`.
+    Returns one row per test item: ``row`` (position in X), ``fold``, ``true``, ``pred``,
     ``val_uar`` (the fold model's inner-validation UAR, NaN without one; see
-    :func:`adan_ser.classifiers.torch_base.validation_uar`) and, when the model has
-    ``decision_function``, one ``score_<class>`` column per class (see :func:`score_frame`;
+    :func:`adan_ser.classifiers.torch_base.validation_uar`) and, when ``scores`` and the model
+    has ``decision_function``, one ``score_<class>`` column per class (see :func:`score_frame`;
     computed inside the fold task, so Dask and local agree).
     """
     check_scheduler(scheduler)
     y = np.asarray(y)
     speakers = np.asarray(speakers).astype(str)
     folds = list(folds)
+    fit_data = {key: np.asarray(value) for key, value in (fit_data or {}).items()}
+    if fit_data and train_data != "real":
+        raise AdanError(f"fit_data {sorted(fit_data)} has no values for synthetic rows (train_data {train_data!r})")
+    for key, value in fit_data.items():
+        if len(value) != len(y):
+            raise AdanError(f"fit_data {key!r} has {len(value)} entries for {len(y)} items")
+    labels = np.unique(y)
 
     def task_args(fold):
-        Xtr, ytr, gtr = training_set(X, y, speakers, fold, train_data, synthetic)
-        return (make_model, fold.name, Xtr, ytr, gtr, X[fold.test])
+        train, X_syn, y_train, groups = training_rows(y, speakers, fold, train_data, synthetic)
+        for label in np.setdiff1d(labels, np.asarray(y_train)):
+            warnings.warn(f"fold {fold.name}: class '{label}' has no training rows, so it can never be "
+                          "predicted there", MissingClassWarning)
+        cut = {key: value[fold.train] for key, value in fit_data.items()}
+        return (make_model, fold.name, train, X_syn, y_train, groups, cut, fold.test, scores)
 
     # On Dask each fold's task is submitted as its rows are cut; results come back in fold order.
-    preds = list(run_tasks(_fit_predict_fold, (task_args(f) for f in folds), scheduler,
+    preds = list(run_tasks(_fit_predict_fold, (task_args(f) for f in folds), scheduler, shared=X,
                            desc=desc, progress=progress, leave=False, total=len(folds)))
     parts = [
         pd.concat(
@@ -121,17 +193,17 @@ def cross_validate(
                     {"row": fold.test, "fold": fold.name, "true": y[fold.test], "pred": pred,
                      "val_uar": val_uar}
                 ),
-                scores.reset_index(drop=True),
+                frame.reset_index(drop=True),
             ],
             axis=1,
         )
-        for fold, (pred, scores, val_uar) in zip(folds, preds)
+        for fold, (pred, frame, val_uar) in zip(folds, preds)
     ]
     return pd.concat(parts, ignore_index=True)
 
 
-def score_frame(model, X_test: np.ndarray) -> pd.DataFrame:
-    """Per-class scores of a fitted model on (n, d) test rows: columns ``score_<class>``, (n, K).
+def score_frame(model, X_test) -> pd.DataFrame:
+    """Per-class scores of a fitted model on n test items: columns ``score_<class>``, (n, K).
 
     ``decision_function`` is used for every classifier (SVM: one-vs-rest scores; DNN: logits,
     whose softmax is ``predict_proba``), so scores of one classifier are comparable across folds.
