@@ -7,10 +7,10 @@ These run the same library calls as the prepare → extract → evaluate stages.
 
 import pytest
 
-from adan_ser.reporting.metrics import scores
+from adan_ser.corpora.build import build_manifest
 from adan_ser.evaluation.evaluate import evaluate
-from adan_ser.corpora.readers import build_manifest
 from adan_ser.features.opensmile import extract_features
+from adan_ser.reporting.metrics import scores
 
 pytestmark = [pytest.mark.corpus, pytest.mark.slow]
 

@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 import soundfile as sf
 
-from adan_ser.core.errors import AdanError
 from adan_ser.contracts.manifest import MANIFEST_COLUMNS, validate_manifest
-from adan_ser.corpora.readers import build_manifest
+from adan_ser.core.errors import AdanError
+from adan_ser.corpora.build import build_manifest
 from adan_ser.corpora.demo import LABELS_FILE, generate_demo
 
 SMALL = dict(speakers=2, utterances_per_class=2)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -9,17 +10,15 @@ import pandas as pd
 import pytest
 import soundfile as sf
 
-from adan_ser.core.errors import AdanError
-from adan_ser.corpora import readers as corpora
 from adan_ser.contracts.manifest import MANIFEST_COLUMNS, load_manifest, write_manifest
-from adan_ser.corpora.readers import (
-    build_manifest,
-    read_cremad,
-    read_csv_manifest,
-    read_emodb,
-    read_iemocap,
-    read_ravdess,
-)
+from adan_ser.core.errors import AdanError
+from adan_ser.corpora import build as corpora
+from adan_ser.corpora.build import build_manifest
+from adan_ser.corpora.cremad import read_cremad
+from adan_ser.corpora.csv_manifest import read_csv_manifest
+from adan_ser.corpora.emodb import EMODB_EMOTIONS, read_emodb
+from adan_ser.corpora.iemocap import read_iemocap
+from adan_ser.corpora.ravdess import RAVDESS_EMOTIONS, read_ravdess
 
 SR = 8000
 
@@ -66,7 +65,7 @@ def test_emodb_names_genders_emotions(tmp_path):
 
 
 def test_emodb_all_codes():
-    assert corpora.EMODB_EMOTIONS == {
+    assert EMODB_EMOTIONS == {
         "W": "anger", "L": "boredom", "E": "disgust", "A": "fear",
         "F": "happiness", "T": "sadness", "N": "neutral",
     }
@@ -180,7 +179,7 @@ def test_ravdess_wav_and_flac(tmp_path):
 
 
 def test_ravdess_emotion_codes():
-    assert list(corpora.RAVDESS_EMOTIONS.values()) == [
+    assert list(RAVDESS_EMOTIONS.values()) == [
         "neutral", "calm", "happy", "sad", "angry", "fearful", "disgust", "surprised",
     ]
 
@@ -343,3 +342,25 @@ def test_load_manifest_missing_column_named(tmp_path):
         load_manifest(path)
     message = single_line(exc)
     assert "'condition'" in message and str(path) in message
+
+
+HEADER = "file,speaker,gender,emotion,session,condition,duration\n"
+
+
+@pytest.mark.parametrize("rows, expected", [
+    # a duplicate row (a pandas MergeError downstream if let through)
+    ("a.wav,03,f,sad,03,,0.5\nb.wav,03,f,sad,03,,0.5\na.wav,03,f,sad,03,,0.5\n",
+     r"file listed twice in {path} \(line 4, file 'a.wav'\): first at line 2"),
+    # an empty speaker or session (a fold named "" if let through)
+    ("a.wav,03,f,sad,03,,0.5\nb.wav,,f,sad,03,,0.5\n", r"empty 'speaker' in {path} \(line 3, file 'b.wav'\)"),
+    ("a.wav,03,f,sad, ,,0.5\n", r"empty 'session' in {path} \(line 2, file 'a.wav'\)"),
+    ("a.wav,03,x,sad,03,,0.5\n", r"gender must be f, m or unknown, got 'x' in {path} \(line 2"),
+    ("a.wav,03,f,sad,03,,half\n", r"duration must be a positive number of seconds, got 'half' in {path} \(line 2"),
+    ("a.wav,03,f,sad,03,,0\n", r"duration .* got '0' in {path}"),
+])
+def test_load_manifest_validates_naming_file_and_line(tmp_path, rows, expected):
+    path = tmp_path / "m.csv"
+    path.write_text(HEADER + rows)
+    with pytest.raises(AdanError) as exc:
+        load_manifest(path)
+    assert re.search(expected.format(path=re.escape(str(path))), single_line(exc))

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 import soundfile as sf
 
-from adan_ser.core.errors import AdanError
 from adan_ser.contracts.align import load_features
+from adan_ser.core.errors import AdanError
 from adan_ser.features import opensmile as osm
 
 SR = 16_000
@@ -209,14 +211,56 @@ def test_load_missing_and_unreadable(tmp_path):
         load_features(broken)
 
 
-def test_too_short_file_gives_nan_row_not_crash(tmp_path):
-    _write(tmp_path / "short.wav", _tone(1, seconds=0.01))
-    with pytest.warns(UserWarning):  # openSMILE says it pads with NaN
-        table, bad = osm.extract_features(
-            pd.DataFrame({"file": ["short.wav"]}), tmp_path, "eGeMAPSv02", progress=False
-        )
-    assert bad == [] and table.shape == (1, 89)
-    assert table.iloc[0, 1:].isna().all()
+@pytest.mark.parametrize("seconds", [0.01, 0.05])
+def test_too_short_file_is_bad_input_naming_it(tmp_path, seconds):
+    _write(tmp_path / "good.wav", _tone(0))
+    _write(tmp_path / "short.wav", _tone(1, seconds=seconds))
+    manifest = pd.DataFrame({"file": ["good.wav", "short.wav"]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # openSMILE's "Segment too short" warning stays inside
+        with pytest.raises(AdanError, match=r"^short\.wav: openSMILE cannot describe it") as exc:
+            osm.extract_features(manifest, tmp_path, "eGeMAPSv02", progress=False)
+        assert "\n" not in str(exc.value) and "too short" in str(exc.value)
+        table, bad = osm.extract_features(manifest, tmp_path, "eGeMAPSv02", progress=False, skip_bad=True)
+    assert table["file"].tolist() == ["good.wav"] and [f for f, _ in bad] == ["short.wav"]
+    assert np.isfinite(table.iloc[:, 1:].to_numpy()).all()
+
+
+def test_non_finite_features_are_bad_input(good_dir, monkeypatch):
+    folder, manifest = good_dir
+    real = osm.opensmile.Smile.process_signal
+
+    def one_nan(self, signal, sr, **kwargs):
+        out = real(self, signal, sr, **kwargs)
+        out.iloc[0, 3] = np.inf
+        return out
+
+    monkeypatch.setattr(osm.opensmile.Smile, "process_signal", one_nan)
+    with pytest.raises(AdanError, match=r"good0\.wav: .*1 of 88 features not finite"):
+        osm.extract_features(manifest, folder, "eGeMAPSv02", progress=False)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_other_sample_rate_refused_naming_file_and_rates(tmp_path, workers):
+    for i in range(3):
+        _write(tmp_path / f"a{i}.wav", _tone(i))
+    _write(tmp_path / "odd.wav", np.repeat(_tone(9), 3), sr=48_000)  # a 48 kHz copy
+    manifest = pd.DataFrame({"file": ["a0.wav", "odd.wav", "a1.wav", "a2.wav"]})
+    with pytest.raises(AdanError, match=r"^odd\.wav: sample rate 48000 Hz differs from the corpus rate 16000 Hz"):
+        osm.extract_features(manifest, tmp_path, "eGeMAPSv02", progress=False, workers=workers)
+    table, bad = osm.extract_features(manifest, tmp_path, "eGeMAPSv02", progress=False, workers=workers,
+                                      skip_bad=True)
+    assert table["file"].tolist() == ["a0.wav", "a1.wav", "a2.wav"] and [f for f, _ in bad] == ["odd.wav"]
+
+
+def test_corpus_rate_majority_then_first(tmp_path):
+    paths = []
+    for i, sr in enumerate([8000, 16000, 16000, 8000, 22050]):
+        paths.append(_write(tmp_path / f"f{i}.wav", np.zeros(100, np.float32), sr=sr))
+    assert osm.corpus_rate(paths) == 8000  # 2 × 8 kHz, 2 × 16 kHz: the first listed wins
+    assert osm.corpus_rate(paths[1:]) == 16000
+    (tmp_path / "junk.wav").write_bytes(b"nope")
+    assert osm.corpus_rate([tmp_path / "junk.wav"]) is None
 
 
 # ------------------------------------------------------------ scale-out and streaming

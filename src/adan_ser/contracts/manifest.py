@@ -21,13 +21,15 @@ import os
 from pathlib import Path
 from typing import Iterable
 
+import numpy as np
 import pandas as pd
 
 from adan_ser.core.errors import AdanError
 from adan_ser.core.io import write_csv
 
 MANIFEST_COLUMNS = ["file", "speaker", "gender", "emotion", "session", "condition", "duration"]
-REQUIRED_NONEMPTY = ("file", "speaker", "emotion")
+REQUIRED_NONEMPTY = ("file", "speaker", "emotion")  # a corpus CSV must give these
+NONEMPTY = REQUIRED_NONEMPTY + ("session",)  # a manifest must hold these in every row
 GENDERS = ("f", "m", "unknown")
 
 
@@ -52,23 +54,44 @@ def require_columns(df: pd.DataFrame, columns: Iterable[str], source: object) ->
             raise AdanError(f"missing column {column!r} in {source}")
 
 
-def validate_manifest(df: pd.DataFrame, source: object = "manifest") -> None:
-    """Raise AdanError unless ``df`` has every manifest column, no empty file/speaker/emotion,
-    known genders and no file listed twice. ``source`` names the manifest in the message."""
+def validate_manifest(df: pd.DataFrame, source: object = "manifest", first_line: int | None = None) -> None:
+    """Raise AdanError unless ``df`` is a usable manifest; the one-line message names ``source``
+    and the offending row.
+
+    Checked: every manifest column present; no empty ``file``, ``speaker``, ``emotion`` or
+    ``session`` (an empty speaker or session would become a fold named ""); genders f, m or
+    unknown; durations finite and positive; no file listed twice. Rows are named by position
+    (``row 0`` is the first), or, with ``first_line`` (the file line of the first row, 2 for a
+    CSV with a header), as ``line N`` of the file.
+    """
     require_columns(df, MANIFEST_COLUMNS, source)
-    for column in REQUIRED_NONEMPTY:
+
+    def where(position: int) -> str:
+        row = f"row {position}" if first_line is None else f"line {position + first_line}"
+        return f"{source} ({row}, file {df['file'].iloc[position]!r})"
+
+    for column in NONEMPTY:
         values = df[column].astype(str).str.strip()
-        empty = df[column].isna() | (values == "")
+        empty = (df[column].isna() | (values == "")).to_numpy()
         if empty.any():
-            row = int(empty.to_numpy().argmax())
-            raise AdanError(f"empty {column!r} in {source} (row {row}, file {df['file'].iloc[row]!r})")
-    bad_gender = ~df["gender"].isin(GENDERS)
+            raise AdanError(f"empty {column!r} in {where(int(empty.argmax()))}")
+    bad_gender = (~df["gender"].isin(GENDERS)).to_numpy()
     if bad_gender.any():
-        row = int(bad_gender.to_numpy().argmax())
-        raise AdanError(f"gender must be f, m or unknown in {source}: {df['gender'].iloc[row]!r} for {df['file'].iloc[row]}")
-    duplicated = df["file"].duplicated()
+        row = int(bad_gender.argmax())
+        raise AdanError(f"gender must be f, m or unknown, got {df['gender'].iloc[row]!r} in {where(row)}")
+    duration = pd.to_numeric(df["duration"], errors="coerce").to_numpy(dtype=float)
+    bad_duration = ~(np.isfinite(duration) & (duration > 0))
+    if bad_duration.any():
+        row = int(bad_duration.argmax())
+        raise AdanError(f"duration must be a positive number of seconds, got {df['duration'].iloc[row]!r} "
+                        f"in {where(row)}")
+    duplicated = df["file"].duplicated().to_numpy()
     if duplicated.any():
-        raise AdanError(f"file listed twice in {source}: {df['file'][duplicated].iloc[0]}")
+        row = int(duplicated.argmax())
+        first = int((df["file"] == df["file"].iloc[row]).to_numpy().argmax())
+        label = "row" if first_line is None else "line"
+        first_at = first if first_line is None else first + first_line
+        raise AdanError(f"file listed twice in {where(row)}: first at {label} {first_at}")
 
 
 def write_manifest(df: pd.DataFrame, path: str | os.PathLike) -> None:
@@ -79,18 +102,16 @@ def write_manifest(df: pd.DataFrame, path: str | os.PathLike) -> None:
 
 
 def load_manifest(path: str | os.PathLike) -> pd.DataFrame:
-    """Read a manifest written by ``write_manifest``.
+    """Read and validate a manifest written by ``write_manifest`` (or by hand).
 
     Every column except ``duration`` stays a string ("03" stays "03", an empty condition
-    stays ""); ``duration`` is float seconds. A missing column → AdanError naming it.
+    stays ""); ``duration`` is float seconds. Anything :func:`validate_manifest` rejects →
+    AdanError naming the file and its line.
     """
     path = Path(path)
     if not path.is_file():
         raise AdanError(f"manifest not found: {path}")
     df = read_table(path)
-    require_columns(df, MANIFEST_COLUMNS, path)
-    try:
-        df["duration"] = df["duration"].astype(float)
-    except ValueError as exc:
-        raise AdanError(f"non-numeric duration in {path} ({one_line(exc)})") from None
+    validate_manifest(df, path, first_line=2)  # line 1 is the header
+    df["duration"] = df["duration"].astype(float)
     return df

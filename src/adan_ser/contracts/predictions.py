@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from adan_ser.core.errors import AdanError
 from adan_ser.contracts.results import KEY, combination_name
+from adan_ser.core.errors import AdanError
 from adan_ser.core.io import atomic_dir
 
 

@@ -1,1 +1,2 @@
-"""Corpus readers (one per corpus) and the generated demo corpus → one manifest."""
+"""Corpus readers (one module per corpus), the generated demo corpus, and ``build.build_manifest``
+which turns any of them into one manifest."""

@@ -8,7 +8,7 @@ quality.  Per-utterance randomness is deliberately large so classes overlap: a s
 independent classifier on openSMILE functionals should be good, not perfect.
 
 The output folder holds ``spkNN_<emotion>_NNN.wav`` (16-bit PCM mono) and ``labels.csv``
-(columns file, speaker, gender, emotion); ``adan_ser.corpora.readers.read_demo`` reads it.
+(columns file, speaker, gender, emotion); :func:`read_demo` reads it into a manifest.
 """
 
 from __future__ import annotations
@@ -16,8 +16,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import shutil
-import tempfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,8 +25,10 @@ import pandas as pd
 import soundfile as sf
 from scipy.signal import lfilter
 
+from adan_ser.contracts.manifest import read_table, require_columns
 from adan_ser.core.errors import AdanError
-from adan_ser.core.io import write_csv
+from adan_ser.core.io import atomic_dir, write_csv
+from adan_ser.corpora._common import audio_duration, gender_word, manifest_frame
 
 LABELS_FILE = "labels.csv"
 # Records the generate_demo arguments, so a caller can tell whether a folder is stale.
@@ -471,7 +471,7 @@ def generate_demo(
     Files are ``spkNN_<emotion>_NNN.wav`` (16-bit PCM mono, ``sample_rate`` Hz, 1.0-2.0 s)
     plus ``labels.csv`` (file, speaker, gender, emotion) and ``demo_params.json``. The same
     arguments give byte-identical files. The folder is built beside ``out_dir`` and renamed
-    into place, replacing any existing ``out_dir``. Returns ``out_dir`` as a Path.
+    into place (:func:`adan_ser.core.io.atomic_dir`), replacing any existing ``out_dir``. Returns ``out_dir`` as a Path.
 
     ``utterances`` (large-corpus mode, for scale tests): write exactly that many shorter
     utterances (0.5-1.0 s, ``spkNN_<emotion>_NNNNNNN.wav``) with the vectorised
@@ -496,9 +496,7 @@ def generate_demo(
         int(speakers), int(utterances_per_class), int(sample_rate), int(seed)
     )
 
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    try:
+    with atomic_dir(out_dir) as tmp:
         rows = []
         if utterances is not None:
             rows = _large_corpus(tmp, _make_speakers(speakers, seed), emotions, int(utterances),
@@ -515,12 +513,6 @@ def generate_demo(
         write_csv(pd.DataFrame(rows, columns=["file", "speaker", "gender", "emotion"]), tmp / LABELS_FILE)
         params = demo_params(speakers, utterances_per_class, emotions, sample_rate, seed, utterances)
         (tmp / PARAMS_FILE).write_text(json.dumps(params, indent=2, sort_keys=True) + "\n")
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        os.replace(tmp, out_dir)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
     return out_dir
 
 
@@ -549,3 +541,29 @@ def _emotion_key(emotion: str) -> int:
     # Stable across runs and independent of the order emotions are listed in
     # (Python's hash() is salted per process).
     return zlib.crc32(emotion.encode("utf-8"))
+
+
+def read_demo(root: str | os.PathLike) -> pd.DataFrame:
+    """The corpus written by :func:`generate_demo` as a manifest.
+
+    Reads its ``labels.csv`` (file, speaker, gender, emotion); session = speaker, condition "".
+    """
+    root = Path(root)
+    labels = root / LABELS_FILE
+    if not labels.is_file():
+        raise AdanError(f"demo corpus labels not found: {labels}")
+    table = read_table(labels)
+    require_columns(table, ("file", "speaker", "gender", "emotion"), labels)
+    rows = [
+        {
+            "file": record["file"],
+            "speaker": record["speaker"],
+            "gender": gender_word(record["gender"], str(labels)),
+            "emotion": record["emotion"].strip().lower(),
+            "session": record["speaker"],
+            "condition": "",
+            "duration": audio_duration(root / record["file"]),
+        }
+        for record in table.to_dict("records")
+    ]
+    return manifest_frame(rows)

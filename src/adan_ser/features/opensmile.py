@@ -5,6 +5,22 @@ The table produced here has one row per utterance: a first column ``file``
 columns as float32. Shapes below use ``N`` for files and ``D`` for the
 feature-set dimension (see :data:`FEATURE_DIMS`).
 
+Bad input (one line naming the file; ``skip_bad`` lists and drops such files instead):
+unreadable audio, zero samples, silence, non-finite samples, a sample rate other than the
+corpus's, and audio openSMILE cannot describe (too short for one analysis window, or any
+non-finite feature: openSMILE pads a too-short segment with NaN).
+
+Sample rates: openSMILE's functionals depend on the sample rate (a 48 kHz copy of a 16 kHz file
+changes about a third of the eGeMAPS features by more than 10 %), so one table must come from
+one rate. A file at another rate than the corpus's (the rate of most of its files; on a tie,
+the rate of the first such file in manifest order) is refused as bad input, naming the file,
+its rate and the corpus rate; it is not resampled. Resampling would make a file's features
+depend on a resampler's choices and, worse, on the other files of the manifest (the majority
+can change when files are added), and the target rate would be a guess; converting the odd
+files once (e.g. ``sox in.wav -r 16000 out.wav``) keeps every feature a function of its own
+file. The rates are read from the audio headers before extraction; a file whose header cannot
+be read here counts for no rate (it is reported as unreadable when its turn comes).
+
 Inside this module ``opensmile`` is the PyPI package (absolute imports), not
 this file.
 """
@@ -13,10 +29,10 @@ from __future__ import annotations
 
 import contextlib
 import math
-import multiprocessing as mp
 import os
 import threading
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+import warnings
+from collections import Counter
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
@@ -30,12 +46,13 @@ from tqdm.auto import tqdm
 
 from adan_ser.core.errors import AdanError
 from adan_ser.core.io import atomic_path, write_parquet
-from adan_ser.core.scheduler import check_scheduler, dask_client, is_dask_address
+from adan_ser.core.scheduler import TaskRunner, check_scheduler, is_dask_address
 
 __all__ = [
     "FEATURE_SETS",
     "FEATURE_DIMS",
     "check_audio",
+    "corpus_rate",
     "extract_features",
     "extract_to_parquet",
     "resolve_feature_set",
@@ -94,11 +111,12 @@ def _one_line(exc: BaseException) -> str:
     return type(exc).__name__
 
 
-def _read_mono(path: str | os.PathLike) -> tuple[np.ndarray, int]:
+def _read_mono(path: str | os.PathLike, sample_rate: int | None = None) -> tuple[np.ndarray, int]:
     """Read ``path`` as float32 mono in [-1, 1]; shape ``(samples,)``, rate in Hz.
 
     Raises ``_BadAudio`` with a short reason when the file is unreadable,
-    empty or silent; reading once here serves both the check and extraction.
+    empty, at another rate than ``sample_rate`` (Hz; None: any) or silent;
+    reading once here serves both the check and extraction.
     """
     try:
         signal, sr = sf.read(path, dtype="float32", always_2d=True)
@@ -106,6 +124,11 @@ def _read_mono(path: str | os.PathLike) -> tuple[np.ndarray, int]:
         raise _BadAudio(f"unreadable audio ({_one_line(exc)})") from None
     if signal.shape[0] == 0:
         raise _BadAudio("zero samples")
+    if sample_rate is not None and int(sr) != int(sample_rate):
+        raise _BadAudio(
+            f"sample rate {int(sr)} Hz differs from the corpus rate {int(sample_rate)} Hz "
+            f"(not resampled: convert the file to {int(sample_rate)} Hz)"
+        )
     # openSMILE's signal path takes one channel; averaging keeps what every
     # channel carries instead of silently dropping all but the first.
     mono = (
@@ -124,18 +147,42 @@ def _read_mono(path: str | os.PathLike) -> tuple[np.ndarray, int]:
     return mono, int(sr)
 
 
-def check_audio(path: str | os.PathLike) -> None:
-    """Raise AdanError naming ``path`` if it is unreadable, has zero samples or is silent."""
+def check_audio(path: str | os.PathLike, sample_rate: int | None = None) -> None:
+    """Raise AdanError naming ``path`` if it is unreadable, has zero samples, is silent, or
+    (``sample_rate`` given, Hz) has another rate."""
     try:
-        _read_mono(path)
+        _read_mono(path, sample_rate)
     except _BadAudio as exc:
         raise AdanError(f"{path}: {exc}") from None
 
 
+def corpus_rate(paths: Iterable[str | os.PathLike]) -> int | None:
+    """The sample rate (Hz) of most of ``paths``, from their headers; on a tie, that of the first
+    such file. Unreadable headers count for no rate; None when no header is readable."""
+    rates: Counter = Counter()
+    for path in paths:
+        try:
+            rates[int(sf.info(str(path)).samplerate)] += 1
+        except (sf.SoundFileError, RuntimeError, OSError):
+            continue
+    # most_common sorts stably, so among equal counts the rate seen first wins
+    return rates.most_common(1)[0][0] if rates else None
+
+
 # ----------------------------------------------------------------- workers
-# One Smile per process, built by the pool initializer: construction parses the
-# config and is far too slow to repeat per file.
-_SMILE: opensmile.Smile | None = None
+# One Smile per thread of each process (pool workers, Dask worker threads, this process), built
+# once: construction parses the config and is far too slow to repeat per file, and a Smile is not
+# known to be thread-safe.
+_THREAD = threading.local()
+
+
+def _smile_for(feature_set: str) -> opensmile.Smile:
+    cache = getattr(_THREAD, "smiles", None)
+    if cache is None:
+        cache = _THREAD.smiles = {}
+    if feature_set not in cache:
+        cache[feature_set] = _make_smile(feature_set)
+    return cache[feature_set]
 
 
 def _package_cache() -> dict | None:
@@ -155,7 +202,7 @@ def _package_cache() -> dict | None:
 
 
 def _init_worker(name: str, package_cache: dict | None = None) -> None:
-    global _SMILE
+    """Pool worker start: take the parent's package cache, then build this worker's Smile."""
     if package_cache:
         try:
             from audobject.core import utils as audobject_utils
@@ -164,57 +211,51 @@ def _init_worker(name: str, package_cache: dict | None = None) -> None:
                 audobject_utils.PACKAGES_DISTRIBUTIONS = package_cache
         except ImportError:
             pass
-    _SMILE = _make_smile(name)
+    _smile_for(name)
 
 
-def _extract_one(smile: opensmile.Smile, path: str) -> np.ndarray:
+def _extract_one(smile: opensmile.Smile, path: str, sample_rate: int | None) -> np.ndarray:
     """Functionals of one file, shape ``(D,)`` float32; ``_BadAudio`` on a bad file."""
-    signal, sr = _read_mono(path)
+    signal, sr = _read_mono(path, sample_rate)
     try:
-        values = smile.process_signal(signal, sr).to_numpy(dtype=np.float32)
+        # A segment shorter than one analysis window yields no frame: openSMILE then warns and
+        # pads with NaN. The NaN check below turns that into a bad file, so the warning is noise.
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Segment too short", category=UserWarning)
+            values = smile.process_signal(signal, sr).to_numpy(dtype=np.float32)
     except Exception as exc:  # the C engine's errors have no common base class
         raise _BadAudio(f"openSMILE failed ({type(exc).__name__}: {_one_line(exc)})") from None
-    # A too-short segment yields no frame; openSMILE then pads with NaN, which
-    # downstream code handles, so only the shape is enforced.
-    return values.reshape(-1)
+    values = values.reshape(-1)
+    finite = np.isfinite(values)
+    if not finite.all():
+        raise _BadAudio(
+            f"openSMILE cannot describe it: {int((~finite).sum())} of {values.size} features "
+            f"not finite ({signal.size / sr:.3f} s of audio; too short?)"
+        )
+    return values
 
 
 def _run_chunk(
-    smile: opensmile.Smile, items: Sequence[tuple[int, str]]
+    feature_set: str, sample_rate: int | None, items: Sequence[tuple[int, str]]
 ) -> tuple[list[int], np.ndarray, list[tuple[int, str]]]:
-    """Process ``items`` of (row, path).
+    """Process ``items`` of (row, path) with this thread's Smile; the task every backend runs.
 
     Returns (good rows, their features ``(len(good), D)`` float32, [(row, reason)]).
     One array per chunk keeps pickling cost per file negligible.
     """
+    smile = _smile_for(feature_set)
     rows: list[int] = []
     values: list[np.ndarray] = []
     bad: list[tuple[int, str]] = []
     for row, path in items:
         try:
-            values.append(_extract_one(smile, path))
+            values.append(_extract_one(smile, path, sample_rate))
             rows.append(row)
         except _BadAudio as exc:
             bad.append((row, str(exc)))
     dim = len(smile.feature_names)
     block = np.vstack(values) if values else np.empty((0, dim), dtype=np.float32)
     return rows, block, bad
-
-
-def _worker_chunk(items: Sequence[tuple[int, str]]):
-    assert _SMILE is not None, "worker initializer did not run"
-    return _run_chunk(_SMILE, items)
-
-
-def _mp_context():
-    # Never fork: the parent may hold threads (tqdm monitor, Arrow pools) whose
-    # locks a forked child would inherit mid-state. forkserver forks from a clean
-    # server that has imported this module once, so workers start fast.
-    if "forkserver" in mp.get_all_start_methods():
-        ctx = mp.get_context("forkserver")
-        ctx.set_forkserver_preload([__name__])
-        return ctx
-    return mp.get_context("spawn")
 
 
 def _chunks(items: list[tuple[int, str]], size: int) -> Iterable[list[tuple[int, str]]]:
@@ -229,77 +270,10 @@ def _resolve(file, root: Path | None) -> str:
     return str(path)
 
 
-# ------------------------------------------------------------- dask workers
-# A Dask worker may run several tasks at once on threads; a Smile is not known to be
-# thread-safe, so each thread of each worker process keeps its own, built once.
-_THREAD = threading.local()
-
-
-def _dask_chunk(feature_set: str, items: Sequence[tuple[int, str]]):
-    """Task run on a Dask worker: :func:`_run_chunk` with this thread's cached Smile."""
-    cache = getattr(_THREAD, "smiles", None)
-    if cache is None:
-        cache = _THREAD.smiles = {}
-    if feature_set not in cache:
-        cache[feature_set] = _make_smile(feature_set)
-    return _run_chunk(cache[feature_set], items)
-
-
-class _LocalPool:
-    """The ``local`` backend: a process pool of ``workers`` with one Smile per process."""
-
-    def __init__(self, feature_set: str, workers: int):
-        self.slots = workers
-        self.pool = ProcessPoolExecutor(
-            max_workers=workers,
-            mp_context=_mp_context(),
-            initializer=_init_worker,
-            initargs=(feature_set, _package_cache()),
-        )
-
-    def submit(self, chunk):
-        return self.pool.submit(_worker_chunk, chunk)
-
-    def wait_any(self, pending):
-        done, _ = wait(pending, return_when=FIRST_COMPLETED)
-        return done
-
-    def close(self):
-        # On an error, queued chunks are dropped rather than run to completion.
-        self.pool.shutdown(wait=True, cancel_futures=True)
-
-
-class _DaskPool:
-    """The Dask backend: chunks become tasks on the cluster at ``address``.
-
-    Workers read the audio paths themselves, so the files must be reachable under the
-    same paths on every worker (shared file system).
-    """
-
-    def __init__(self, feature_set: str, address: str):
-        from distributed import wait as dask_wait
-
-        self.feature_set = feature_set
-        self.client = dask_client(address)
-        self._wait = dask_wait
-        self.slots = max(1, sum(self.client.nthreads().values()))
-
-    def submit(self, chunk):
-        # pure=False: a re-run must really run, not reuse a result the scheduler still holds.
-        return self.client.submit(_dask_chunk, self.feature_set, chunk, pure=False)
-
-    def wait_any(self, pending):
-        with self.client.as_current():  # wait() finds its client there, not in the futures
-            return self._wait(list(pending), return_when="FIRST_COMPLETED").done
-
-    def close(self):
-        self.client.close()
-
-
 def _blocks_in_order(
-    smile: opensmile.Smile,
     feature_set: str,
     items: list[tuple[int, str]],
+    sample_rate: int | None,
     workers: int,
     scheduler,
     chunk_size: int | None,
@@ -308,54 +282,26 @@ def _blocks_in_order(
     """Run every chunk of ``items`` on the chosen backend; yield results in manifest order.
 
     Each yielded item is one chunk's ``(good rows, features (len(rows), D) float32,
-    [(row, reason)])``. Memory stays bounded whatever ``len(items)``: at most ``4 x slots``
-    chunks are in flight, and a finished chunk waits in the reorder buffer only while an
-    earlier one is still running; new chunks are submitted no further than ``8 x slots``
-    ahead of the next one due, so that buffer is bounded too.
+    [(row, reason)])``. The backend is a :class:`~adan_ser.core.scheduler.TaskRunner`: this
+    process (``workers`` 1), a pool of ``workers`` processes with one Smile each, or Dask; it
+    keeps memory bounded whatever ``len(items)`` (a few chunks per worker in flight).
+    ``on_chunk(n)`` is called with the file count of each chunk as it finishes.
     """
     n = len(items)
-    backend = None
-    if is_dask_address(scheduler):
-        backend = _DaskPool(feature_set, scheduler)
-    elif workers > 1:
-        backend = _LocalPool(feature_set, workers)
-    slots = backend.slots if backend is not None else 1
-    if chunk_size is None:
-        chunk_size = max(1, min(16, math.ceil(n / (slots * 32))))
-    chunks = list(_chunks(items, chunk_size)) if n else []
-
-    if backend is None:
-        for chunk in chunks:
-            yield _run_chunk(smile, chunk)
-            on_chunk(len(chunk))
-        return
-
-    in_flight, window = 4 * slots, 8 * slots
-    pending: dict = {}  # future -> chunk index
-    done_buffer: dict[int, tuple] = {}
-    next_submit = next_due = 0
-    try:
-        while next_due < len(chunks):
-            while (next_submit < len(chunks) and len(pending) < in_flight
-                   and next_submit < next_due + window):
-                pending[backend.submit(chunks[next_submit])] = next_submit
-                next_submit += 1
-            for fut in backend.wait_any(pending):
-                idx = pending.pop(fut)
-                done_buffer[idx] = fut.result()
-                on_chunk(len(chunks[idx]))
-            while next_due in done_buffer:
-                yield done_buffer.pop(next_due)
-                next_due += 1
-    finally:
-        for fut in pending:
-            fut.cancel()
-        backend.close()
+    runner = TaskRunner(scheduler, workers, initializer=_init_worker,
+                        initargs=(feature_set, _package_cache()), preload=[__name__])
+    with runner:
+        if chunk_size is None:
+            chunk_size = max(1, min(16, math.ceil(n / (runner.slots * 32))))
+        chunks = list(_chunks(items, chunk_size)) if n else []
+        # pure data arguments (no arrays), so Dask sends them inside each task
+        tasks = ((feature_set, sample_rate, chunk) for chunk in chunks)
+        yield from runner.map(_run_chunk, tasks, on_done=lambda i: on_chunk(len(chunks[i])))
 
 
 def _start(manifest: pd.DataFrame, root, feature_set: str, workers, chunk_size, scheduler):
-    """Validate the arguments; return (smile, files, items)."""
-    smile = _make_smile(feature_set)  # validates the name before any work; gives columns
+    """Validate the arguments; return (smile, files, items, corpus sample rate)."""
+    smile = _smile_for(feature_set)  # validates the name before any work; gives columns
     if "file" not in manifest.columns:
         raise AdanError("manifest has no 'file' column")
     if int(workers) < 1:
@@ -369,7 +315,7 @@ def _start(manifest: pd.DataFrame, root, feature_set: str, workers, chunk_size, 
         # Dask workers run in their own folder (on other machines, too): give them absolute paths.
         root_ = (root_ or Path.cwd()).resolve()
     items = [(i, _resolve(f, root_)) for i, f in enumerate(files)]
-    return smile, files, items
+    return smile, files, items, corpus_rate(path for _, path in items)
 
 
 def _iter_tables(
@@ -387,11 +333,11 @@ def _iter_tables(
 
     Bad files are appended to ``bad_out`` as ``(file, reason)`` (``skip_bad``) or raise.
     """
-    smile, files, items = _start(manifest, root, feature_set, workers, chunk_size, scheduler)
+    smile, files, items, rate = _start(manifest, root, feature_set, workers, chunk_size, scheduler)
     columns = list(smile.feature_names)
     workers = min(int(workers), max(len(items), 1))
     with tqdm(total=len(items), disable=not progress, desc=f"openSMILE {feature_set}", unit="file") as bar:
-        blocks = _blocks_in_order(smile, feature_set, items, workers, scheduler, chunk_size, bar.update)
+        blocks = _blocks_in_order(feature_set, items, rate, workers, scheduler, chunk_size, bar.update)
         for rows, block, bad in blocks:
             for row, reason in bad:
                 if not skip_bad:
@@ -404,7 +350,7 @@ def _iter_tables(
 
 
 def _empty_table(feature_set: str) -> pd.DataFrame:
-    columns = list(_make_smile(feature_set).feature_names)
+    columns = list(_smile_for(feature_set).feature_names)
     table = pd.DataFrame(np.empty((0, len(columns)), dtype=np.float32), columns=columns)
     table.insert(0, "file", pd.Series([], dtype=object))
     return table
@@ -430,7 +376,8 @@ def extract_features(
         root: folder the relative paths hang from (``None``: current directory).
         feature_set: a key of :data:`FEATURE_SETS`.
         workers: processes of the ``local`` backend; 1 runs in this process without a pool.
-        skip_bad: drop and list bad files instead of raising on the first one.
+        skip_bad: drop and list bad files (see the module docstring) instead of raising on
+            the first one.
         progress: show a tqdm bar over files.
         chunk_size: files per task sent to a worker (default: about 32 tasks per worker,
             at most 16 files each: IPC costs ~1 ms per task against 30-100 ms per file,
