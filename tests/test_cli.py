@@ -136,3 +136,79 @@ def test_bad_scheduler_in_extract(tmp_path, capsys):
     assert main(argv) == 2
     _one_line_error(capsys, "my-cluster")
     assert not out.exists()
+
+
+def test_csv_corpus_given_as_file(tmp_path, capsys):
+    """data.root = the CSV itself: its `file` entries are relative to the CSV's folder in every stage."""
+    corpus = tmp_path / "corpus"
+    names = ["03a01Fa.wav", "08a01Wa.wav"]
+    _emodb(corpus / "audio", names)
+    pd.DataFrame({"file": [f"audio/{n}" for n in names], "speaker": ["03", "08"],
+                  "emotion": ["happiness", "anger"]}).to_csv(corpus / "list.csv", index=False)
+    params = _params(tmp_path, corpus="csv", root=str(corpus / "list.csv"))
+    manifest = tmp_path / "manifest.csv"
+    assert main(["--params", str(params), "prepare", "-o", str(manifest)]) == 0
+    assert main(["--params", str(params), "extract", "-m", str(manifest), "-o", str(tmp_path / "f.parquet")]) == 0
+    assert pd.read_parquet(tmp_path / "f.parquet")["file"].tolist() == [f"audio/{n}" for n in names]
+    assert main(["--params", str(params), "spectrogram", "-m", str(manifest), "-o", str(tmp_path / "s.npz")]) == 0
+    assert (tmp_path / "s.npz").is_file()
+
+
+@pytest.mark.parametrize("extra", [["--method", "smote"], ["--fold", "03"], ["-f", "x.parquet"]])
+def test_export_rejects_options_a_saved_model_ignores(tmp_path, capsys, extra):
+    out = tmp_path / "synth.csv"
+    argv = ["--params", str(_params(tmp_path)), "export", "--model", str(tmp_path / "m.pt"), "-o", str(out)]
+    assert main(argv + extra) == 2
+    _one_line_error(capsys, "--model", extra[0])
+    assert not out.exists()
+
+
+def test_export_needs_fold_or_model(tmp_path, capsys):
+    assert main(["--params", str(_params(tmp_path)), "export", "-o", str(tmp_path / "s.csv")]) == 2
+    _one_line_error(capsys, "--fold")
+
+
+def test_help_lists_commands_in_pipeline_order_with_examples(capsys):
+    assert main(["--help"]) == 0
+    out = capsys.readouterr().out
+    order = ["demo", "prepare", "extract", "spectrogram", "augment", "export", "evaluate", "evaluate-spectro",
+             "report"]
+    assert [out.index(f"\n  {c} ") for c in order] == sorted(out.index(f"\n  {c} ") for c in order)
+    assert "Example:\n    adan " in out
+    for command in order:
+        assert main([command, "--help"]) == 0
+        assert f"Example:\n    adan {command} " in capsys.readouterr().out
+
+
+def test_usage_errors_exit_2(tmp_path, capsys):
+    assert main(["no-such-command"]) == 2
+    assert main(["extract", "-m", "x.csv"]) == 2  # -o is required
+    assert main(["extract", "-o", "x.parquet", "--workers", "0"]) == 2
+    assert "Error:" in capsys.readouterr().err
+
+
+def test_click_runner_sees_the_exit_status(tmp_path):
+    from click.testing import CliRunner
+
+    result = CliRunner().invoke(main, ["--params", str(tmp_path / "none.yaml"), "prepare"])
+    assert result.exit_code == 2
+    assert result.output.strip().endswith(f"adan prepare: error: params file not found: {tmp_path / 'none.yaml'}")
+
+
+def test_report_takes_several_prediction_paths(tmp_path, capsys):
+    """`-p a b` (as dvc.yaml writes it): every path after -p is read."""
+    from adan_ser.contracts.predictions import write_predictions
+
+    rows = pd.DataFrame({"corpus": "emodb", "feature_set": "x", "method": "none", "train_data": "real",
+                         "classifier": "svm", "head": "-", "seed": 0, "fold": ["03", "08"] * 2,
+                         "speaker": ["03", "08"] * 2, "file": [f"{i}.wav" for i in range(4)],
+                         "true": ["anger", "happiness"] * 2, "pred": ["anger", "anger", "anger", "happiness"]})
+    write_predictions(rows, tmp_path / "a")
+    write_predictions(rows.assign(classifier="dnn", head="softmax"), tmp_path / "b")
+    pd.DataFrame({"file": rows["file"], "speaker": rows["speaker"], "gender": "f", "emotion": rows["true"],
+                  "session": rows["speaker"], "condition": "", "duration": 1.0}).to_csv(tmp_path / "m.csv",
+                                                                                        index=False)
+    argv = ["--params", str(_params(tmp_path)), "report", "-p", str(tmp_path / "a"), str(tmp_path / "b"),
+            "-m", str(tmp_path / "m.csv"), "-o", str(tmp_path / "out")]
+    assert main(argv) == 0, capsys.readouterr().err
+    assert sorted(pd.read_csv(tmp_path / "out" / "results.csv")["classifier"]) == ["dnn", "svm"]

@@ -10,7 +10,6 @@ import yaml
 
 from adan_ser.cli import main
 
-
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 

@@ -9,7 +9,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.test_architecture import PACKAGE, SRC, import_graph, imported_modules, project_modules
+from tests.test_architecture import (
+    PACKAGE,
+    SRC,
+    import_graph,
+    imported_modules,
+    project_modules,
+)
 
 ROOT = SRC.parent
 CLI = SRC / PACKAGE / "cli.py"

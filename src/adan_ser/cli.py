@@ -1,318 +1,421 @@
 """The ``adan`` command: thin wrappers that read params.yaml and paths, then call the library.
 
-Each sub-command is one DVC stage; explicit options override the params file.
+Each sub-command is one DVC stage; explicit options override the params file. Every command
+validates the whole params file first (:mod:`adan_ser.params`). Bad input of any kind ends the
+command with one line on stderr, ``adan <command>: error: <what and where>``, and exit status 2;
+usage errors exit 2 as well.
 """
 
 from __future__ import annotations
 
-import argparse
-import sys
+import functools
 from pathlib import Path
 
+import click
+from click.core import ParameterSource
+
 from adan_ser.core.errors import AdanError
-from adan_ser.params import get, load_params
+from adan_ser.core.lifecycle import exit_with_parent
+from adan_ser.params import METHODS, Params, load_params
+
+#: ``adan --help`` lists the commands under these headings, in data-flow order.
+SECTIONS = {
+    "Data": ("demo", "prepare"),
+    "Features": ("extract", "spectrogram"),
+    "Augmentation": ("augment", "export"),
+    "Evaluation": ("evaluate", "evaluate-spectro"),
+    "Report": ("report",),
+}
 
 
-def _params(args) -> dict:
-    return load_params(args.params)
+class CommandError(click.ClickException):
+    """An AdanError raised by a command, shown as ``adan <command>: error: <message>``."""
+
+    exit_code = 2
+
+    def __init__(self, command: str, message: str):
+        # the contract is one line; a message that spans several is joined rather than cut
+        super().__init__(" ".join(line.strip() for line in message.splitlines() if line.strip()))
+        self.command = command
+
+    def show(self, file=None) -> None:
+        click.echo(f"adan {self.command}: error: {self.format_message()}", file=file, err=file is None)
 
 
-def cmd_demo(args) -> None:
+class StageCommand(click.Command):
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except AdanError as exc:
+            raise CommandError(self.name, str(exc)) from None
+
+
+class Pipeline(click.Group):
+    """The ``adan`` group: commands in data-flow order under :data:`SECTIONS` headings.
+
+    Calling it (``main(["prepare", "-o", "m.csv"])``, or the ``adan`` console script) returns the
+    exit status instead of raising SystemExit; ``main.main(...)`` keeps click's behaviour (what
+    ``click.testing.CliRunner`` calls).
+    """
+
+    command_class = StageCommand
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.commands)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        listed = [name for names in SECTIONS.values() for name in names]
+        sections = {**SECTIONS, "Other": tuple(n for n in self.commands if n not in listed)}
+        for title, names in sections.items():
+            names = [n for n in names if n in self.commands]
+            width = formatter.width - 6 - max((len(n) for n in names), default=0)
+            rows = [(n, self.commands[n].get_short_help_str(width)) for n in names]
+            if rows:
+                with formatter.section(title):
+                    formatter.write_dl(rows)
+
+    def __call__(self, args=None, **extra) -> int:
+        extra.setdefault("prog_name", "adan")
+        try:
+            self.main(args, **extra)
+        except SystemExit as exc:
+            return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        return 0
+
+
+def _example(text: str) -> str:
+    return f"\b\nExample:\n  {text}"  # \b: click keeps the line as written
+
+
+@click.group(cls=Pipeline, epilog=_example("adan prepare -o data/manifest.csv   (dvc repro runs every stage)"),
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--params", "params_file", default="params.yaml", show_default=True, metavar="FILE",
+              help="params file (also accepted after the command)")
+@click.version_option(package_name="adan-ser", prog_name="adan")
+def main(params_file: str) -> None:
+    """adan: speech emotion recognition with adversarial data augmentation, one command per DVC stage.
+
+    Settings come from the params file; options override them for one run.
+    """
+    # Under `dvc repro`, a killed dvc must not leave this command running on its own.
+    exit_with_parent()
+
+
+# ---------------------------------------------------------------------------- shared options
+
+params_option = click.option("--params", "params_file", default=None, metavar="FILE",
+                             help="params file (default: the one before the command, else params.yaml)")
+manifest_option = click.option("-m", "--manifest", default="data/manifest.csv", show_default=True,
+                               help="manifest CSV written by adan prepare")
+root_option = click.option("--root", help="override data.root")
+log_dir_option = click.option("--log-dir", default=None, help="dvclive training curves go under this folder")
+
+
+def output_option(help: str, default: str | None = None):
+    return click.option("-o", "--output", required=default is None, default=default,
+                        show_default=default is not None, help=help)
+
+
+def features_option(help: str = "feature table (parquet) written by adan extract", required: bool = True):
+    return click.option("-f", "--features", required=required, help=help)
+
+
+def scheduler_option(key: str):
+    return click.option("--scheduler", help=f"override {key}: local, localcluster:N or a Dask address tcp://host:8786")
+
+
+def stage(name: str, example: str):
+    """Register ``fn`` as ``adan <name>``: it gets the validated params (:class:`Params`) first,
+    then its options; ``--params`` is added. Its docstring is the help, ``example`` the epilog."""
+
+    def register(fn):
+        @functools.wraps(fn)
+        def run(params_file, **options):
+            root = click.get_current_context().find_root()
+            return fn(load_params(params_file or root.params["params_file"]), **options)
+
+        return main.command(name, epilog=_example(example))(params_option(run))
+
+    return register
+
+
+# ---------------------------------------------------------------------------- Data
+
+
+@stage("demo", "adan demo --out data/demo")
+@click.option("--out", default="data/demo", show_default=True, help="output folder")
+def demo(p: Params, out: str) -> None:
+    """Generate the demo corpus (data.demo.*)."""
     from adan_ser.corpora.demo import generate_demo
 
-    demo = get(_params(args), "data.demo")
-    generate_demo(args.out, **demo)
+    p.need("data.demo")
+    generate_demo(out, **p.block("data.demo"))
 
 
-def cmd_prepare(args) -> None:
+@stage("prepare", "adan prepare -o data/manifest.csv")
+@output_option("manifest CSV to write", "data/manifest.csv")
+@click.option("--corpus", help="override data.corpus")
+@root_option
+def prepare(p: Params, output: str, corpus: str | None, root: str | None) -> None:
+    """Read a corpus folder into a manifest CSV (data.*)."""
     from adan_ser.contracts.manifest import write_manifest
-    from adan_ser.corpora.readers import build_manifest
+    from adan_ser.corpora.build import build_manifest
 
-    p = _params(args)
-    corpus = args.corpus or get(p, "data.corpus")
-    root = args.root or get(p, "data.root")
-    classes = get(p, "data.classes", []) or None
-    manifest = build_manifest(corpus, root, classes=classes, merge_excited=get(p, "data.merge_excited", False))
-    write_manifest(manifest, args.output)
+    corpus = corpus or p.need("data.corpus")
+    manifest = build_manifest(corpus, root or p.need("data.root"), classes=p.data.classes or None,
+                              merge_excited=p.data.merge_excited)
+    write_manifest(manifest, output)
     counts = manifest["emotion"].value_counts().sort_index()
-    print(
-        f"{corpus}: {len(manifest)} utterances, {manifest['speaker'].nunique()} speakers, "
-        + ", ".join(f"{e} {n}" for e, n in counts.items())
-    )
+    click.echo(f"{corpus}: {len(manifest)} utterances, {manifest['speaker'].nunique()} speakers, "
+               + ", ".join(f"{e} {n}" for e, n in counts.items()))
 
 
-def cmd_extract(args) -> None:
+# ---------------------------------------------------------------------------- Features
+
+
+@stage("extract", "adan extract -m data/manifest.csv -o data/features/eGeMAPSv02.parquet")
+@manifest_option
+@output_option("parquet file to write")
+@root_option
+@click.option("--feature-set", help="override features.set")
+@click.option("--workers", type=click.IntRange(min=1), help="override features.workers")
+@click.option("--skip-bad", is_flag=True, help="list bad audio files and go on without them")
+@scheduler_option("features.scheduler")
+def extract(p: Params, manifest: str, output: str, root: str | None, feature_set: str | None,
+            workers: int | None, skip_bad: bool, scheduler: str | None) -> None:
+    """openSMILE functionals of every manifest row (features.*)."""
     from adan_ser.contracts.manifest import load_manifest
+    from adan_ser.corpora.build import corpus_root
     from adan_ser.features.opensmile import FEATURE_DIMS, extract_to_parquet
 
-    p = _params(args)
-    manifest = load_manifest(args.manifest)
-    feature_set = args.feature_set or get(p, "features.set")
+    rows = load_manifest(manifest)
+    feature_set = feature_set or p.need("features.set")
     # Streamed to disk as chunks arrive: memory does not grow with the corpus.
-    rows, bad = extract_to_parquet(
-        manifest,
-        args.root or get(p, "data.root"),
+    n, bad = extract_to_parquet(
+        rows,
+        corpus_root(p.need("data.corpus"), root or p.need("data.root")),
         feature_set,
-        args.output,
-        workers=args.workers or get(p, "features.workers", 1),
-        skip_bad=args.skip_bad or get(p, "features.skip_bad", False),
-        scheduler=args.scheduler or get(p, "features.scheduler", "local"),
+        output,
+        workers=workers or p.features.workers,
+        skip_bad=skip_bad or p.features.skip_bad,
+        scheduler=scheduler or p.features.scheduler,
     )
     for file, reason in bad:
-        print(f"skipped {file}: {reason}", file=sys.stderr)
-    print(f"{rows} rows × {FEATURE_DIMS.get(feature_set, '?')} features → {args.output}")
+        click.echo(f"skipped {file}: {reason}", err=True)
+    click.echo(f"{n} rows × {FEATURE_DIMS.get(feature_set, '?')} features → {output}")
 
 
-def _seeds(p: dict) -> list[int]:
-    """Run seeds: ``eval.seeds``; a params file without it runs once with ``seed``."""
-    from adan_ser.core.seeds import as_seeds
-
-    return as_seeds(get(p, "eval.seeds", None) or [int(get(p, "seed", 0))])
-
-
-def cmd_evaluate(args) -> None:
-    from adan_ser.evaluation.evaluate import evaluate_corpus
-    from adan_ser.contracts.predictions import write_predictions
-
-    p = _params(args)
-    if args.log_dir:
-        Path(args.log_dir).mkdir(parents=True, exist_ok=True)  # a DVC output even when no DNN logs
-    predictions = evaluate_corpus(
-        manifest_path=args.manifest,
-        features_path=args.features,
-        scheme=get(p, "cv.scheme"),
-        models={name: get(p, f"classify.{name}", {}) or {} for name in get(p, "classify.models")},
-        seeds=_seeds(p),
-        corpus=get(p, "data.corpus"),
-        feature_set=get(p, "features.set"),
-        log_dir=args.log_dir,
-        synthetic_dirs={m: Path(args.synthetic_dir) / m for m in get(p, "augment.methods", []) if m != "none"},
-        train_data=get(p, "augment.train_data", ["real+synthetic"]),
-        heads=get(p, "classify.heads", []) or [],
-        head_params=get(p, "classify.head_params", {}) or {},
-        heads_on=get(p, "classify.heads_on", {}) or {},
-        train_downsample=get(p, "cv.train_downsample", {}) or {},
-        scheduler=args.scheduler or get(p, "cv.scheduler", None),
+@stage("spectrogram", "adan spectrogram -m data/manifest.csv -o data/spectrograms/linear.npz")
+@manifest_option
+@output_option(".npz file to write")
+@root_option
+def spectrogram(p: Params, manifest: str, output: str, root: str | None) -> None:
+    """Log spectrograms of every manifest row (spectro.frontend)."""
+    from adan_ser.contracts.manifest import load_manifest
+    from adan_ser.corpora.build import corpus_root
+    from adan_ser.features.spectrogram import (
+        compute_spectrograms,
+        frontend_config,
+        save_spectrograms,
     )
-    files = write_predictions(predictions, args.output)
-    print(f"{len(predictions)} predictions in {len(files)} files → {args.output}")
+
+    cfg = frontend_config(p.block("spectro.frontend"))
+    specs = compute_spectrograms(load_manifest(manifest), corpus_root(p.need("data.corpus"), root or p.need("data.root")),
+                                 cfg)
+    save_spectrograms(specs, output)
+    click.echo(f"{len(specs)} spectrograms ({cfg['kind']}, {specs.frames.shape[1]} bins, "
+               f"{len(specs.frames)} frames) → {output}")
 
 
-def cmd_spectrogram(args) -> None:
-    from adan_ser.contracts.manifest import load_manifest
-    from adan_ser.features.spectrogram import compute_spectrograms, frontend_config, save_spectrograms
-
-    p = _params(args)
-    cfg = frontend_config(get(p, "spectro.frontend", {}) or {})
-    specs = compute_spectrograms(load_manifest(args.manifest), args.root or get(p, "data.root"), cfg)
-    save_spectrograms(specs, args.output)
-    print(f"{len(specs)} spectrograms ({cfg['kind']}, {specs.frames.shape[1]} bins, "
-          f"{len(specs.frames)} frames) → {args.output}")
+# ---------------------------------------------------------------------------- Augmentation
 
 
-def cmd_evaluate_spectro(args) -> None:
-    from adan_ser.evaluation.evaluate_spectrogram import evaluate_spectro
-    from adan_ser.contracts.manifest import load_manifest
-    from adan_ser.features.spectrogram import load_spectrograms
-    from adan_ser.core.io import write_parquet
-
-    p = _params(args)
-    if args.log_dir:
-        Path(args.log_dir).mkdir(parents=True, exist_ok=True)  # a DVC output even with no model
-    predictions = evaluate_spectro(
-        load_manifest(args.manifest),
-        load_spectrograms(args.spectrograms),
-        scheme=get(p, "cv.scheme"),
-        models=get(p, "spectro.models", []) or [],
-        heads=get(p, "spectro.heads", ["softmax"]) or ["softmax"],
-        seeds=_seeds(p),  # once per run seed; `seed` seeds the report's resampling only
-        corpus=get(p, "data.corpus"),
-        train_params=get(p, "spectro.train", {}) or {},
-        # the DNN's head settings unless spectro.head_params sets a head's block itself
-        head_params={**(get(p, "classify.head_params", {}) or {}), **(get(p, "spectro.head_params", {}) or {})},
-        segment_s=float(get(p, "spectro.segment_s", 2.0)),
-        train_overlap_s=float(get(p, "spectro.train_overlap_s", 1.0)),
-        eval_overlap_s=float(get(p, "spectro.eval_overlap_s", 1.6)),
-        log_dir=args.log_dir,
-        train_downsample=get(p, "cv.train_downsample", {}) or {},
-        scheduler=args.scheduler or get(p, "cv.scheduler", None),
-    )
-    write_parquet(predictions, args.output)
-    print(f"{len(predictions)} spectrogram-model predictions → {args.output}")
+def _augment_settings(p: Params, method: str) -> tuple[dict, float | None]:
+    """``augment.<method>`` (an unknown method: none; the library names it) and ``augment.ratio``."""
+    return (p.block(f"augment.{method}") if method in METHODS else {}), p.augment.ratio
 
 
-def cmd_report(args) -> None:
-    import pandas as pd
-
-    from adan_ser.contracts.predictions import load_predictions
-    from adan_ser.reporting.report import to_markdown, write_report
-    from adan_ser.contracts.manifest import load_manifest
-
-    p = _params(args)
-    # each path: the evaluate stage's folder (or one parquet file), or the evaluate-spectro file
-    tables = [load_predictions(path) for path in args.predictions]
-    # an evaluate-spectro file without models is empty; it adds no rows
-    tables = [t for t in tables if len(t)] or tables[:1]
-    predictions = pd.concat(tables, ignore_index=True)
-    classes = sorted(load_manifest(args.manifest)["emotion"].unique())
-    quality = None
-    if args.augment_dir and Path(args.augment_dir).is_dir():
-        tables = [pd.read_csv(q) for q in sorted(Path(args.augment_dir).glob("*/quality.csv"))]
-        quality = pd.concat(tables, ignore_index=True) if tables else None
-    alpha = float(get(p, "eval.alpha", 0.05))
-    confidence = float(get(p, "eval.confidence", 0.95))
-    n_resamples = int(get(p, "eval.n_resamples", 9999))
-    if not (0 < alpha < 1 and 0 < confidence < 1) or n_resamples < 1:
-        raise AdanError(f"eval.alpha and eval.confidence must lie in (0, 1) and eval.n_resamples be ≥ 1, "
-                        f"got {alpha}, {confidence}, {n_resamples}")
-    results = write_report(predictions, classes, args.out_dir, quality=quality, alpha=alpha,
-                           confidence=confidence, n_resamples=n_resamples, seed=int(get(p, "seed", 0)))
-    print(to_markdown(results), end="")
-
-
-def _augment_settings(p: dict, method: str) -> tuple[dict, float | None]:
-    params = dict(get(p, f"augment.{method}", {}) or {})
-    return params, get(p, "augment.ratio", None)
-
-
-def cmd_augment(args) -> None:
+@stage("augment", "adan augment --method smote -m data/manifest.csv -f data/features/eGeMAPSv02.parquet "
+                  "-o data/synthetic/smote")
+@click.option("--method", required=True, help="augmentation method, e.g. adan or smote")
+@manifest_option
+@features_option()
+@output_option("folder: seed<k>/<fold>.parquet per seed × fold")
+@click.option("--report-dir", default=None,
+              help="quality.csv, t-SNE pictures and (latent methods) dvclive training curves go here")
+@scheduler_option("cv.scheduler")
+def augment(p: Params, method: str, manifest: str, features: str, output: str, report_dir: str | None,
+            scheduler: str | None) -> None:
+    """Per-fold synthetic sets of one method (augment.*)."""
     from adan_ser.augment.stage import augment_folds
-    from adan_ser.contracts.manifest import load_manifest
     from adan_ser.contracts.align import load_features
+    from adan_ser.contracts.manifest import load_manifest
 
-    p = _params(args)
-    params, ratio = _augment_settings(p, args.method)
+    params, ratio = _augment_settings(p, method)
     table = augment_folds(
-        load_manifest(args.manifest),
-        load_features(args.features),
-        get(p, "cv.scheme"),
-        args.method,
+        load_manifest(manifest),
+        load_features(features),
+        p.need("cv.scheme"),
+        method,
         params,
-        _seeds(p),
+        p.run_seeds(),
         ratio,
-        args.output,
-        report_dir=args.report_dir,
-        train_downsample=get(p, "cv.train_downsample", {}) or {},
-        scheduler=args.scheduler or get(p, "cv.scheduler", None),
+        output,
+        report_dir=report_dir,
+        train_downsample=p.block("cv.train_downsample"),
+        scheduler=scheduler or p.cv.scheduler,
     )
     n_seeds = table["seed"].nunique() if len(table) else 0
-    print(f"{args.method}: {int(table['n_synthetic'].sum()) if len(table) else 0} synthetic vectors "
-          f"over {n_seeds} seed(s) × {len(table) // max(n_seeds, 1)} folds → {args.output}")
+    click.echo(f"{method}: {int(table['n_synthetic'].sum()) if len(table) else 0} synthetic vectors "
+               f"over {n_seeds} seed(s) × {len(table) // max(n_seeds, 1)} folds → {output}")
 
 
-def cmd_export(args) -> None:
+@stage("export", "adan export --method adan --fold 03 --per-class 200 -o synth.csv")
+@click.option("--method", default="adan", show_default=True, help="augmentation method fitted on the fold")
+@click.option("--fold", help="test group of the fold whose training rows the method learns from")
+@click.option("--per-class", type=int, default=100, show_default=True, help="synthetic vectors per emotion")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--model", help="sample a saved ADAN model (.pt) instead of fitting one")
+@manifest_option
+@features_option("default: data/features/<features.set>.parquet", required=False)
+@output_option("CSV file to write")
+def export(p: Params, method: str, fold: str | None, per_class: int, seed: int, model: str | None,
+           manifest: str, features: str | None, output: str) -> None:
+    """One fold's synthetic feature vectors as CSV (augment.*)."""
     from adan_ser.augment.export import export_csv
 
-    p = _params(args)
-    params, ratio = _augment_settings(p, args.method)
-    features = args.features or f"data/features/{get(p, 'features.set')}.parquet"
+    ctx = click.get_current_context()
+    if model is not None:
+        given = [f"--{name}" for name in ("method", "fold", "manifest", "features")
+                 if ctx.get_parameter_source(name) not in (ParameterSource.DEFAULT, None)]
+        if given:
+            raise AdanError(f"--model samples a saved model, so {', '.join(given)} cannot be given with it")
+    elif fold is None:
+        raise AdanError("export needs --fold (the held-out group) or --model")
+    params, _ = _augment_settings(p, method)
     n = export_csv(
-        args.output,
-        method=args.method,
-        fold=args.fold,
-        per_class=args.per_class,
-        seed=args.seed,
-        model_path=args.model,
-        manifest_path=args.manifest,
-        features_path=features,
-        scheme=get(p, "cv.scheme"),
+        output,
+        method=method,
+        fold=fold,
+        per_class=per_class,
+        seed=seed,
+        model_path=model,
+        manifest_path=manifest,
+        features_path=features or (None if model else f"data/features/{p.need('features.set')}.parquet"),
+        scheme=p.need("cv.scheme") if model is None else "leave-one-speaker-out",
         params=params,
-        train_downsample=get(p, "cv.train_downsample", {}) or {},
+        train_downsample=p.block("cv.train_downsample"),
     )
-    print(f"{n} synthetic vectors → {args.output}")
+    click.echo(f"{n} synthetic vectors → {output}")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="adan", description=__doc__.splitlines()[0])
-    parser.add_argument("--params", default="params.yaml", help="params file (default: params.yaml)")
-    sub = parser.add_subparsers(dest="command", required=True)
-
-    s = sub.add_parser("demo", help="generate the demo corpus (data.demo.*)")
-    s.add_argument("--out", default="data/demo", help="output folder")
-    s.set_defaults(func=cmd_demo)
-
-    s = sub.add_parser("prepare", help="read a corpus folder into a manifest CSV (data.*)")
-    s.add_argument("-o", "--output", default="data/manifest.csv")
-    s.add_argument("--corpus", help="override data.corpus")
-    s.add_argument("--root", help="override data.root")
-    s.set_defaults(func=cmd_prepare)
-
-    s = sub.add_parser("extract", help="openSMILE functionals for every manifest row (features.*)")
-    s.add_argument("-m", "--manifest", default="data/manifest.csv")
-    s.add_argument("-o", "--output", required=True, help="parquet file to write")
-    s.add_argument("--root", help="override data.root")
-    s.add_argument("--feature-set", help="override features.set")
-    s.add_argument("--workers", type=int, help="override features.workers")
-    s.add_argument("--skip-bad", action="store_true", help="list bad audio files and go on without them")
-    s.add_argument("--scheduler", help="override features.scheduler: local or a Dask address tcp://host:8786")
-    s.set_defaults(func=cmd_extract)
-
-    s = sub.add_parser("evaluate", help="leave-one-group-out training and prediction (cv.*, classify.*, eval.seeds)")
-    s.add_argument("-m", "--manifest", default="data/manifest.csv")
-    s.add_argument("-f", "--features", required=True)
-    s.add_argument("-o", "--output", default="results/predictions",
-                   help="folder: one parquet file of predictions and scores per combination × seed")
-    s.add_argument("--log-dir", default=None, help="dvclive training curves go under this folder")
-    s.add_argument("--synthetic-dir", default="data/synthetic", help="augment stage outputs, one folder per method")
-    s.add_argument("--scheduler", help="override cv.scheduler: local or a Dask address tcp://host:8786")
-    s.set_defaults(func=cmd_evaluate)
-
-    s = sub.add_parser("spectrogram", help="log spectrograms of every manifest row, one cache file (spectro.frontend)")
-    s.add_argument("-m", "--manifest", default="data/manifest.csv")
-    s.add_argument("-o", "--output", required=True, help=".npz file to write")
-    s.add_argument("--root", help="override data.root")
-    s.set_defaults(func=cmd_spectrogram)
-
-    s = sub.add_parser("evaluate-spectro", help="leave-one-group-out spectrogram models × heads (spectro.*, cv.*, seed)")
-    s.add_argument("-m", "--manifest", default="data/manifest.csv")
-    s.add_argument("-s", "--spectrograms", required=True, help="the spectrogram stage's .npz")
-    s.add_argument("-o", "--output", default="results/spectro_predictions.parquet")
-    s.add_argument("--log-dir", default=None, help="dvclive training curves go under this folder")
-    s.add_argument("--scheduler", help="override cv.scheduler: local or a Dask address tcp://host:8786")
-    s.set_defaults(func=cmd_evaluate_spectro)
-
-    s = sub.add_parser("augment", help="per-fold synthetic sets of one method (augment.*)")
-    s.add_argument("--method", required=True, help="augmentation method, e.g. adan or smote")
-    s.add_argument("-m", "--manifest", default="data/manifest.csv")
-    s.add_argument("-f", "--features", required=True)
-    s.add_argument("-o", "--output", required=True, help="folder: seed<k>/<fold>.parquet per seed × fold")
-    s.add_argument("--report-dir", default=None,
-                   help="quality.csv, t-SNE pictures and (latent methods) dvclive training curves go here")
-    s.add_argument("--scheduler", help="override cv.scheduler: local or a Dask address tcp://host:8786")
-    s.set_defaults(func=cmd_augment)
-
-    s = sub.add_parser("export", help="synthetic feature vectors of one fold as CSV")
-    s.add_argument("--method", default="adan")
-    s.add_argument("--fold", help="test group of the fold whose training rows the method learns from")
-    s.add_argument("--per-class", type=int, default=100, help="synthetic vectors per emotion")
-    s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--model", help="sample a saved ADAN model (.pt) instead of fitting one")
-    s.add_argument("-m", "--manifest", default="data/manifest.csv")
-    s.add_argument("-f", "--features", help="default: data/features/<features.set>.parquet")
-    s.add_argument("-o", "--output", required=True)
-    s.set_defaults(func=cmd_export)
-
-    s = sub.add_parser("report", help="results, runs and significance tables, metrics.json and plots "
-                                      "from predictions (eval.alpha, eval.confidence, eval.n_resamples, seed)")
-    s.add_argument("-p", "--predictions", nargs="+", default=["results/predictions"],
-                   help="one or more predictions, pooled: the folder written by evaluate (or one parquet "
-                        "file) and/or evaluate-spectro's parquet file")
-    s.add_argument("-m", "--manifest", default="data/manifest.csv")
-    s.add_argument("-o", "--out-dir", default="results")
-    s.add_argument("--augment-dir", default="results/augment", help="<method>/quality.csv are read from here")
-    s.set_defaults(func=cmd_report)
-    return parser
+# ---------------------------------------------------------------------------- Evaluation
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        args.func(args)
-    except AdanError as exc:
-        print(f"adan {args.command}: error: {exc}", file=sys.stderr)
-        return 2
-    return 0
+@stage("evaluate", "adan evaluate -f data/features/eGeMAPSv02.parquet -o results/predictions")
+@manifest_option
+@features_option()
+@output_option("folder: one parquet file of predictions and scores per combination × seed", "results/predictions")
+@log_dir_option
+@click.option("--synthetic-dir", default="data/synthetic", show_default=True,
+              help="augment stage outputs, one folder per method")
+@scheduler_option("cv.scheduler")
+def evaluate(p: Params, manifest: str, features: str, output: str, log_dir: str | None, synthetic_dir: str,
+             scheduler: str | None) -> None:
+    """Cross-validated predictions (cv.*, classify.*)."""
+    from adan_ser.contracts.predictions import write_predictions
+    from adan_ser.evaluation.evaluate import evaluate_corpus
+
+    if log_dir:
+        Path(log_dir).mkdir(parents=True, exist_ok=True)  # a DVC output even when no DNN logs
+    predictions = evaluate_corpus(
+        manifest_path=manifest,
+        features_path=features,
+        scheme=p.need("cv.scheme"),
+        models={name: p.block(f"classify.{name}") for name in p.need("classify.models")},
+        seeds=p.run_seeds(),
+        corpus=p.need("data.corpus"),
+        feature_set=p.need("features.set"),
+        log_dir=log_dir,
+        synthetic_dirs={m: Path(synthetic_dir) / m for m in p.augment.methods if m != "none"},
+        train_data=p.augment.train_data,
+        heads=p.classify.heads,
+        head_params=p.block("classify.head_params"),
+        heads_on=p.block("classify.heads_on"),
+        train_downsample=p.block("cv.train_downsample"),
+        scheduler=scheduler or p.cv.scheduler,
+    )
+    files = write_predictions(predictions, output)
+    click.echo(f"{len(predictions)} predictions in {len(files)} files → {output}")
+
+
+@stage("evaluate-spectro", "adan evaluate-spectro -s data/spectrograms/linear.npz --log-dir results/training_spectro")
+@manifest_option
+@click.option("-s", "--spectrograms", required=True, help="the spectrogram stage's .npz")
+@output_option("parquet file to write", "results/spectro_predictions.parquet")
+@log_dir_option
+@scheduler_option("cv.scheduler")
+def evaluate_spectro(p: Params, manifest: str, spectrograms: str, output: str, log_dir: str | None,
+                     scheduler: str | None) -> None:
+    """Spectrogram models × heads, cross-validated (spectro.*)."""
+    from adan_ser.contracts.manifest import load_manifest
+    from adan_ser.core.io import write_parquet
+    from adan_ser.evaluation.evaluate_spectrogram import evaluate_spectro as run
+    from adan_ser.features.spectrogram import load_spectrograms
+
+    if log_dir:
+        Path(log_dir).mkdir(parents=True, exist_ok=True)  # a DVC output even with no model
+    s = p.spectro
+    predictions = run(
+        load_manifest(manifest),
+        load_spectrograms(spectrograms),
+        scheme=p.need("cv.scheme"),
+        models=s.models,
+        heads=s.heads or ["softmax"],
+        seeds=p.run_seeds(),  # once per run seed; `seed` seeds the report's resampling only
+        corpus=p.need("data.corpus"),
+        train_params=p.block("spectro.train"),
+        # the DNN's head settings unless spectro.head_params sets a head's block itself
+        head_params={**p.block("classify.head_params"), **p.block("spectro.head_params")},
+        segment_s=float(s.segment_s),
+        train_overlap_s=float(s.train_overlap_s),
+        eval_overlap_s=float(s.eval_overlap_s),
+        log_dir=log_dir,
+        train_downsample=p.block("cv.train_downsample"),
+        scheduler=scheduler or p.cv.scheduler,
+    )
+    write_parquet(predictions, output)
+    click.echo(f"{len(predictions)} spectrogram-model predictions → {output}")
+
+
+# ---------------------------------------------------------------------------- Report
+
+
+@stage("report", "adan report -p results/predictions results/spectro_predictions.parquet -o results")
+@click.option("-p", "--predictions", multiple=True, metavar="PATH [PATH ...]",
+              help="predictions, pooled: the folder written by evaluate (or one parquet file) and/or "
+                   "evaluate-spectro's file  [default: results/predictions]")
+@click.argument("more", nargs=-1, metavar="", type=click.Path())
+@manifest_option
+@click.option("-o", "--out-dir", default="results", show_default=True, help="folder the report goes to")
+@click.option("--augment-dir", default="results/augment", show_default=True,
+              help="<method>/quality.csv are read from here")
+def report(p: Params, predictions: tuple[str, ...], more: tuple[str, ...], manifest: str, out_dir: str,
+           augment_dir: str) -> None:
+    """Results and significance tables, metrics and plots (eval.*, seed).
+
+    From the predictions of evaluate and evaluate-spectro: results.csv/.md, runs.csv,
+    significance.csv, heads_chosen.csv, metrics.json, confusion and forest plots.
+    """
+    from adan_ser.reporting.report import report_from_files, to_markdown
+
+    # `-p a b`: click options take one value each, so the paths after the first arrive as `more`
+    paths = [*predictions, *more] or ["results/predictions"]
+    results = report_from_files(paths, manifest, out_dir, augment_dir, alpha=float(p.eval.alpha),
+                                confidence=float(p.eval.confidence), n_resamples=int(p.eval.n_resamples),
+                                seed=int(p.seed))
+    click.echo(to_markdown(results), nl=False)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

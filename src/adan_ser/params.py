@@ -1,35 +1,493 @@
-"""Reading ``params.yaml``: only the CLI calls this; library functions get plain arguments."""
+"""``params.yaml``: its schema, and the one reader of it (only the CLI calls this; library functions
+get plain arguments).
+
+:func:`load_params` parses the file and validates ALL of it against :class:`Params` before any
+stage runs, so a wrong value stops every command at once with one line naming the key, the value
+and what is allowed (``params.yaml: eval.seeds: '12' is not ...``), never a traceback or a value
+misread (a string read letter by letter, ``"1e-3"`` passed on as text). Rules:
+
+* unknown keys are errors, at every level (a typo never silently falls back to a default);
+* no value is converted: numbers stay the int or float YAML gave, strings are not read as numbers;
+  the one exception is ``eval.seeds``, where one integer means a list of that one seed;
+* an absent key takes the default written below (the library's where a block is passed on);
+  ``null`` does the same for list, mapping and block values;
+* the blocks passed on to a library constructor (``classify.svm``, ``augment.adan``, ...) are
+  checked here for their keys and value types; the constructor checks the rest (e.g. cross-field
+  rules) and gets exactly the keys the file gives (:meth:`Params.block`).
+"""
 
 from __future__ import annotations
 
+import math
+import re
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal, Optional, Union, get_args
 
 import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    model_validator,
+)
 
 from adan_ser.core.errors import AdanError
 
+__all__ = ["Params", "load_params", "validate_params", "get"]
 
-def load_params(path: str | Path = "params.yaml") -> dict:
+
+# ------------------------------------------------------------------------------------ value types
+
+
+def _num(**bounds):
+    """An int or a finite float (kept as given; a bool or a string is not a number) within ``bounds``."""
+    return Union[Annotated[StrictInt, Field(**bounds)], Annotated[StrictFloat, Field(allow_inf_nan=False, **bounds)]]
+
+
+def _int(**bounds):
+    return Annotated[StrictInt, Field(**bounds)]
+
+
+Count = _int(ge=1)
+Natural = _int(ge=0)
+Positive = _num(gt=0)
+NonNegative = _num(ge=0)
+Share = _num(gt=0, lt=1)
+Str = StrictStr
+Bool = StrictBool
+Sizes = list[Count]
+ClassWeight = Optional[Union[Literal["balanced"], dict[StrictStr, NonNegative]]]
+
+_SCHEDULER = re.compile(r"^(local|localcluster:[1-9]\d*|[A-Za-z][\w+.-]*://\S+)$")
+
+
+def _scheduler(value: str) -> str:
+    if not _SCHEDULER.match(value):
+        raise ValueError("not a scheduler")
+    return value
+
+
+Scheduler = Annotated[StrictStr, AfterValidator(_scheduler)]
+SCHEDULER_KIND = "'local', 'localcluster:N' (N ≥ 1) or a Dask scheduler address like 'tcp://host:8786'"
+
+
+def _seeds(value):
+    seeds = [value] if isinstance(value, int) else value
+    if not seeds or len(set(seeds)) != len(seeds):
+        raise ValueError("not distinct or empty")
+    return seeds
+
+
+Seeds = Annotated[Union[Natural, list[Natural]], AfterValidator(_seeds)]
+
+
+def key(default: Any = None, kind: str = "", hint: str = "", **kwargs) -> Any:
+    """A field: ``kind`` completes "<value> is not ..." in errors; ``hint`` says what the key does."""
+    if isinstance(default, (list, dict)):
+        kwargs["default_factory"] = lambda: type(default)(default)
+    elif isinstance(default, type) and issubclass(default, BaseModel):
+        kwargs["default_factory"] = default
+    else:
+        kwargs["default"] = default
+    return Field(description=hint, json_schema_extra={"kind": kind}, **kwargs)
+
+
+class Block(BaseModel):
+    """A params mapping: strict types, unknown keys are errors, ``null`` for a list, mapping or
+    block means its default."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, validate_default=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _null_is_default(cls, data):
+        if not isinstance(data, dict):
+            return data
+        out = {}
+        for name, value in data.items():
+            field = cls.model_fields.get(name) if isinstance(name, str) else None
+            if value is None and field is not None and field.default_factory is not None:
+                continue
+            out[name] = value
+        return out
+
+
+def block(model: type[Block], hint: str = "") -> Any:
+    return key(model, "a mapping", hint)
+
+
+# ------------------------------------------------------------------------------------ the schema
+
+
+class EvalParams(Block):
+    seeds: Optional[Seeds] = key(None, "a non-empty list of distinct integers ≥ 0, or one integer",
+                                 "run seeds, e.g. [0, 1, 2]; absent: [seed]")
+    alpha: Share = key(0.05, "a number in (0, 1)", "family-wise level of Holm's correction")
+    confidence: Share = key(0.95, "a number in (0, 1)", "level of the bootstrap intervals")
+    n_resamples: Count = key(9999, "an integer ≥ 1", "bootstrap resamples and sign flips")
+
+
+class DemoParams(Block):
+    speakers: Count = key(8, "an integer ≥ 1")
+    utterances_per_class: Count = key(10, "an integer ≥ 1")
+    emotions: list[Str] = key(["angry", "happy", "neutral", "sad"], "a list of emotion words")
+    sample_rate: Count = key(16000, "an integer ≥ 1", "Hz")
+    seed: Natural = key(0, "an integer ≥ 0")
+    utterances: Optional[Count] = key(None, "an integer ≥ 1 or null")
+
+
+class DataParams(Block):
+    corpus: Optional[Str] = key(None, "a corpus name", "demo, emodb, iemocap, ravdess, cremad or csv")
+    root: Optional[Str] = key(None, "a path", "the corpus folder (csv: the CSV file or its folder)")
+    classes: list[Str] = key([], "a list of emotion words", "e.g. [angry, happy, neutral, sad]; [] keeps all")
+    merge_excited: Bool = key(False, "true or false", "IEMOCAP: count excited as happy")
+    demo: Optional[DemoParams] = key(None, "a mapping", "the generated demo corpus")
+
+
+class FeatureParams(Block):
+    set: Optional[Str] = key(None, "an openSMILE feature set name", "e.g. eGeMAPSv02, IS09, IS11")
+    workers: Count = key(1, "an integer ≥ 1", "extraction processes")
+    scheduler: Scheduler = key("local", SCHEDULER_KIND)
+    skip_bad: Bool = key(False, "true or false", "list unreadable files and go on without them")
+
+
+class DownsampleParams(Block):
+    classes: list[Str] = key([], "a list of emotion words")
+    keep: Optional[_num(gt=0, le=1)] = key(None, "a number in (0, 1]", "share of those classes' rows kept")
+    seed: Optional[Natural] = key(None, "an integer ≥ 0")
+
+
+class CVParams(Block):
+    scheme: Optional[Str] = key(None, "a fold scheme", "leave-one-speaker-out or leave-one-session-out")
+    scheduler: Optional[Scheduler] = key(None, SCHEDULER_KIND + " or null")
+    train_downsample: DownsampleParams = block(DownsampleParams, "classes cut in every training fold")
+
+
+class SVMParams(Block):
+    kernel: Literal["linear", "rbf", "poly", "sigmoid"] = key("rbf", "one of linear, rbf, poly, sigmoid")
+    C: Positive = key(1.0, "a number > 0", "SVM regularisation")
+    gamma: Union[Literal["scale", "auto"], Positive] = key("scale", "scale, auto or a number > 0")
+    class_weight: ClassWeight = key(None, "null, balanced or a mapping class → weight")
+    inner_search: Bool = key(False, "true or false")
+    grid: Optional[dict[Str, list[Any]]] = key(None, "a mapping parameter → list of values, or null")
+
+
+HeadParams = dict[Str, Optional[dict[Str, Any]]]
+HEAD_PARAMS_KIND = "a mapping head name → {parameter: value}"
+
+
+class DNNParams(Block):
+    hidden: Sizes = key([256, 256], "a list of integers ≥ 1", "hidden layer widths")
+    activation: Literal["relu", "tanh", "leaky_relu"] = key("relu", "one of relu, tanh, leaky_relu")
+    dropout: _num(ge=0, lt=1) = key(0.3, "a number in [0, 1)")
+    lr: Positive = key(0.001, "a number > 0")
+    weight_decay: NonNegative = key(0.0, "a number ≥ 0")
+    epochs: Count = key(100, "an integer ≥ 1")
+    batch_size: Count = key(64, "an integer ≥ 1")
+    patience: Natural = key(10, "an integer ≥ 0")
+    val_groups: Natural = key(1, "an integer ≥ 0")
+    class_weight: ClassWeight = key(None, "null, balanced or a mapping class → weight")
+    device: Str = key("auto", "a device name", "auto, cpu, cuda, cuda:N or mps")
+    head: Str = key("softmax", "a head name", "e.g. softmax, arcface, arcface+focal")
+    head_params: Optional[dict[Str, Any]] = key(None, "a mapping or null")
+
+
+class ClassifyParams(Block):
+    models: Optional[list[Literal["svm", "dnn"]]] = key(None, "a list of svm and/or dnn")
+    svm: SVMParams = block(SVMParams)
+    dnn: DNNParams = block(DNNParams)
+    heads: list[Str] = key([], "a list of head names", "e.g. [softmax, arcface+focal]")
+    heads_on: dict[Str, Optional[list[Str]]] = key({}, "a mapping method → list of train data",
+                                                   "e.g. {none: [real], adan: [real+synthetic]}")
+    head_params: HeadParams = key({}, HEAD_PARAMS_KIND, "e.g. {arcface: {s: 30, m: 0.5}}")
+
+
+METHODS = ("none", "duplicate", "noise", "smote", "borderline_smote", "adasyn", "adan", "adan_separate")
+Method = Literal[METHODS]
+Ratio = Optional[Positive]
+RATIO_KIND = "a number > 0 or null"
+
+
+class NoParams(Block):
+    pass
+
+
+class DuplicateParams(Block):
+    ratio: Ratio = key(None, RATIO_KIND)
+
+
+class NoiseParams(DuplicateParams):
+    sigma: NonNegative = key(0.1, "a number ≥ 0", "noise standard deviation (z-normed units)")
+
+
+class SMOTEParams(DuplicateParams):
+    k_neighbors: Count = key(5, "an integer ≥ 1")
+
+
+class BorderlineSMOTEParams(SMOTEParams):
+    m_neighbors: Count = key(10, "an integer ≥ 1")
+    kind: Literal["borderline-1", "borderline-2"] = key("borderline-1", "borderline-1 or borderline-2")
+
+
+class _LatentParams(Block):
+    n_sets: Natural = key(10, "an integer ≥ 0")
+    ratio: Ratio = key(None, RATIO_KIND)
+    latent_dim: Count = key(100, "an integer ≥ 1")
+    enc_hidden: Sizes = key([800, 800], "a list of integers ≥ 1")
+    gen_hidden: Sizes = key([100, 100], "a list of integers ≥ 1")
+    disc_hidden: Sizes = key([100, 100], "a list of integers ≥ 1")
+    noise_dim: Count = key(100, "an integer ≥ 1")
+    activation: Literal["tanh", "leaky_bn"] = key("tanh", "tanh or leaky_bn")
+    scaling: Literal["znorm", "maxabs"] = key("znorm", "znorm or maxabs")
+    d_steps: Count = key(1, "an integer ≥ 1")
+    g_loss: Literal["nonsaturating", "minimax"] = key("nonsaturating", "nonsaturating or minimax")
+    lr: Positive = key(0.0001, "a number > 0")
+    beta1: _num(ge=0, lt=1) = key(0.5, "a number in [0, 1)")
+    eps: Positive = key(1e-5, "a number > 0")
+    batch_size: Count = key(128, "an integer ≥ 1")
+    epochs: Count = key(1500, "an integer ≥ 1")
+    early_stop: Bool = key(True, "true or false")
+    min_epochs: Natural = key(200, "an integer ≥ 0")
+    device: Str = key("auto", "a device name", "auto, cpu, cuda, cuda:N or mps")
+
+
+class ADANParams(_LatentParams):
+    clf_hidden: Optional[Sizes] = key([100, 100], "a list of integers ≥ 1")
+    class_weight: ClassWeight = key(None, "null, balanced or a mapping class → weight")
+    lr_d: Optional[Positive] = key(None, "a number > 0 or null (= lr)")
+    lr_g: Optional[Positive] = key(None, "a number > 0 or null (= lr)")
+
+
+class SeparateADANParams(_LatentParams):
+    ae_epochs: Natural = key(200, "an integer ≥ 0")
+
+
+class AugmentParams(Block):
+    methods: list[Method] = key([], "a list of augmentation methods", ", ".join(METHODS))
+    ratio: Ratio = key(None, RATIO_KIND, "synthetic vectors per real one; null: each method's default")
+    train_data: list[Literal["synthetic", "real+synthetic"]] = key(
+        ["real+synthetic"], "a list of synthetic and/or real+synthetic")
+    none: NoParams = block(NoParams)
+    duplicate: DuplicateParams = block(DuplicateParams)
+    noise: NoiseParams = block(NoiseParams)
+    smote: SMOTEParams = block(SMOTEParams)
+    borderline_smote: BorderlineSMOTEParams = block(BorderlineSMOTEParams)
+    adasyn: SMOTEParams = block(SMOTEParams)
+    adan: ADANParams = block(ADANParams)
+    adan_separate: SeparateADANParams = block(SeparateADANParams)
+
+
+class LinearFrontend(Block):
+    win_ms: Positive = key(40.0, "a number > 0")
+    hop_ms: Positive = key(10.0, "a number > 0")
+    n_fft: Count = key(1600, "an integer ≥ 1")
+    fmax: Positive = key(4000.0, "a number > 0", "Hz")
+
+
+class MelFrontend(Block):
+    win_ms: Positive = key(25.0, "a number > 0")
+    hop_ms: Positive = key(10.0, "a number > 0")
+    n_fft: Count = key(512, "an integer ≥ 1")
+    n_mels: Count = key(40, "an integer ≥ 1")
+
+
+class FrontendParams(Block):
+    kind: Literal["linear", "mel"] = key("linear", "linear or mel")
+    sample_rate: Count = key(16000, "an integer ≥ 1", "Hz")
+    linear: LinearFrontend = block(LinearFrontend)
+    mel: MelFrontend = block(MelFrontend)
+
+
+class SpectroTrainParams(Block):
+    channels: Sizes = key([8, 16, 16], "a list of integers ≥ 1", "conv widths")
+    input_pool: Annotated[Sizes, Field(min_length=2, max_length=2)] = key(
+        [2, 4], "two integers ≥ 1", "(time, frequency) pooling of the input")
+    rnn_hidden: Count = key(64, "an integer ≥ 1")
+    tf_kernels: list[Annotated[Sizes, Field(min_length=2, max_length=2)]] = key(
+        [[10, 2], [2, 8]], "a list of [time, frequency] kernel sizes")
+    dropout: _num(ge=0, lt=1) = key(0.25, "a number in [0, 1)")
+    gender_weight: Optional[NonNegative] = key(None, "a number ≥ 0 or null")
+    center_weight: Optional[NonNegative] = key(None, "a number ≥ 0 or null")
+    sampling: Literal["random", "balanced"] = key("random", "random or balanced")
+    class_weight: ClassWeight = key(None, "null, balanced or a mapping class → weight")
+    lr: Positive = key(0.001, "a number > 0")
+    weight_decay: NonNegative = key(0.0, "a number ≥ 0")
+    epochs: Count = key(25, "an integer ≥ 1")
+    batch_size: Count = key(32, "an integer ≥ 1")
+    patience: Natural = key(6, "an integer ≥ 0")
+    val_groups: Natural = key(1, "an integer ≥ 0")
+    device: Str = key("auto", "a device name", "auto, cpu, cuda, cuda:N or mps")
+
+
+class SpectroParams(Block):
+    frontend: FrontendParams = block(FrontendParams)
+    segment_s: Positive = key(2.0, "a number > 0", "segment length in seconds")
+    train_overlap_s: NonNegative = key(1.0, "a number ≥ 0", "seconds")
+    eval_overlap_s: NonNegative = key(1.6, "a number ≥ 0", "seconds")
+    models: list[Str] = key([], "a list of model names", "crnn, cnn-tf-gap, cnn-blstm-att, ...")
+    heads: list[Str] = key(["softmax"], "a list of head names")
+    head_params: HeadParams = key({}, HEAD_PARAMS_KIND)
+    train: SpectroTrainParams = block(SpectroTrainParams)
+
+
+class Params(Block):
+    """All of params.yaml. Attribute access gives validated values (``p.eval.alpha``)."""
+
+    seed: Natural = key(0, "an integer ≥ 0", "seeds the report's resampling")
+    eval: EvalParams = block(EvalParams)
+    data: DataParams = block(DataParams)
+    features: FeatureParams = block(FeatureParams)
+    cv: CVParams = block(CVParams)
+    classify: ClassifyParams = block(ClassifyParams)
+    augment: AugmentParams = block(AugmentParams)
+    spectro: SpectroParams = block(SpectroParams)
+
+    def need(self, dotted: str) -> Any:
+        """The value at ``dotted``; AdanError naming it when absent (null)."""
+        value = _walk(self, dotted)
+        if value is None:
+            raise AdanError(f"missing key {dotted!r} in params")
+        return value
+
+    def block(self, dotted: str) -> dict:
+        """The mapping at ``dotted`` as a plain dict of the keys the file gives (none: ``{}``), for
+        a library constructor that applies its own defaults."""
+        value = _walk(self, dotted)
+        if isinstance(value, BaseModel):
+            return value.model_dump(exclude_unset=True)
+        return dict(value or {})
+
+    def run_seeds(self) -> list[int]:
+        """``eval.seeds``; a params file without it runs once with ``seed``."""
+        return list(self.eval.seeds) if self.eval.seeds is not None else [self.seed]
+
+
+def _walk(node: Any, dotted: str) -> Any:
+    for part in dotted.split("."):
+        node = node.get(part) if isinstance(node, dict) else getattr(node, part, None)
+        if node is None:
+            return None
+    return node
+
+
+# ------------------------------------------------------------------------------------ reading
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that rejects a key given twice in one mapping (YAML would keep the last)."""
+
+
+def _mapping(loader: _Loader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    seen = {}
+    for key_node, _ in node.value:
+        k = loader.construct_object(key_node, deep=deep)
+        if k in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"key {k!r} given twice (first on line {seen[k] + 1})", key_node.start_mark)
+        seen[k] = key_node.start_mark.line
+    return loader.construct_mapping(node, deep=deep)
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+
+
+def load_params(path: str | Path = "params.yaml") -> Params:
+    """Parse and validate a params file; AdanError with one line (``file:line:col: ...`` for YAML
+    syntax, ``file: dotted.key: value is not ...`` for a bad value)."""
     path = Path(path)
     if not path.is_file():
         raise AdanError(f"params file not found: {path}")
     try:
-        params = yaml.safe_load(path.read_text()) or {}
+        raw = yaml.load(path.read_text(), Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        what = " ".join(s for s in (exc.context, exc.problem) if s)
+        raise AdanError(f"{where}: {what or 'not valid YAML'}") from None
     except yaml.YAMLError as exc:
-        raise AdanError(f"cannot parse params file {path}: {str(exc).splitlines()[0]}") from None
-    if not isinstance(params, dict):
-        raise AdanError(f"params file {path} must hold a mapping")
-    return params
+        raise AdanError(f"{path}: {str(exc).splitlines()[0]}") from None
+    return validate_params(raw if raw is not None else {}, source=str(path))
 
 
-def get(params: dict, dotted: str, default: Any = ...) -> Any:
-    """``get(p, "classify.svm.C")``; a missing key without a default is an error naming it."""
-    node: Any = params
-    for part in dotted.split("."):
-        if not isinstance(node, dict) or part not in node:
-            if default is ...:
-                raise AdanError(f"missing key {dotted!r} in params")
-            return default
-        node = node[part]
-    return node
+def validate_params(raw: Any, source: str = "params") -> Params:
+    """``raw`` (a parsed params mapping) as :class:`Params`; AdanError naming the first bad key."""
+    if not isinstance(raw, dict):
+        raise AdanError(f"{source}: must hold a mapping of keys, got {_show(raw)}")
+    try:
+        return Params.model_validate(raw)
+    except ValidationError as exc:
+        raise AdanError(f"{source}: {_explain(exc.errors()[0], raw)}") from None
+
+
+def _explain(error: dict, raw: dict) -> str:
+    """One line for a pydantic error: the dotted key, the value there and what it may be."""
+    names: list[str] = []
+    node: Any = raw
+    model: Optional[type[BaseModel]] = Params
+    field = None
+    for part in error["loc"]:
+        # loc also holds list indices and union-branch tags; the key path is its leading run of
+        # mapping keys, and the field reached last describes what is allowed there
+        if not (isinstance(part, str) and isinstance(node, dict) and (part in node or (
+                model is not None and part in model.model_fields))):
+            break
+        if error["type"] == "extra_forbidden" and model is not None and part not in model.model_fields:
+            known = ", ".join(model.model_fields) or "none"
+            return f"{'.'.join(names + [part])}: unknown key (known: {known})"
+        names.append(part)
+        node = node.get(part)
+        if model is not None and part in model.model_fields:
+            field = model.model_fields[part]
+            model = _model_in(field.annotation)
+        else:
+            model = None
+    dotted = ".".join(names) or "(top level)"
+    if field is None:
+        return f"{dotted}: {_show(node)}: {error['msg'].lower()}"
+    kind = (field.json_schema_extra or {}).get("kind") or error["msg"].lower()
+    hint = field.description or ""
+    if isinstance(node, str) and _is_number(node):
+        # YAML 1.1 reads 1e-3 (no dot) as text, like anything quoted
+        fix = "YAML reads 1e-3 as text: write 1.0e-3" if "e" in node.lower() else "write numbers without quotes"
+        hint = "; ".join(filter(None, [hint, fix]))
+    return f"{dotted}: {_show(node)} is not {kind}" + (f" ({hint})" if hint else "")
+
+
+def _model_in(annotation: Any) -> Optional[type[BaseModel]]:
+    """The Block class that a field annotation holds (directly or in Optional/Annotated), if any."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _is_number(text: str) -> bool:
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        return False
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def get(params: dict | Params, dotted: str, default: Any = ...) -> Any:
+    """``get(p, "classify.svm.C")``: a value, or a block as a plain dict of the keys given (as
+    :meth:`Params.block`); an absent (null) key without a default is an error naming it."""
+    value = _walk(params, dotted)
+    if value is None:
+        if default is ...:
+            raise AdanError(f"missing key {dotted!r} in params")
+        return default
+    return value.model_dump(exclude_unset=True) if isinstance(value, BaseModel) else value

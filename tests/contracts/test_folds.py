@@ -2,8 +2,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from adan_ser.core.errors import AdanError
 from adan_ser.contracts.folds import folds_for, make_folds
+from adan_ser.core.errors import AdanError
 
 
 def test_one_fold_per_group_disjoint_and_complete():

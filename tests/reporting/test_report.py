@@ -3,7 +3,13 @@ import json
 import pandas as pd
 import pytest
 
-from adan_ser.reporting.report import KEY, RESULT_COLUMNS, summarize, to_markdown, write_report
+from adan_ser.reporting.report import (
+    KEY,
+    RESULT_COLUMNS,
+    summarize,
+    to_markdown,
+    write_report,
+)
 
 
 def _pred():

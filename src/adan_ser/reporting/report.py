@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 
 from adan_ser.contracts.results import KEY, combination_name
-from adan_ser.reporting.metrics import scores
 from adan_ser.core.io import write_csv, write_json, write_text
+from adan_ser.reporting.metrics import scores
 
 RESULT_COLUMNS = KEY + ["wa", "uar", "n_folds"]
 
@@ -233,3 +233,41 @@ def write_report(
         pairs = part[["true", "pred"]].rename(columns={"true": "actual", "pred": "predicted"})
         write_csv(pairs, out_dir / "plots" / "confusion" / f"{combination_name(part.iloc[0])}.csv")
     return results
+
+
+def report_from_files(
+    prediction_paths: Sequence[str | Path],
+    manifest_path: str | Path,
+    out_dir: str | Path,
+    augment_dir: str | Path | None = None,
+    *,
+    alpha: float = 0.05,
+    confidence: float = 0.95,
+    n_resamples: int = 9999,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """:func:`write_report` from the stage files; returns the results table.
+
+    ``prediction_paths``: each the evaluate stage's folder (or one parquet file) or the
+    evaluate-spectro file; their rows are pooled. The classes are the manifest's emotions (sorted).
+    ``augment_dir``: the augment stages' report folder; its ``<method>/quality.csv`` files, if
+    any, add the synthetic-data quality table.
+    """
+    from adan_ser.contracts.manifest import load_manifest
+    from adan_ser.contracts.predictions import load_predictions
+    from adan_ser.core.errors import AdanError
+
+    if not (0 < alpha < 1 and 0 < confidence < 1) or n_resamples < 1:
+        raise AdanError(f"eval.alpha and eval.confidence must lie in (0, 1) and eval.n_resamples be ≥ 1, "
+                        f"got {alpha}, {confidence}, {n_resamples}")
+    tables = [load_predictions(path) for path in prediction_paths]
+    # an evaluate-spectro file without models is empty; it adds no rows
+    tables = [t for t in tables if len(t)] or tables[:1]
+    predictions = pd.concat(tables, ignore_index=True)
+    classes = sorted(load_manifest(manifest_path)["emotion"].unique())
+    quality = None
+    if augment_dir and Path(augment_dir).is_dir():
+        parts = [pd.read_csv(q) for q in sorted(Path(augment_dir).glob("*/quality.csv"))]
+        quality = pd.concat(parts, ignore_index=True) if parts else None
+    return write_report(predictions, classes, out_dir, quality=quality, alpha=alpha, confidence=confidence,
+                        n_resamples=n_resamples, seed=seed)
