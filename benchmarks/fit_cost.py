@@ -1,4 +1,4 @@
-"""Seconds to fit the SVM and the DNN per 1k training vectors, for the README's scaling model.
+"""Seconds to fit the SVM and the DNN per 1k training vectors, for the cost model in docs/scaling.md.
 
     python benchmarks/fit_cost.py --features PATH.parquet --manifest PATH.csv
                                   [--sizes 500 2000] [--threads 1] [--params params.yaml]
@@ -9,7 +9,7 @@ Each classifier is the one ``adan evaluate`` builds from ``classify.*`` in the p
 fitted once per size with speaker groups (the DNN's early stopping holds a speaker out). Printed:
 fit wall and CPU seconds, CPU seconds per 1k vectors (and per epoch for the DNN, whose early stopping
 makes the epoch count vary), and the exponent b of t ~ n^b between the two sizes
-(1 = linear; kernel SVMs grow faster), which the extrapolation in the README uses.
+(1 = linear; kernel SVMs grow faster), which the extrapolation in docs/scaling.md uses.
 """
 
 from __future__ import annotations

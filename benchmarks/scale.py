@@ -25,7 +25,7 @@ fresh Python process, so memory figures start from zero:
   shared machine, above ~0.3 the 2-worker rows are contaminated.
 * sha256 of the output file: equal for every cell of one size means identical output.
 
-Targets (issue 6): peak memory at 20k within 1.5x of that at 1k.
+Target: peak memory at 20k within 1.5x of that at 1k.
 """
 
 from __future__ import annotations

@@ -264,6 +264,7 @@ def augment(p: Params, method: str, manifest: str, features: str, output: str, r
         report_dir=report_dir,
         train_downsample=p.block("cv.train_downsample"),
         scheduler=scheduler or p.cv.scheduler,
+        validation_speakers=p.classify.dnn.val_groups,
     )
     n_seeds = table["seed"].nunique() if len(table) else 0
     click.echo(f"{method}: {int(table['n_synthetic'].sum()) if len(table) else 0} synthetic vectors "

@@ -22,7 +22,7 @@ def _head(name, **params):
     return H.make_head(name, N_EMB, N_CLS, COUNTS, **params)
 
 
-def test_parse_every_issue_name():
+def test_parse_every_head_name():
     assert H.parse_head_name("softmax") == ("softmax", "ce")
     assert H.parse_head_name("arcface+focal") == ("arcface", "focal")
     assert H.parse_head_name("softmax+balanced-sampling") == ("softmax", "balanced-sampling")

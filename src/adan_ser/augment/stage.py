@@ -26,7 +26,7 @@ import pandas as pd
 from adan_ser.augment.quality import quality
 from adan_ser.augment.registry import make_sampler
 from adan_ser.contracts.align import align
-from adan_ser.contracts.folds import Fold, folds_for
+from adan_ser.contracts.folds import Fold, augmenter_train, folds_for
 from adan_ser.contracts.synthetic import seed_dir, synthetic_frame
 from adan_ser.core.errors import AdanError
 from adan_ser.core.io import atomic_dir, write_csv, write_parquet
@@ -68,8 +68,14 @@ def augment_folds(
     progress: bool = True,
     train_downsample: Optional[dict] = None,
     scheduler: Optional[str] = None,
+    validation_speakers: int = 0,
 ) -> pd.DataFrame:
     """Write one synthetic set per seed × fold of ``scheme`` into ``out_dir``; returns the quality table.
+
+    ``validation_speakers``: how many training speakers of each fold the DNN holds out for early
+    stopping (``classify.dnn.val_groups``); each seed's augmenter is fitted without exactly those
+    speakers (:func:`~adan_ser.contracts.folds.augmenter_train`), so validation never meets data
+    generated from the validation speakers. Every classifier uses the same sets.
 
     ``seeds``: the run seeds (an int is one); each seed's sets come from that seed alone.
     ``train_downsample``: ``cv.train_downsample`` (the imbalanced setting); the augmenter then sees
@@ -94,7 +100,9 @@ def augment_folds(
         records = []
         seeds = as_seeds(seeds)
         folds = folds_for(rows, scheme, train_downsample)
-        jobs = [(seed, fold) for seed in seeds for fold in folds]
+        speakers = rows["speaker"].to_numpy()
+        jobs = [(seed, augmenter_train(fold, speakers, validation_speakers, seed))
+                for seed in seeds for fold in folds]
 
         def task(seed, fold):
             logs = None if tmp_report is None else seed_dir(tmp_report, seed)
@@ -105,7 +113,9 @@ def augment_folds(
         for i, ((seed, fold), (sampler, X_syn, y_syn, measures)) in enumerate(zip(jobs, fitted)):
             write_parquet(synthetic_frame(X_syn, y_syn, names), seed_dir(tmp, seed) / f"{fold.name}.parquet")
             model = getattr(sampler, "adan_", None)
-            records.append({"seed": seed, "fold": fold.name, "method": method, **measures})
+            fitted_on = np.unique(speakers[fold.train])
+            records.append({"seed": seed, "fold": fold.name, "method": method,
+                            "fitted_speakers": " ".join(fitted_on), **measures})
             if i == 0 and tmp_report is not None and len(y_syn):
                 _pictures(tmp_report, method, fold, X, y, X_syn, y_syn, model, seed)
             if model is not None:

@@ -25,7 +25,7 @@ from adan_ser.core.errors import AdanError
 
 HEADS = ("softmax", "a-softmax", "class-specific-a-softmax", "am-softmax", "arcface")
 LOSSES = ("ce", "focal", "center", "weighted", "balanced-sampling")
-#: The combinations the issue evaluates, in the order of the report.
+#: The head names the report knows, in its order.
 HEAD_NAMES = (
     "softmax",
     "a-softmax",

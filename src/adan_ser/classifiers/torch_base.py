@@ -29,7 +29,7 @@ from adan_ser.classifiers.heads import (
     split_params,
 )
 from adan_ser.classifiers.inputs import check_n_classes
-from adan_ser.contracts.folds import holdout_groups
+from adan_ser.contracts.folds import inner_validation_groups
 from adan_ser.core.class_weights import class_weights
 from adan_ser.core.device import resolve_device
 from adan_ser.core.errors import AdanError
@@ -52,8 +52,9 @@ def validation_split(y_idx: np.ndarray, groups, val_groups: int, seed: int,
                      rng: np.random.Generator, what: str):
     """Hold out ``val_groups`` training speakers (or, without speakers, a stratified 10 %).
 
-    y_idx: (n,) class indices; groups: (n,) speakers or None. Speakers are drawn with ``rng`` among
-    those that :func:`holdout_groups` allows. Returns ``(train_idx, val_idx, held speakers or None)``;
+    y_idx: (n,) class indices; groups: (n,) speakers or None. The speakers are the fold contract's
+    :func:`~adan_ser.contracts.folds.inner_validation_groups` of ``seed`` (the augment stage fits
+    that seed's augmenters without them); ``rng`` shuffles the fallback split only. Returns ``(train_idx, val_idx, held speakers or None)``;
     ``val_idx`` is empty when ``val_groups`` ≤ 0. ``what`` names the classifier in errors.
     """
     n = len(y_idx)
@@ -64,11 +65,8 @@ def validation_split(y_idx: np.ndarray, groups, val_groups: int, seed: int,
         g = np.asarray(groups).astype(str)
         if len(g) != n:
             raise AdanError(f"groups has {len(g)} entries for {n} rows")
-        candidates = holdout_groups(g)
-        n_distinct = len(np.unique(g))
-        if n_distinct >= 2 and len(candidates) >= 1:
-            k = min(int(val_groups), len(candidates), n_distinct - 1)
-            held = np.sort(rng.choice(candidates, size=k, replace=False))
+        held = inner_validation_groups(g, val_groups, seed)
+        if held is not None:
             mask = np.isin(g, held)
             return idx[~mask], idx[mask], held
     n_val = max(1, int(round(VAL_SHARE * n)))

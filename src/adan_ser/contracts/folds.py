@@ -101,3 +101,38 @@ def holdout_groups(groups: np.ndarray) -> np.ndarray:
     """Sorted distinct groups that may be held out for validation (all but SYNTHETIC_GROUP)."""
     uniq = np.unique(np.asarray(groups).astype(str))
     return uniq[uniq != SYNTHETIC_GROUP]
+
+
+def inner_validation_groups(groups, n_groups: int, seed: int) -> Optional[np.ndarray]:
+    """The ``n_groups`` training speakers a fold's torch models validate on, or None.
+
+    ``groups``: (n_rows,) group of every row a model trains on (speakers, and
+    :data:`SYNTHETIC_GROUP` for synthetic rows, which are never held out). The choice is the first
+    draw of ``np.random.default_rng(seed)`` among the sorted candidates, so the DNN (which calls this
+    with its run seed) and the augment stage (which fits each run seed's augmenter without these
+    speakers, see :func:`augmenter_train`) agree without talking to each other. At least one group
+    stays in training. None when ``n_groups`` ≤ 0 or no speaker can be held out.
+    """
+    g = np.asarray(groups).astype(str)
+    candidates = holdout_groups(g)
+    n_distinct = len(np.unique(g))
+    if int(n_groups) <= 0 or n_distinct < 2 or len(candidates) < 1:
+        return None
+    k = min(int(n_groups), len(candidates), n_distinct - 1)
+    return np.sort(np.random.default_rng(seed).choice(candidates, size=k, replace=False))
+
+
+def augmenter_train(fold: Fold, speakers: Sequence[str], n_groups: int, seed: int) -> Fold:
+    """``fold`` with the training rows an augmenter of run seed ``seed`` may learn from.
+
+    Those are the fold's training rows minus the speakers its torch models validate on
+    (:func:`inner_validation_groups`, drawn as the DNN draws them on real + synthetic data), so no
+    synthetic row a model trains on comes from an augmenter that saw a speaker that model stops
+    early on. ``speakers``: (n_rows,) speaker of every manifest row.
+    """
+    speakers = np.asarray(speakers).astype(str)
+    train_speakers = speakers[fold.train]
+    held = inner_validation_groups(np.append(train_speakers, SYNTHETIC_GROUP), n_groups, seed)
+    if held is None:
+        return fold
+    return replace(fold, train=fold.train[~np.isin(train_speakers, held)])

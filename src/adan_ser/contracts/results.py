@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-#: One row of results.csv per distinct value of these (later issues add rows, never columns).
+#: One row of results.csv per distinct value of these.
 KEY = ["corpus", "feature_set", "method", "train_data", "classifier", "head"]
 
 #: Columns every prediction table has besides ``KEY`` (``score_<class>`` columns follow).
