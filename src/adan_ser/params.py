@@ -186,6 +186,7 @@ class DNNParams(Block):
     hidden: Sizes = key([256, 256], "a list of integers ≥ 1", "hidden layer widths")
     activation: Literal["relu", "tanh", "leaky_relu"] = key("relu", "one of relu, tanh, leaky_relu")
     dropout: _num(ge=0, lt=1) = key(0.3, "a number in [0, 1)")
+    batch_norm: Bool = key(False, "true or false", "batch normalisation after each hidden layer")
     lr: Positive = key(0.001, "a number > 0")
     weight_decay: NonNegative = key(0.0, "a number ≥ 0")
     epochs: Count = key(100, "an integer ≥ 1")

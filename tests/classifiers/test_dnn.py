@@ -277,3 +277,20 @@ def test_bad_head_names_culprit(easy):
         DNNClassifier(**SMALL, head="cosface").fit(X, y)
     with pytest.raises(AdanError, match="unknown parameter 'gamma' for head arcface\\+ce"):
         DNNClassifier(**SMALL, head="arcface", head_params={"gamma": 2}).fit(X, y)
+
+
+def test_batch_norm_protocol_fixed_epochs_last_weights():
+    """The released code's DNN: batch norm, tanh, dropout 0.5, fixed epochs without validation
+    (``val_groups=0``): every epoch runs and the last weights are kept; a final one-row batch is
+    skipped rather than crashing batch norm."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(101, 6)) + np.repeat([[0.0], [2.0]], [51, 50], axis=0)
+    y = np.repeat(["a", "b"], [51, 50])
+    clf = DNNClassifier(hidden=[8, 8], activation="tanh", batch_norm=True, dropout=0.5, epochs=5,
+                        batch_size=50, val_groups=0, device="cpu", seed=3).fit(X, y)
+    assert sum(isinstance(m, torch.nn.BatchNorm1d) for m in clf.body_.modules()) == 2
+    assert len(clf.history_) == 5 and clf.best_epoch_ == 5 and clf.val_groups_ is None
+    assert clf.n_steps_ == 5 * 2  # 50 + 50 rows; the single-row remainder is skipped
+    again = DNNClassifier(**clf.get_params()).fit(X, y)
+    np.testing.assert_array_equal(clf.decision_function(X), again.decision_function(X))
+    assert (clf.predict(X) == y).mean() > 0.8

@@ -30,8 +30,9 @@ _EVAL_BATCH = 4096  # rows per forward pass at prediction time; bounds GPU memor
 class DNNClassifier(TorchClassifier):
     """Feed-forward network on (n_samples, n_features) float features; labels any hashable.
 
-    Architecture: per width in ``hidden``: Linear → activation → Dropout(``dropout``); then
-    ``head_`` Linear(hidden[-1], n_classes). Xavier-uniform weights, zero biases, Adam
+    Architecture: per width in ``hidden``: Linear → [BatchNorm1d when ``batch_norm``] →
+    activation → Dropout(``dropout``); then ``head_`` Linear(hidden[-1], n_classes). With
+    ``batch_norm`` a last training batch of a single row is skipped (batch statistics need two). Xavier-uniform weights, zero biases, Adam
     (``lr``, ``weight_decay``), cross-entropy, weighted by max(count)/count per class when
     ``class_weight="balanced"`` (or by a {label: weight} dict).
 
@@ -66,6 +67,7 @@ class DNNClassifier(TorchClassifier):
         hidden=(256, 256),
         activation: str = "relu",
         dropout: float = 0.3,
+        batch_norm: bool = False,
         lr: float = 1e-3,
         weight_decay: float = 0.0,
         epochs: int = 100,
@@ -82,6 +84,7 @@ class DNNClassifier(TorchClassifier):
         self.hidden = hidden
         self.activation = activation
         self.dropout = dropout
+        self.batch_norm = batch_norm
         self.lr = lr
         self.weight_decay = weight_decay
         self.epochs = epochs
@@ -115,7 +118,8 @@ class DNNClassifier(TorchClassifier):
         width = n_in
         for w in self._hidden():
             act = _ACTIVATIONS[self.activation]()
-            layers += [nn.Linear(width, w), act, nn.Dropout(self.dropout)]
+            norm = [nn.BatchNorm1d(w)] if self.batch_norm else []
+            layers += [nn.Linear(width, w), *norm, act, nn.Dropout(self.dropout)]
             width = w
         return nn.Sequential(*layers)
 
@@ -125,6 +129,10 @@ class DNNClassifier(TorchClassifier):
             if isinstance(m, nn.Linear):
                 nn.init.xavier_uniform_(m.weight)
                 nn.init.zeros_(m.bias)
+
+    @property
+    def _min_batch(self) -> int:
+        return 2 if self.batch_norm else 1
 
     # ----------------------------------------------------------------------------- fitting
 
