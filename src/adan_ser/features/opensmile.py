@@ -99,8 +99,8 @@ def _make_smile(name: str) -> opensmile.Smile:
     )
 
 
-class _BadAudio(Exception):
-    """Internal: the file cannot be used; the message is the reason (no file name)."""
+class BadAudio(Exception):
+    """The audio cannot be described; the message is the reason (no file name): callers add it."""
 
 
 def _one_line(exc: BaseException) -> str:
@@ -111,21 +111,21 @@ def _one_line(exc: BaseException) -> str:
     return type(exc).__name__
 
 
-def _read_mono(path: str | os.PathLike, sample_rate: int | None = None) -> tuple[np.ndarray, int]:
+def read_mono(path: str | os.PathLike, sample_rate: int | None = None) -> tuple[np.ndarray, int]:
     """Read ``path`` as float32 mono in [-1, 1]; shape ``(samples,)``, rate in Hz.
 
-    Raises ``_BadAudio`` with a short reason when the file is unreadable,
+    Raises ``BadAudio`` with a short reason when the file is unreadable,
     empty, at another rate than ``sample_rate`` (Hz; None: any) or silent;
     reading once here serves both the check and extraction.
     """
     try:
         signal, sr = sf.read(path, dtype="float32", always_2d=True)
     except (sf.SoundFileError, RuntimeError, OSError) as exc:
-        raise _BadAudio(f"unreadable audio ({_one_line(exc)})") from None
+        raise BadAudio(f"unreadable audio ({_one_line(exc)})") from None
     if signal.shape[0] == 0:
-        raise _BadAudio("zero samples")
+        raise BadAudio("zero samples")
     if sample_rate is not None and int(sr) != int(sample_rate):
-        raise _BadAudio(
+        raise BadAudio(
             f"sample rate {int(sr)} Hz differs from the corpus rate {int(sample_rate)} Hz "
             f"(not resampled: convert the file to {int(sample_rate)} Hz)"
         )
@@ -141,9 +141,9 @@ def _read_mono(path: str | os.PathLike, sample_rate: int | None = None) -> tuple
     np.clip(mono, -1.0, 32767 / 32768, out=mono)
     peak = float(np.max(np.abs(mono)))
     if not math.isfinite(peak):
-        raise _BadAudio("non-finite samples")
+        raise BadAudio("non-finite samples")
     if peak < SILENCE_PEAK:
-        raise _BadAudio(f"silent (peak |x| = {peak:.2g} < {SILENCE_PEAK:g})")
+        raise BadAudio(f"silent (peak |x| = {peak:.2g} < {SILENCE_PEAK:g})")
     return mono, int(sr)
 
 
@@ -151,8 +151,8 @@ def check_audio(path: str | os.PathLike, sample_rate: int | None = None) -> None
     """Raise AdanError naming ``path`` if it is unreadable, has zero samples, is silent, or
     (``sample_rate`` given, Hz) has another rate."""
     try:
-        _read_mono(path, sample_rate)
-    except _BadAudio as exc:
+        read_mono(path, sample_rate)
+    except BadAudio as exc:
         raise AdanError(f"{path}: {exc}") from None
 
 
@@ -176,7 +176,7 @@ def corpus_rate(paths: Iterable[str | os.PathLike]) -> int | None:
 _THREAD = threading.local()
 
 
-def _smile_for(feature_set: str) -> opensmile.Smile:
+def smile_for(feature_set: str) -> opensmile.Smile:
     cache = getattr(_THREAD, "smiles", None)
     if cache is None:
         cache = _THREAD.smiles = {}
@@ -185,7 +185,7 @@ def _smile_for(feature_set: str) -> opensmile.Smile:
     return cache[feature_set]
 
 
-def _package_cache() -> dict | None:
+def package_cache() -> dict | None:
     """audobject's cache of ``packages_distributions()``, or None if its layout changed.
 
     The first ``Smile()`` in a process spends ~0.3-0.5 s scanning every installed
@@ -201,7 +201,7 @@ def _package_cache() -> dict | None:
     return dict(cache) if isinstance(cache, dict) and cache else None
 
 
-def _init_worker(name: str, package_cache: dict | None = None) -> None:
+def init_worker(name: str, package_cache: dict | None = None) -> None:
     """Pool worker start: take the parent's package cache, then build this worker's Smile."""
     if package_cache:
         try:
@@ -211,12 +211,20 @@ def _init_worker(name: str, package_cache: dict | None = None) -> None:
                 audobject_utils.PACKAGES_DISTRIBUTIONS = package_cache
         except ImportError:
             pass
-    _smile_for(name)
+    smile_for(name)
 
 
 def _extract_one(smile: opensmile.Smile, path: str, sample_rate: int | None) -> np.ndarray:
-    """Functionals of one file, shape ``(D,)`` float32; ``_BadAudio`` on a bad file."""
-    signal, sr = _read_mono(path, sample_rate)
+    """Functionals of one file, shape ``(D,)`` float32; ``BadAudio`` on a bad file."""
+    signal, sr = read_mono(path, sample_rate)
+    return describe_signal(smile, signal, sr)
+
+
+def describe_signal(smile: opensmile.Smile, signal: np.ndarray, sr: int) -> np.ndarray:
+    """Functionals of a (samples,) float signal at ``sr`` Hz, shape ``(D,)`` float32.
+
+    ``BadAudio`` (the reason, no file name) when openSMILE fails or any functional is not finite.
+    """
     try:
         # A segment shorter than one analysis window yields no frame: openSMILE then warns and
         # pads with NaN. The NaN check below turns that into a bad file, so the warning is noise.
@@ -224,11 +232,11 @@ def _extract_one(smile: opensmile.Smile, path: str, sample_rate: int | None) -> 
             warnings.filterwarnings("ignore", message="Segment too short", category=UserWarning)
             values = smile.process_signal(signal, sr).to_numpy(dtype=np.float32)
     except Exception as exc:  # the C engine's errors have no common base class
-        raise _BadAudio(f"openSMILE failed ({type(exc).__name__}: {_one_line(exc)})") from None
+        raise BadAudio(f"openSMILE failed ({type(exc).__name__}: {_one_line(exc)})") from None
     values = values.reshape(-1)
     finite = np.isfinite(values)
     if not finite.all():
-        raise _BadAudio(
+        raise BadAudio(
             f"openSMILE cannot describe it: {int((~finite).sum())} of {values.size} features "
             f"not finite ({signal.size / sr:.3f} s of audio; too short?)"
         )
@@ -243,7 +251,7 @@ def _run_chunk(
     Returns (good rows, their features ``(len(good), D)`` float32, [(row, reason)]).
     One array per chunk keeps pickling cost per file negligible.
     """
-    smile = _smile_for(feature_set)
+    smile = smile_for(feature_set)
     rows: list[int] = []
     values: list[np.ndarray] = []
     bad: list[tuple[int, str]] = []
@@ -251,7 +259,7 @@ def _run_chunk(
         try:
             values.append(_extract_one(smile, path, sample_rate))
             rows.append(row)
-        except _BadAudio as exc:
+        except BadAudio as exc:
             bad.append((row, str(exc)))
     dim = len(smile.feature_names)
     block = np.vstack(values) if values else np.empty((0, dim), dtype=np.float32)
@@ -263,7 +271,7 @@ def _chunks(items: list[tuple[int, str]], size: int) -> Iterable[list[tuple[int,
         yield items[start : start + size]
 
 
-def _resolve(file, root: Path | None) -> str:
+def resolve_path(file, root: Path | None) -> str:
     path = Path(str(file))
     if not path.is_absolute() and root is not None:
         path = root / path
@@ -288,8 +296,8 @@ def _blocks_in_order(
     ``on_chunk(n)`` is called with the file count of each chunk as it finishes.
     """
     n = len(items)
-    runner = TaskRunner(scheduler, workers, initializer=_init_worker,
-                        initargs=(feature_set, _package_cache()), preload=[__name__])
+    runner = TaskRunner(scheduler, workers, initializer=init_worker,
+                        initargs=(feature_set, package_cache()), preload=[__name__])
     with runner:
         if chunk_size is None:
             chunk_size = max(1, min(16, math.ceil(n / (runner.slots * 32))))
@@ -301,7 +309,7 @@ def _blocks_in_order(
 
 def _start(manifest: pd.DataFrame, root, feature_set: str, workers, chunk_size, scheduler):
     """Validate the arguments; return (smile, files, items, corpus sample rate)."""
-    smile = _smile_for(feature_set)  # validates the name before any work; gives columns
+    smile = smile_for(feature_set)  # validates the name before any work; gives columns
     if "file" not in manifest.columns:
         raise AdanError("manifest has no 'file' column")
     if int(workers) < 1:
@@ -314,7 +322,7 @@ def _start(manifest: pd.DataFrame, root, feature_set: str, workers, chunk_size, 
     if is_dask_address(scheduler):
         # Dask workers run in their own folder (on other machines, too): give them absolute paths.
         root_ = (root_ or Path.cwd()).resolve()
-    items = [(i, _resolve(f, root_)) for i, f in enumerate(files)]
+    items = [(i, resolve_path(f, root_)) for i, f in enumerate(files)]
     return smile, files, items, corpus_rate(path for _, path in items)
 
 
@@ -350,7 +358,7 @@ def _iter_tables(
 
 
 def _empty_table(feature_set: str) -> pd.DataFrame:
-    columns = list(_smile_for(feature_set).feature_names)
+    columns = list(smile_for(feature_set).feature_names)
     table = pd.DataFrame(np.empty((0, len(columns)), dtype=np.float32), columns=columns)
     table.insert(0, "file", pd.Series([], dtype=object))
     return table
