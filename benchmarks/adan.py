@@ -2,6 +2,7 @@
 
     python benchmarks/adan.py [--features PATH.parquet --manifest PATH.csv --fold SPEAKER]
                               [--epochs N] [--threads T] [--timing-epochs K] [--repeat R]
+    python benchmarks/adan.py --remedies [--timing-epochs K] [--threads T]
 
 Without ``--features`` the data are random: one EmoDB leave-one-speaker-out training fold's
 shape, 480 × 4368 (IS11) with 7 classes. With them, the training rows of ``--fold`` (every
@@ -21,6 +22,12 @@ Rows printed:
 * epochs to convergence (early stop, up to ``--epochs``) and its wall time, extrapolated to a
   10-fold run — the target is ≤ 30 min for 10 folds;
 * imblearn SMOTE through :class:`SMOTESampler` on the same data (ratio 1).
+
+``--remedies`` prints only the cost of the collapse remedies instead: seconds per epoch (best and
+median over ``--timing-epochs``) of ADAN as configured by default, with ``adversarial="wasserstein"``
+(WADAN settings: 2 critic steps), with each ``diversity`` term, and of the ``adan_latent`` method
+(ADAN training plus the latent interpolation, decoding and residuals, timed once), each relative
+to the default; the per-epoch diagnostics run every epoch in one extra row, to show their cost.
 """
 
 from __future__ import annotations
@@ -46,7 +53,7 @@ EMODB_SHAPE = (480, 4368, 7)
 class TimedADAN(ADAN):
     """ADAN that records the wall time of each epoch in ``epoch_times_``."""
 
-    def _loop(self, n_epochs, epoch_fn, monitor, early_stop, phase=None):
+    def _loop(self, n_epochs, epoch_fn, monitor, early_stop, phase=None, probe=None, stop=None):
         self.epoch_times_ = []
 
         def timed():
@@ -55,7 +62,49 @@ class TimedADAN(ADAN):
             self.epoch_times_.append(time.perf_counter() - t)
             return out
 
-        return super()._loop(n_epochs, timed, monitor, early_stop, phase)
+        timed_probe = None
+        if probe is not None:
+            def timed_probe(epoch):  # a check's cost counts in its epoch's time
+                t = time.perf_counter()
+                out = probe(epoch)
+                self.epoch_times_[-1] += time.perf_counter() - t
+                return out
+
+        return super()._loop(n_epochs, timed, monitor, early_stop, phase, timed_probe, stop)
+
+
+REMEDIES = {
+    "default": {},
+    "wasserstein (WADAN)": {"adversarial": "wasserstein", "d_steps": 2, "g_class_weight": 0.1},
+    "diversity mode_seeking": {"diversity": "mode_seeking"},
+    "diversity moments": {"diversity": "moments"},
+    "calmer C + balanced D + reg. AE": {"c_label_smoothing": 0.1, "c_dropout": 0.3, "instance_noise": 0.1,
+                                        "ae_noise": 0.1, "ae_dropout": 0.2},
+    "diagnostics every epoch": {"diagnostics_every": 1},
+}
+
+
+def remedies(X, y, args) -> int:
+    """Seconds per epoch of each remedy (see the module docstring)."""
+    from adan_ser.augment.latent_smote import LatentSMOTESampler
+
+    base = None
+    for name, kw in REMEDIES.items():
+        m = TimedADAN(epochs=args.timing_epochs, early_stop=False, device="cpu", seed=args.seed,
+                      diagnostics_every=kw.pop("diagnostics_every", 0), **kw).fit(X, y)
+        times = m.epoch_times_[1:] or m.epoch_times_
+        best, median = min(times), statistics.median(times)
+        base = base or median
+        print(f"{name:34s} s/epoch best {best:.3f}, median {median:.3f} ({median / base:.2f}× default)")
+    t = time.perf_counter()
+    s = LatentSMOTESampler(TimedADAN(epochs=args.timing_epochs, early_stop=False, device="cpu", seed=args.seed,
+                                     diagnostics_every=0), ratio=1.0, seed=args.seed)
+    s.generate(X, y)
+    wall = time.perf_counter() - t
+    train = sum(s.adan_.epoch_times_)
+    print(f"{'adan_latent (ratio 1)':34s} training {train:.2f} s + interpolation/decoding {wall - train:.2f} s "
+          f"(once per fit)")
+    return 0
 
 
 def load_data(args) -> tuple[np.ndarray, np.ndarray, str]:
@@ -152,6 +201,7 @@ def main(argv=None) -> int:
     ap.add_argument("--repeat", type=int, default=5, help="repeats of the plain-matmul reference (default 5)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--progress", action="store_true", help="tqdm bar for the convergence run")
+    ap.add_argument("--remedies", action="store_true", help="only the per-epoch cost of the collapse remedies")
     args = ap.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -161,6 +211,8 @@ def main(argv=None) -> int:
           f"{os.cpu_count()} core(s), device cpu")
     # Other processes on a shared machine slow every number below; the load average says how much.
     print(f"load average at start: {os.getloadavg()[0]:.2f}")
+    if args.remedies:
+        return remedies(X, y, args)
 
     # ---- seconds per epoch and GFLOP/s ----
     m = TimedADAN(epochs=args.timing_epochs, early_stop=False, device="cpu", seed=args.seed).fit(X, y)

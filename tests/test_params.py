@@ -213,10 +213,10 @@ def test_classifier_blocks_match_constructors():
 
 
 def test_augment_blocks_match_samplers():
-    from adan_ser.augment.registry import SAMPLERS, sampler_params
+    from adan_ser.augment.registry import AUDIO_METHODS, SAMPLERS, sampler_params
     from adan_ser.params import METHODS, AugmentParams
 
-    assert set(METHODS) == {"none", *SAMPLERS}
+    assert set(METHODS) == {"none", *SAMPLERS, *AUDIO_METHODS}
     for method in SAMPLERS:
         model = AugmentParams.model_fields[method].annotation
         assert _fields(model) == set(sampler_params(method)) - SET_BY_THE_STAGE, method

@@ -16,7 +16,7 @@ from click.core import ParameterSource
 
 from adan_ser.core.errors import AdanError
 from adan_ser.core.lifecycle import exit_with_parent
-from adan_ser.params import METHODS, Params, load_params
+from adan_ser.params import AUDIO_METHODS, METHODS, Params, load_params
 
 #: ``adan --help`` lists the commands under these headings, in data-flow order.
 SECTIONS = {
@@ -235,6 +235,17 @@ def _augment_settings(p: Params, method: str) -> tuple[dict, float | None]:
     return (p.block(f"augment.{method}") if method in METHODS else {}), p.augment.ratio
 
 
+def _audio_settings(p: Params, method: str) -> dict:
+    """Audio methods read the corpus audio: its folder (data.corpus, data.root), the openSMILE set of
+    the features (features.set) and the extraction processes (features.workers); others: nothing."""
+    if method not in AUDIO_METHODS:
+        return {}
+    from adan_ser.corpora.build import corpus_root
+
+    return {"audio_root": corpus_root(p.need("data.corpus"), p.need("data.root")),
+            "feature_set": p.need("features.set"), "workers": p.features.workers}
+
+
 @stage("augment", "adan augment --method smote -m data/manifest.csv -f data/features/eGeMAPSv02.parquet "
                   "-o data/synthetic/smote")
 @click.option("--method", required=True, help="augmentation method, e.g. adan or smote")
@@ -252,6 +263,7 @@ def augment(p: Params, method: str, manifest: str, features: str, output: str, r
     from adan_ser.contracts.manifest import load_manifest
 
     params, ratio = _augment_settings(p, method)
+    audio = _audio_settings(p, method)
     table = augment_folds(
         load_manifest(manifest),
         load_features(features),
@@ -265,10 +277,18 @@ def augment(p: Params, method: str, manifest: str, features: str, output: str, r
         train_downsample=p.block("cv.train_downsample"),
         scheduler=scheduler or p.cv.scheduler,
         validation_speakers=p.classify.dnn.val_groups,
+        train_fraction=p.cv.train_fraction,
+        **audio,
     )
+    cost = table.attrs.get("cost")
+    for c in ([] if cost is None else cost.to_dict("records")):
+        click.echo(f"{method}: seed {c['seed']}: perturbed and described {c['files']} files in "
+                   f"{c['seconds']:.1f} s ({c['files_per_s']:.1f} files/s)")
     n_seeds = table["seed"].nunique() if len(table) else 0
+    n_folds = table["fold"].nunique() if len(table) else 0
+    n_fractions = f"{table['train_fraction'].nunique()} training fractions × " if "train_fraction" in table else ""
     click.echo(f"{method}: {int(table['n_synthetic'].sum()) if len(table) else 0} synthetic vectors "
-               f"over {n_seeds} seed(s) × {len(table) // max(n_seeds, 1)} folds → {output}")
+               f"over {n_fractions}{n_seeds} seed(s) × {n_folds} folds → {output}")
 
 
 @stage("export", "adan export --method adan --fold 03 --per-class 200 -o synth.csv")
@@ -294,6 +314,7 @@ def export(p: Params, method: str, fold: str | None, per_class: int, seed: int, 
     elif fold is None:
         raise AdanError("export needs --fold (the held-out group) or --model")
     params, _ = _augment_settings(p, method)
+    audio = _audio_settings(p, method) if model is None else {}
     n = export_csv(
         output,
         method=method,
@@ -306,6 +327,7 @@ def export(p: Params, method: str, fold: str | None, per_class: int, seed: int, 
         scheme=p.need("cv.scheme") if model is None else "leave-one-speaker-out",
         params=params,
         train_downsample=p.block("cv.train_downsample"),
+        **audio,
     )
     click.echo(f"{n} synthetic vectors → {output}")
 
@@ -345,6 +367,7 @@ def evaluate(p: Params, manifest: str, features: str, output: str, log_dir: str 
         heads_on=p.block("classify.heads_on"),
         train_downsample=p.block("cv.train_downsample"),
         scheduler=scheduler or p.cv.scheduler,
+        train_fraction=p.cv.train_fraction,
     )
     files = write_predictions(predictions, output)
     click.echo(f"{len(predictions)} predictions in {len(files)} files → {output}")

@@ -87,6 +87,17 @@ def _seeds(value):
 Seeds = Annotated[Union[Natural, list[Natural]], AfterValidator(_seeds)]
 
 
+def _fractions(value):
+    fractions = value if isinstance(value, list) else [value]
+    if not fractions or len(set(fractions)) != len(fractions):
+        raise ValueError("not distinct or empty")
+    return value
+
+
+Fraction = _num(gt=0, le=1)
+Fractions = Annotated[Union[Fraction, list[Fraction]], AfterValidator(_fractions)]
+
+
 def key(default: Any = None, kind: str = "", hint: str = "", **kwargs) -> Any:
     """A field: ``kind`` completes "<value> is not ..." in errors; ``hint`` says what the key does."""
     if isinstance(default, (list, dict)):
@@ -167,6 +178,9 @@ class CVParams(Block):
     scheme: Optional[Str] = key(None, "a fold scheme", "leave-one-speaker-out or leave-one-session-out")
     scheduler: Optional[Scheduler] = key(None, SCHEDULER_KIND + " or null")
     train_downsample: DownsampleParams = block(DownsampleParams, "classes cut in every training fold")
+    train_fraction: Fractions = key(1.0, "a number in (0, 1] or a non-empty list of distinct numbers in (0, 1]",
+                                    "share of each training speaker's utterances per emotion kept; a list: "
+                                    "a learning curve")
 
 
 class SVMParams(Block):
@@ -209,7 +223,10 @@ class ClassifyParams(Block):
     head_params: HeadParams = key({}, HEAD_PARAMS_KIND, "e.g. {arcface: {s: 30, m: 0.5}}")
 
 
-METHODS = ("none", "duplicate", "noise", "smote", "borderline_smote", "adasyn", "adan", "adan_separate")
+#: Methods that perturb the corpus audio (adan_ser.augment.audio) rather than feature vectors.
+AUDIO_METHODS = ("audio_speed", "audio_noise", "audio_mix")
+METHODS = ("none", "duplicate", "noise", "smote", "borderline_smote", "adasyn", "adan", "adan_separate",
+           "wadan", "adan_latent", *AUDIO_METHODS)
 Method = Literal[METHODS]
 Ratio = Optional[Positive]
 RATIO_KIND = "a number > 0 or null"
@@ -263,10 +280,72 @@ class ADANParams(_LatentParams):
     class_weight: ClassWeight = key(None, "null, balanced or a mapping class → weight")
     lr_d: Optional[Positive] = key(None, "a number > 0 or null (= lr)")
     lr_g: Optional[Positive] = key(None, "a number > 0 or null (= lr)")
+    adversarial: Literal["gan", "wasserstein"] = key("gan", "gan or wasserstein",
+                                                     "wasserstein: a critic with gradient penalty (WADAN)")
+    gp_weight: NonNegative = key(10.0, "a number ≥ 0", "weight of the critic's gradient penalty")
+    gp_power: Positive = key(10.0, "a number > 0", "power of ‖∇D‖ in the gradient penalty")
+    c_label_smoothing: _num(ge=0, lt=1) = key(0.0, "a number in [0, 1)", "label smoothing of C's loss")
+    c_dropout: _num(ge=0, lt=1) = key(0.0, "a number in [0, 1)", "dropout in C's hidden layers")
+    c_weight_decay: NonNegative = key(0.0, "a number ≥ 0", "Adam L2 weight decay of C")
+    g_class_weight: NonNegative = key(1.0, "a number ≥ 0", "weight of G's classification term")
+    g_class_warmup: Optional[Natural] = key(None, "an integer ≥ 0 or null",
+                                            "G's classification term only for the first N epochs; null: always")
+    diversity: Optional[Literal["mode_seeking", "moments"]] = key(None, "null, mode_seeking or moments",
+                                                                  "diversity term in G's loss")
+    diversity_weight: NonNegative = key(1.0, "a number ≥ 0", "weight of the diversity term")
+    instance_noise: NonNegative = key(0.0, "a number ≥ 0", "std of Gaussian noise on D's inputs")
+    d_label_smoothing: _num(ge=0, lt=1) = key(0.0, "a number in [0, 1)", "one-sided: D's real target 1 − s")
+    stop: Literal["d_balance", "diversity"] = key("d_balance", "d_balance or diversity",
+                                                  "early-stop rule (diversity: latent spread ratio)")
+    patience: Count = key(5, "an integer ≥ 1", "diagnostic checks without improvement before stop: diversity")
+    diagnostics_every: Natural = key(10, "an integer ≥ 0", "epochs between latent diagnostics; 0: none")
+    ae_noise: NonNegative = key(0.0, "a number ≥ 0", "std of noise on the encoder input (denoising)")
+    ae_dropout: _num(ge=0, lt=1) = key(0.0, "a number in [0, 1)", "dropout in E's and R's hidden layers")
+    ae_weight_decay: NonNegative = key(0.0, "a number ≥ 0", "Adam L2 weight decay of E and R")
+
+
+class WADANParams(ADANParams):
+    adversarial: Literal["gan", "wasserstein"] = key("wasserstein", "gan or wasserstein")
+    d_steps: Count = key(2, "an integer ≥ 1")
+    g_class_weight: NonNegative = key(0.1, "a number ≥ 0", "weight of G's classification term")
+    early_stop: Bool = key(False, "true or false")
+
+
+class LatentSMOTEParams(ADANParams):
+    k_neighbors: Count = key(5, "an integer ≥ 1", "same-class neighbours in latent space")
+    residual: Bool = key(True, "true or false", "add the parent's residual x − R(E(x)) back")
 
 
 class SeparateADANParams(_LatentParams):
     ae_epochs: Natural = key(200, "an integer ≥ 0")
+
+
+Probability = _num(ge=0, le=1)
+COPIES_KIND = "an integer ≥ 1"
+COPIES_HINT = "perturbed copies per training file; a whole augment.ratio sets it (they must agree)"
+
+
+class AudioSpeedParams(Block):
+    rate_min: Positive = key(0.9, "a number > 0", "lowest tempo rate (time stretch, pitch kept)")
+    rate_max: Positive = key(1.1, "a number > 0", "highest tempo rate")
+    copies: Count = key(1, COPIES_KIND, COPIES_HINT)
+
+
+class AudioNoiseParams(Block):
+    snr_db_min: _num() = key(15.0, "a number", "lowest SNR of the added Gaussian noise (dB)")
+    snr_db_max: _num() = key(30.0, "a number", "highest SNR (dB)")
+    copies: Count = key(1, COPIES_KIND, COPIES_HINT)
+
+
+class AudioMixParams(AudioSpeedParams, AudioNoiseParams):
+    p_speed: Probability = key(0.5, "a number in [0, 1]", "probability of the tempo change")
+    semitones_min: _num() = key(-2.0, "a number", "lowest pitch shift (semitones)")
+    semitones_max: _num() = key(2.0, "a number", "highest pitch shift (semitones)")
+    p_pitch: Probability = key(0.5, "a number in [0, 1]", "probability of the pitch shift")
+    p_noise: Probability = key(0.5, "a number in [0, 1]", "probability of the noise")
+    gain_db_min: _num() = key(-6.0, "a number", "lowest gain (dB)")
+    gain_db_max: _num() = key(6.0, "a number", "highest gain (dB)")
+    p_gain: Probability = key(0.5, "a number in [0, 1]", "probability of the gain")
 
 
 class AugmentParams(Block):
@@ -282,6 +361,11 @@ class AugmentParams(Block):
     adasyn: SMOTEParams = block(SMOTEParams)
     adan: ADANParams = block(ADANParams)
     adan_separate: SeparateADANParams = block(SeparateADANParams)
+    wadan: WADANParams = block(WADANParams, "ADAN with a Wasserstein critic (WADAN)")
+    adan_latent: LatentSMOTEParams = block(LatentSMOTEParams, "SMOTE in ADAN's latent space")
+    audio_speed: AudioSpeedParams = block(AudioSpeedParams, "tempo change of the audio")
+    audio_noise: AudioNoiseParams = block(AudioNoiseParams, "Gaussian noise added to the audio")
+    audio_mix: AudioMixParams = block(AudioMixParams, "tempo, pitch, noise and gain, each with a probability")
 
 
 class LinearFrontend(Block):

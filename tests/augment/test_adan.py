@@ -430,3 +430,14 @@ def test_bad_discriminator_learning_rate_is_named(bad):
     X, y = make_data(n=40, seed=4)
     with pytest.raises(AdanError, match="lr_d"):
         ADAN(epochs=1, lr_d=bad, **SMALL).fit(X, y)
+
+
+def test_saved_bytes_do_not_depend_on_where_curves_were_logged(data, tmp_path):
+    """The augment stage logs curves into a temporary folder: that path must not reach the file."""
+    X, y = data
+    paths = []
+    for name in ("run1", "run2"):
+        model = ADAN(epochs=2, early_stop=False, device="cpu", seed=0, log_dir=str(tmp_path / name / "logs")).fit(X, y)
+        model.save(tmp_path / name / "adan.pt")
+        paths.append(tmp_path / name / "adan.pt")
+    assert paths[0].read_bytes() == paths[1].read_bytes()

@@ -7,13 +7,17 @@ speaker.
 """
 
 import numpy as np
-import pytest
 
 import adan_ser.augment.stage as stage_module
 import adan_ser.evaluation.evaluate as evaluate_module
 from adan_ser.augment.base import SyntheticSampler
 from adan_ser.augment.stage import augment_folds
-from adan_ser.contracts.folds import SYNTHETIC_GROUP, augmenter_train, folds_for, inner_validation_groups
+from adan_ser.contracts.folds import (
+    SYNTHETIC_GROUP,
+    augmenter_train,
+    folds_for,
+    inner_validation_groups,
+)
 from adan_ser.evaluation.evaluate import evaluate
 from tests.toy import toy_corpus
 

@@ -236,6 +236,17 @@ class LatentAugmenter(TransformerMixin, BaseEstimator):
         states = np.random.SeedSequence(self.seed).generate_state(3, dtype=np.uint64).tolist()
         return tuple(int(s >> 1) for s in states)
 
+    def _extra_seeds(self) -> tuple[int, int]:
+        """(auxiliary-noise, probe) seeds: the 4th and 5th words of the same seed sequence.
+
+        A seed sequence's words do not depend on how many are drawn, so the three streams of
+        :meth:`_seeds` are untouched; the auxiliary stream feeds the optional regularisers
+        (dropout masks, input and instance noise, interpolation weights, a second z), the probe
+        stream the fixed z of the per-epoch diagnostics. Neither is drawn from unless used.
+        """
+        states = np.random.SeedSequence(self.seed).generate_state(5, dtype=np.uint64).tolist()
+        return int(states[3] >> 1), int(states[4] >> 1)
+
     def _build(self, n_kept: int, n_classes: int, init_seed: int) -> None:
         gen = torch.Generator().manual_seed(init_seed)
         self.net_ = ADANNetworks(
@@ -250,6 +261,8 @@ class LatentAugmenter(TransformerMixin, BaseEstimator):
             activation=self.activation,
             linear_decoder=self.scaling == "znorm",
             generator=gen,
+            ae_dropout=getattr(self, "ae_dropout", 0.0),
+            c_dropout=getattr(self, "c_dropout", 0.0),
         ).to(self.device_)
 
     def fit(self, X, y, feature_names: Optional[Sequence[str]] = None):
@@ -323,7 +336,13 @@ class LatentAugmenter(TransformerMixin, BaseEstimator):
             if live is not None:
                 live.end()
 
-    def _loop(self, n_epochs, epoch_fn, monitor: _Monitor, early_stop: bool, phase: Optional[str] = None):
+    def _loop(self, n_epochs, epoch_fn, monitor: _Monitor, early_stop: bool, phase: Optional[str] = None,
+              probe=None, stop=None):
+        """Run up to ``n_epochs`` of ``epoch_fn`` (→ dict of epoch means); returns the history.
+
+        ``probe(epoch)`` → dict of extra metrics (or None) logged with that epoch but kept out of the
+        history; ``stop(history)`` → bool replaces the D-balance rule :func:`converged`.
+        """
         history = []
         for epoch in range(1, n_epochs + 1):
             entry = {"epoch": epoch}
@@ -331,8 +350,9 @@ class LatentAugmenter(TransformerMixin, BaseEstimator):
                 entry["phase"] = phase
             entry.update(epoch_fn())
             history.append(entry)
-            monitor.log(entry)
-            if early_stop and converged(history, self.min_epochs):
+            extra = probe(epoch) if probe is not None else None
+            monitor.log({**entry, **extra} if extra else entry)
+            if early_stop and (converged(history, self.min_epochs) if stop is None else stop(history)):
                 break
         return history
 
@@ -409,23 +429,76 @@ class LatentAugmenter(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "net_")
         idx = self._labels_to_indices(y, counts)
         m = len(idx)
-        if seed is None:
-            seed = int(np.random.SeedSequence().generate_state(1, dtype=np.uint64)[0] >> 1)
-        if not _SEED.is_satisfied_by(seed):
-            raise AdanError(f"{type(self).__name__}.sample: seed must be a non-negative integer or None, got {seed!r}")
-        gen = torch.Generator().manual_seed(int(seed))
-        # Drawn on the CPU in one go: identical z for a seed on any device and any chunking.
-        z = torch.randn(m, self.noise_dim, generator=gen)
-        eye = torch.eye(len(self.classes_))
-        onehot = eye[torch.from_numpy(idx)]
+        seed = self._sample_seed(seed, "sample")
         out = np.empty((m, self.n_features_in_))
         self.net_.eval()
         with torch.no_grad():
-            for s in range(0, m, _CHUNK):
-                gz = torch.cat([z[s:s + _CHUNK], onehot[s:s + _CHUNK]], dim=1).to(self.device_)
-                x = self.net_.decoder(self.net_.generator(gz))
-                out[s:s + _CHUNK] = self._unscale(x.cpu().numpy().astype(np.float64))
+            for s, g in self._generated(idx, seed):
+                x = self.net_.decoder(g)
+                out[s:s + len(g)] = self._unscale(x.cpu().numpy().astype(np.float64))
         return out, self.classes_[idx]
+
+    def _sample_seed(self, seed, where: str) -> int:
+        if seed is None:
+            seed = int(np.random.SeedSequence().generate_state(1, dtype=np.uint64)[0] >> 1)
+        if not _SEED.is_satisfied_by(seed):
+            raise AdanError(f"{type(self).__name__}.{where}: seed must be a non-negative integer or None, got {seed!r}")
+        return int(seed)
+
+    def _generated(self, idx: np.ndarray, seed: int) -> Iterator[tuple[int, torch.Tensor]]:
+        """(start, G(z, y) chunk) over the rows of class indices ``idx``; eval mode, no grad."""
+        gen = torch.Generator().manual_seed(int(seed))
+        # Drawn on the CPU in one go: identical z for a seed on any device and any chunking.
+        z = torch.randn(len(idx), self.noise_dim, generator=gen)
+        eye = torch.eye(len(self.classes_))
+        onehot = eye[torch.from_numpy(idx)]
+        for s in range(0, len(idx), _CHUNK):
+            gz = torch.cat([z[s:s + _CHUNK], onehot[s:s + _CHUNK]], dim=1).to(self.device_)
+            yield s, self.net_.generator(gz)
+
+    def sample_latent(self, y=None, counts: Optional[dict] = None, seed: Optional[int] = None):
+        """The latent codes behind :meth:`sample`: ``(codes (m, latent_dim) float64, y_syn (m,))``.
+
+        Same arguments as :meth:`sample`; the same seed gives the codes that ``sample`` decodes.
+        """
+        check_is_fitted(self, "net_")
+        idx = self._labels_to_indices(y, counts)
+        seed = self._sample_seed(seed, "sample_latent")
+        out = np.empty((len(idx), self.latent_dim))
+        self.net_.eval()
+        with torch.no_grad():
+            for s, g in self._generated(idx, seed):
+                out[s:s + len(g)] = g.cpu().numpy()
+        return out, self.classes_[idx]
+
+    def decode(self, codes) -> np.ndarray:
+        """``R(codes)``: latent codes (m, latent_dim) → (m, n_features_in_) float64 feature units."""
+        check_is_fitted(self, "net_")
+        codes = np.asarray(codes, dtype=np.float32)
+        if codes.ndim != 2 or codes.shape[1] != self.latent_dim:
+            raise AdanError(f"{type(self).__name__}.decode: codes must be (m, {self.latent_dim}), got {codes.shape}")
+        self.net_.eval()
+        out = np.empty((len(codes), self.n_features_in_))
+        with torch.no_grad():
+            for s in range(0, len(codes), _CHUNK):
+                x = self.net_.decoder(torch.from_numpy(codes[s:s + _CHUNK]).to(self.device_))
+                out[s:s + _CHUNK] = self._unscale(x.cpu().numpy().astype(np.float64))
+        return out
+
+    def reconstruct(self, X) -> np.ndarray:
+        """Reconstructions ``R(E(x))``: ``X`` (n, n_features_in_) → (n, n_features_in_) feature units."""
+        check_is_fitted(self, "net_")
+        try:
+            X = validate_data(self, X=X, reset=False, dtype=[np.float64, np.float32])
+        except ValueError as exc:
+            raise InputError(f"{type(self).__name__}.reconstruct: {str(exc).strip().splitlines()[0]}") from None
+        self.net_.eval()
+        out = np.empty((len(X), self.n_features_in_))
+        with torch.no_grad():
+            for s in range(0, len(X), _CHUNK):
+                r = self.net_.decoder(self.net_.encoder(self._scale(X[s:s + _CHUNK])))
+                out[s:s + _CHUNK] = self._unscale(r.cpu().numpy().astype(np.float64))
+        return out
 
     def transform(self, X) -> np.ndarray:
         """Latent codes ``E(x)``: ``X`` (n, n_features_in_) feature units → (n, latent_dim) float64."""
@@ -453,7 +526,9 @@ class LatentAugmenter(TransformerMixin, BaseEstimator):
             "format_version": FORMAT_VERSION,
             "package_version": __version__,
             "model": type(self).__name__,
-            "params": _to_builtin(self.get_params()),
+            # where training curves went is not part of the model (and is a temporary folder
+            # during the augment stage): kept out so the same model gives the same bytes
+            "params": _to_builtin({**self.get_params(), "log_dir": None}),
             "state_dict": {k: v.detach().cpu() for k, v in self.net_.state_dict().items()},
             "keep_features": torch.from_numpy(self.keep_features_.copy()),
             "constant_values": torch.from_numpy(self.constant_values_.copy()),

@@ -20,6 +20,10 @@ class MLP(nn.Module):
     Hidden activation ``tanh`` or ``leaky_bn`` (LeakyReLU 0.2, then batch norm when
     ``batch_norm``, the order of the authors' code). ``out`` is ``"tanh"`` or ``None`` (linear).
     Weights are Xavier-uniform from ``generator``, biases zero.
+
+    ``dropout`` (probability, 0 = none) drops hidden units in training mode, outside ``frozen``
+    passes. Its masks come from ``self.rng`` (a ``torch.Generator`` on the net's device that the
+    trainer sets), never from torch's global generator, so a seeded fit stays reproducible.
     """
 
     def __init__(
@@ -31,6 +35,7 @@ class MLP(nn.Module):
         batch_norm: bool,
         out: Optional[str],
         generator: torch.Generator,
+        dropout: float = 0.0,
     ):
         super().__init__()
         dims = [int(in_dim), *map(int, hidden), int(out_dim)]
@@ -38,6 +43,8 @@ class MLP(nn.Module):
         self.norms = nn.ModuleList(nn.BatchNorm1d(d) for d in dims[1:-1]) if batch_norm else None
         self.activation = activation
         self.out = out
+        self.dropout = float(dropout)
+        self.rng: Optional[torch.Generator] = None
         for layer in self.linears:
             nn.init.xavier_uniform_(layer.weight, generator=generator)
             nn.init.zeros_(layer.bias)
@@ -71,6 +78,9 @@ class MLP(nn.Module):
                         )
                     else:
                         x = bn(x)
+                if self.dropout > 0 and self.training and not frozen:
+                    keep = torch.rand(x.shape, generator=self.rng, device=x.device) >= self.dropout
+                    x = x * keep / (1.0 - self.dropout)
         return torch.tanh(x) if self.out == "tanh" else x
 
 
@@ -83,7 +93,8 @@ class ADANNetworks(nn.Module):
     * ``generator`` G: (n, noise_dim + n_classes) → (n, latent_dim), tanh output
     * ``discriminator`` D: (n, latent_dim) → (n, 1) logit of "came from E"
 
-    ``n_features`` counts the kept (non-constant) features.
+    ``n_features`` counts the kept (non-constant) features. ``ae_dropout`` / ``c_dropout``: dropout
+    probability in E and R / in C (see :class:`MLP`); dropout draws nothing from ``generator``.
     """
 
     def __init__(
@@ -99,17 +110,19 @@ class ADANNetworks(nn.Module):
         activation: str,
         linear_decoder: bool,
         generator: torch.Generator,
+        ae_dropout: float = 0.0,
+        c_dropout: float = 0.0,
     ):
         super().__init__()
         bn = activation == "leaky_bn"
         # Construction order fixes the draw order from ``generator``, hence the initial weights.
-        self.encoder = MLP(n_features, enc_hidden, latent_dim, activation, bn, "tanh", generator)
+        self.encoder = MLP(n_features, enc_hidden, latent_dim, activation, bn, "tanh", generator, ae_dropout)
         self.decoder = MLP(
             latent_dim, tuple(reversed(tuple(enc_hidden))), n_features, activation, bn,
-            None if linear_decoder else "tanh", generator,
+            None if linear_decoder else "tanh", generator, ae_dropout,
         )
         self.classifier = (
-            MLP(latent_dim, clf_hidden, n_classes, activation, False, None, generator)
+            MLP(latent_dim, clf_hidden, n_classes, activation, False, None, generator, c_dropout)
             if clf_hidden is not None
             else None
         )

@@ -72,13 +72,18 @@ def nearest_neighbour_stats(X_real: np.ndarray, X_syn: np.ndarray) -> dict:
     }
 
 
-def spread_ratio(X_real: np.ndarray, y_real: np.ndarray, X_syn: np.ndarray, y_syn: np.ndarray) -> float:
+def spread_ratio(X_real: np.ndarray, y_real: np.ndarray, X_syn: np.ndarray, y_syn: np.ndarray,
+                 znorm: bool = True) -> float:
     """Mean over emotions present in both sets of (synthetic spread / real spread); NaN if none.
 
     Spread of a set: mean Euclidean distance of its vectors to their centroid, z-normalised
-    features (training statistics). X_*: (n, d) feature units; y_*: (n,) labels.
+    features (training statistics). X_*: (n, d) feature units; y_*: (n,) labels. ``znorm=False``
+    measures in the given units (latent codes, whose units are already common to every dimension).
     """
-    R, S = znorm_like(np.asarray(X_real, float), np.asarray(X_syn, float))
+    if znorm:
+        R, S = znorm_like(np.asarray(X_real, float), np.asarray(X_syn, float))
+    else:
+        R, S = np.asarray(X_real, float), np.asarray(X_syn, float)
     y_real, y_syn = np.asarray(y_real), np.asarray(y_syn)
     ratios = []
     for label in np.intersect1d(y_real, y_syn):

@@ -5,6 +5,10 @@
 The latent methods take one flat parameter block (``augment.adan.*``): the sampler's own keys
 (``n_sets``, ``ratio``) go to the sampler, the rest to the model it composes
 (``ADANSampler(adan=ADAN(**rest), n_sets=...)``); ``seed`` goes to both.
+
+The audio methods (``audio_speed``, ``audio_noise``, ``audio_mix``) perturb waveforms, not feature
+vectors, so they have no sampler: :func:`make_perturber` builds them, and the augment stage runs
+them on the corpus audio (:mod:`adan_ser.augment.audio`).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from typing import Optional
 
 from adan_ser.augment.adan import ADAN
 from adan_ser.augment.adan_separate import SeparateADAN
+from adan_ser.augment.audio import AUDIO_METHODS, AudioPerturber, copies_for
 from adan_ser.augment.base import validate_params
 from adan_ser.augment.baselines import (
     ADASYNSampler,
@@ -21,10 +26,12 @@ from adan_ser.augment.baselines import (
     GaussianNoiseSampler,
     SMOTESampler,
 )
+from adan_ser.augment.latent_smote import LatentSMOTESampler
 from adan_ser.augment.samplers import ADANSampler, SeparateADANSampler
 from adan_ser.core.errors import AdanError
 
-__all__ = ["SAMPLERS", "MODELS", "make_sampler", "sampler_params"]
+__all__ = ["SAMPLERS", "MODELS", "AUDIO_METHODS", "is_audio_method", "make_perturber", "make_sampler",
+           "sampler_params"]
 
 SAMPLERS = {
     "duplicate": DuplicateSampler,
@@ -34,10 +41,20 @@ SAMPLERS = {
     "adasyn": ADASYNSampler,
     "adan": ADANSampler,
     "adan_separate": SeparateADANSampler,
+    "wadan": ADANSampler,
+    "adan_latent": LatentSMOTESampler,
 }
 
 #: The model a latent method's sampler composes (its ``adan`` parameter).
-MODELS = {"adan": ADAN, "adan_separate": SeparateADAN}
+MODELS = {"adan": ADAN, "adan_separate": SeparateADAN, "wadan": ADAN, "adan_latent": ADAN}
+
+#: Model defaults a method sets before its params block: ``wadan`` is ADAN with the settings of the
+#: authors' WADAN (critic with gradient penalty, 2 critic steps per batch, G's CE weight 0.1; their
+#: WADAN trains a fixed number of epochs).
+MODEL_DEFAULTS = {
+    "wadan": {"adversarial": "wasserstein", "gp_weight": 10.0, "gp_power": 10.0, "d_steps": 2,
+              "g_class_weight": 0.1, "early_stop": False},
+}
 
 #: The sampler parameter that holds the composed model.
 _MODEL_PARAM = "adan"
@@ -58,12 +75,39 @@ def sampler_params(method: str) -> list[str]:
     return list(dict.fromkeys(_own_params(method) + _model_params(method)))
 
 
+def is_audio_method(method) -> bool:
+    """True for the methods that perturb audio (:data:`AUDIO_METHODS`)."""
+    return isinstance(method, str) and method in AUDIO_METHODS
+
+
 def _sampler_class(method: str):
     try:
         return SAMPLERS[method]
     except (KeyError, TypeError):
-        known = ", ".join([NONE, *SAMPLERS])
+        if is_audio_method(method):
+            raise AdanError(f"augmentation method {method!r} perturbs audio, not feature vectors: "
+                            f"run it with the corpus audio (adan augment, adan export)") from None
+        known = ", ".join([NONE, *SAMPLERS, *AUDIO_METHODS])
         raise AdanError(f"unknown augmentation method {method!r}; known: {known}") from None
+
+
+def make_perturber(method: str, params: Optional[dict] = None, ratio: Optional[float] = None) -> AudioPerturber:
+    """A checked perturber for audio method ``method`` with ``params`` (its ``augment.<method>`` block).
+
+    ``ratio``: ``augment.ratio``; its copy count rule is :func:`~adan_ser.augment.audio.copies_for`.
+    Unknown method or parameter, or a bad value → :class:`AdanError` naming it.
+    """
+    if not is_audio_method(method):
+        _sampler_class(method)  # names an unknown method
+        raise AdanError(f"augmentation method {method!r} works on feature vectors, not audio")
+    cls = AUDIO_METHODS[method]
+    params = dict(params or {})
+    names = list(cls().get_params())
+    for key in params:
+        if key not in names:
+            raise AdanError(f"unknown parameter {key!r} for augmentation method {method!r}; known: {', '.join(names)}")
+    params["copies"] = copies_for(method, params, ratio)
+    return cls(**params).check()
 
 
 def make_sampler(
@@ -98,7 +142,7 @@ def make_sampler(
     kwargs = {k: v for k, v in params.items() if k in own}
     if method in MODELS:
         model_kwargs = {k: v for k, v in params.items() if k not in own or k == "seed"}
-        kwargs[_MODEL_PARAM] = MODELS[method](**model_kwargs)
+        kwargs[_MODEL_PARAM] = MODELS[method](**{**MODEL_DEFAULTS.get(method, {}), **model_kwargs})
     sampler = cls(**kwargs)
     # Fail at configuration time, not an hour into a cross-validation run.
     validate_params(sampler)

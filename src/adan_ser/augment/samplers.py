@@ -51,13 +51,23 @@ class _LatentSampler(SyntheticSampler):
     def _counts(self, y):
         return synthetic_counts(y, self.n_sets if self.ratio is None else self.ratio)
 
-    def _generate(self, X, y, n_new):
+    def _fit_model(self, X, y):
         model = self._model_cls(seed=self.seed) if self.adan is None else clone(self.adan)
         self.adan_ = model.fit(X, y)
-        sample_seed = None
-        if self.seed is not None:
-            sample_seed = int(np.random.SeedSequence([self.seed, 1]).generate_state(1, dtype=np.uint64)[0] >> 1)
-        return self.adan_.sample(counts=n_new, seed=sample_seed)
+        return self.adan_
+
+    def _sample_seed(self):
+        if self.seed is None:
+            return None
+        return int(np.random.SeedSequence([self.seed, 1]).generate_state(1, dtype=np.uint64)[0] >> 1)
+
+    def _generate(self, X, y, n_new):
+        return self._fit_model(X, y).sample(counts=n_new, seed=self._sample_seed())
+
+    def sample_latent(self, counts: dict, seed: Optional[int] = None):
+        """Latent codes of the kind this sampler decodes: ``(codes (m, latent_dim), labels (m,))``,
+        ``counts`` {label: n}; the fitted model's :meth:`~adan_ser.augment.latent.LatentAugmenter.sample_latent`."""
+        return self.adan_.sample_latent(counts=counts, seed=seed)
 
 
 def _constraints(model_cls) -> dict:

@@ -6,12 +6,21 @@ seed alone. Layout of ``out_dir`` (one folder per method, a DVC output):
 ``seed<k>/<fold>.pt`` — the fitted ADAN of that seed and fold (latent methods only), for ``adan export --model``;
 
 Reports go to ``report_dir`` (a results folder, kept in git, the stage's alone): ``quality.csv``
-(quality measures per seed × fold, see :mod:`adan_ser.augment.quality`), ``seed<k>/<fold>/`` dvclive
+(quality measures per seed × fold, see :mod:`adan_ser.augment.quality`; latent methods add the
+collapse diagnostics of :mod:`adan_ser.augment.diagnostics`), ``seed<k>/<fold>/`` dvclive
 training curves of latent methods, and t-SNE pictures of the first seed's first fold
 (``tsne_feature.png``, ``tsne_latent.png``).
 
 Both folders are assembled under temporary names and renamed at the end, so a failure anywhere
 leaves the previous outputs (or nothing) in place, never a half-written report.
+
+Audio methods (``audio_speed``, ``audio_noise``, ``audio_mix``; :mod:`adan_ser.augment.audio`) fit
+nothing: for each run seed every file of the feature table is perturbed and described once (the
+extract stage's openSMILE set), and each fold's set is the perturbed rows whose source file is
+among that fold's augmenter-training rows. Same layout. Their cost (per seed: perturbed files,
+seconds, files/s of perturbation + extraction) rides on the returned table as ``attrs["cost"]`` and
+the command prints it; it is not written to the report folder, whose files must be the same bytes
+on every run.
 """
 
 from __future__ import annotations
@@ -23,17 +32,26 @@ from typing import Optional, Sequence
 import numpy as np
 import pandas as pd
 
+from adan_ser.augment.audio import perturb_features
+from adan_ser.augment.diagnostics import latent_diagnostics
 from adan_ser.augment.quality import quality
-from adan_ser.augment.registry import make_sampler
+from adan_ser.augment.registry import is_audio_method, make_perturber, make_sampler
 from adan_ser.contracts.align import align
-from adan_ser.contracts.folds import Fold, augmenter_train, folds_for
+from adan_ser.contracts.folds import (
+    Fold,
+    augmenter_train,
+    folds_for,
+    train_fractions,
+    train_subset,
+)
+from adan_ser.contracts.results import FRACTION
 from adan_ser.contracts.synthetic import seed_dir, synthetic_frame
 from adan_ser.core.errors import AdanError
 from adan_ser.core.io import atomic_dir, write_csv, write_parquet
 from adan_ser.core.scheduler import run_tasks
 from adan_ser.core.seeds import as_seeds
 
-LATENT_METHODS = ("adan", "adan_separate")
+LATENT_METHODS = ("adan", "adan_separate", "wadan", "adan_latent")
 
 
 def fit_fold(method, params, seed, ratio, X, y, fold: Fold, log_dir=None):
@@ -69,6 +87,10 @@ def augment_folds(
     train_downsample: Optional[dict] = None,
     scheduler: Optional[str] = None,
     validation_speakers: int = 0,
+    audio_root: Optional[str | Path] = None,
+    feature_set: Optional[str] = None,
+    workers: int = 1,
+    train_fraction: float | Sequence[float] = 1.0,
 ) -> pd.DataFrame:
     """Write one synthetic set per seed × fold of ``scheme`` into ``out_dir``; returns the quality table.
 
@@ -80,6 +102,12 @@ def augment_folds(
     ``seeds``: the run seeds (an int is one); each seed's sets come from that seed alone.
     ``train_downsample``: ``cv.train_downsample`` (the imbalanced setting); the augmenter then sees
     the same reduced training rows as the classifiers of the evaluate stage.
+    ``train_fraction``: ``cv.train_fraction``, one share in (0, 1] or a list; one set per fraction ×
+    seed × fold, each fitted on :func:`~adan_ser.contracts.folds.train_subset` of the fold (the rows
+    the evaluate stage trains that fraction's classifiers on) minus the validation speakers, and
+    written to ``seed<k>/`` (fraction 1) or ``fraction<f>/seed<k>/`` (see
+    :mod:`adan_ser.contracts.synthetic`); quality.csv then has a ``train_fraction`` column. The
+    t-SNE pictures show the first seed × fold of the largest fraction.
     ``scheduler``: None or ``"local"`` fits the seed × fold sets here one after the other; a Dask
     address (``cv.scheduler``) fits them as independent tasks on its workers, each task getting its
     fold's training rows only. Each set is seeded by its run seed alone, so both write the same
@@ -91,9 +119,21 @@ def augment_folds(
 
     ``out_dir`` and ``report_dir`` are each assembled under a temporary name and renamed only when
     every fold has succeeded, so a failure leaves the previous outputs (or nothing) in place.
+
+    Audio methods also need ``audio_root`` (the folder the manifest's files hang from) and
+    ``feature_set`` (the openSMILE set ``features`` was extracted with); their perturbation and
+    extraction run here or in a local pool of ``workers`` processes, never on ``scheduler`` (see
+    :func:`~adan_ser.augment.audio.perturb_features`: Dask threads share the generators). The returned
+    table then carries ``attrs["cost"]``, the cost table (see :func:`_augment_audio`).
     """
     rows, X, names = align(manifest, features)
     y = rows["emotion"].to_numpy()
+    fractions = train_fractions(train_fraction)
+    with_fraction = any(f != 1.0 for f in fractions)
+    if is_audio_method(method):
+        return _augment_audio(rows, X, names, scheme, method, params, seeds, ratio, out_dir, report_dir,
+                              progress, train_downsample, validation_speakers, audio_root, feature_set,
+                              workers, fractions)
     report = atomic_dir(report_dir) if report_dir is not None else contextlib.nullcontext(None)
     # The report folder is the inner one: it is renamed first, and only if the sets are complete.
     with atomic_dir(out_dir) as tmp, report as tmp_report:
@@ -101,28 +141,87 @@ def augment_folds(
         seeds = as_seeds(seeds)
         folds = folds_for(rows, scheme, train_downsample)
         speakers = rows["speaker"].to_numpy()
-        jobs = [(seed, augmenter_train(fold, speakers, validation_speakers, seed))
-                for seed in seeds for fold in folds]
+        # the training fraction is cut first, then the validation speakers (all of whom the cut keeps)
+        jobs = [(fraction, seed, augmenter_train(train_subset(fold, speakers, y, fraction, seed), speakers,
+                                                 validation_speakers, seed))
+                for fraction in fractions for seed in seeds for fold in folds]
+        shown = next(i for i, job in enumerate(jobs) if job[0] == max(fractions))
 
-        def task(seed, fold):
-            logs = None if tmp_report is None else seed_dir(tmp_report, seed)
+        def task(fraction, seed, fold):
+            logs = None if tmp_report is None else seed_dir(tmp_report, seed, fraction)
             return method, params, seed, ratio, X[fold.train], y[fold.train], fold.name, logs
 
-        fitted = run_tasks(_fit_and_measure, (task(seed, fold) for seed, fold in jobs), scheduler,
+        fitted = run_tasks(_fit_and_measure, (task(*job) for job in jobs), scheduler,
                            desc=f"augment {method}", progress=progress, total=len(jobs))
-        for i, ((seed, fold), (sampler, X_syn, y_syn, measures)) in enumerate(zip(jobs, fitted)):
-            write_parquet(synthetic_frame(X_syn, y_syn, names), seed_dir(tmp, seed) / f"{fold.name}.parquet")
+        for i, ((fraction, seed, fold), (sampler, X_syn, y_syn, measures)) in enumerate(zip(jobs, fitted)):
+            out = seed_dir(tmp, seed, fraction)
+            write_parquet(synthetic_frame(X_syn, y_syn, names), out / f"{fold.name}.parquet")
             model = getattr(sampler, "adan_", None)
             fitted_on = np.unique(speakers[fold.train])
-            records.append({"seed": seed, "fold": fold.name, "method": method,
-                            "fitted_speakers": " ".join(fitted_on), **measures})
-            if i == 0 and tmp_report is not None and len(y_syn):
+            records.append({"seed": seed, **({FRACTION: fraction} if with_fraction else {}), "fold": fold.name,
+                            "method": method, "fitted_speakers": " ".join(fitted_on), **measures})
+            if i == shown and tmp_report is not None and len(y_syn):
                 _pictures(tmp_report, method, fold, X, y, X_syn, y_syn, model, seed)
             if model is not None:
                 # the model was fitted on arrays; the saved file carries the openSMILE names for export
                 model.feature_names_in_ = np.asarray(names, dtype=object)
-                model.save(seed_dir(tmp, seed) / f"{fold.name}.pt")
+                model.save(out / f"{fold.name}.pt")
         table = pd.DataFrame(records)
+        if tmp_report is not None:
+            write_csv(table, tmp_report / "quality.csv")
+    return table
+
+
+def _augment_audio(rows, X, names, scheme, method, params, seeds, ratio, out_dir, report_dir, progress,
+                   train_downsample, validation_speakers, audio_root, feature_set, workers, fractions=(1.0,)):
+    """:func:`augment_folds` for an audio method; ``rows`` (n,) and ``X`` (n, d) as :func:`align` gives them.
+
+    Per run seed, every row's file is perturbed ``copies`` times and described once
+    (:func:`~adan_ser.augment.audio.perturb_features`); a fold's set is the perturbed rows whose
+    source row is in :func:`augmenter_train` of that fold and seed, so neither the fold's test
+    speaker nor the DNN's validation speaker enters it. Each training fraction (``fractions``) takes
+    the perturbed rows of its :func:`train_subset` from the same perturbed copies (nothing is
+    perturbed twice). ``attrs["cost"]`` of the returned quality
+    table: one row per seed with ``files`` (perturbed copies made), ``seconds`` and ``files_per_s``.
+    """
+    if feature_set is None:
+        raise AdanError(f"augmentation method {method!r} needs the feature set the features were "
+                        f"extracted with (features.set)")
+    perturber = make_perturber(method, params, ratio)
+    y = rows["emotion"].to_numpy()
+    speakers = rows["speaker"].to_numpy()
+    folds = folds_for(rows, scheme, train_downsample)
+    report = atomic_dir(report_dir) if report_dir is not None else contextlib.nullcontext(None)
+    records, cost = [], []
+    with_fraction, shown = any(f != 1.0 for f in fractions), False
+    with atomic_dir(out_dir) as tmp, report as tmp_report:
+        for seed in as_seeds(seeds):
+            perturbed = perturb_features(rows, audio_root, feature_set, perturber, seed, workers=workers,
+                                         progress=progress)
+            if perturbed.names != list(names):
+                raise AdanError(f"the features table's columns are not openSMILE {feature_set}'s "
+                                f"(features.set changed since extract? re-run it)")
+            cost.append({"seed": seed, "method": method, "files": len(perturbed.rows),
+                         "copies": int(perturber.copies), "seconds": perturbed.seconds,
+                         "files_per_s": perturbed.files_per_s})
+            for fraction in fractions:
+                for fold in folds:
+                    # the fraction is cut first, then the validation speakers (as for the other methods)
+                    train = augmenter_train(train_subset(fold, speakers, y, fraction, seed), speakers,
+                                            validation_speakers, seed)
+                    keep = np.isin(perturbed.rows, train.train)
+                    X_syn, y_syn = perturbed.X[keep].astype(np.float64), y[perturbed.rows[keep]]
+                    write_parquet(synthetic_frame(X_syn, y_syn, names),
+                                  seed_dir(tmp, seed, fraction) / f"{fold.name}.parquet")
+                    measures = quality(X[train.train], X_syn, seed, y[train.train], y_syn)
+                    records.append({"seed": seed, **({FRACTION: fraction} if with_fraction else {}),
+                                    "fold": fold.name, "method": method,
+                                    "fitted_speakers": " ".join(np.unique(speakers[train.train])), **measures})
+                    if fraction == max(fractions) and not shown and tmp_report is not None and len(y_syn):
+                        _pictures(tmp_report, method, train, X, y, X_syn, y_syn, None, seed)
+                        shown = True
+        table = pd.DataFrame(records)
+        table.attrs["cost"] = pd.DataFrame(cost)
         if tmp_report is not None:
             write_csv(table, tmp_report / "quality.csv")
     return table
@@ -136,7 +235,10 @@ def _fit_and_measure(method, params, seed, ratio, X_train, y_train, fold_name, l
     """
     fold = Fold(fold_name, np.arange(len(y_train)), np.empty(0, dtype=int))
     sampler, X_syn, y_syn = fit_fold(method, params, seed, ratio, X_train, y_train, fold, log_dir)
-    return sampler, X_syn, y_syn, quality(X_train, X_syn, seed, y_train, y_syn)
+    measures = quality(X_train, X_syn, seed, y_train, y_syn)
+    if method in LATENT_METHODS:  # collapse diagnostics (augment.diagnostics), training rows only
+        measures.update(latent_diagnostics(sampler, X_train, y_train, X_syn, y_syn, seed))
+    return sampler, X_syn, y_syn, measures
 
 
 def _pictures(report_dir: Path, method, fold, X, y, X_syn, y_syn, model, seed) -> None:

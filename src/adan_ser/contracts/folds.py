@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Mapping, Optional, Sequence
+from typing import Mapping, Optional, Sequence, Union
+from zlib import crc32
 
 import numpy as np
 import pandas as pd
@@ -136,3 +137,63 @@ def augmenter_train(fold: Fold, speakers: Sequence[str], n_groups: int, seed: in
     if held is None:
         return fold
     return replace(fold, train=fold.train[~np.isin(train_speakers, held)])
+
+
+def train_fractions(value: Union[float, Sequence[float], None]) -> list[float]:
+    """``cv.train_fraction`` as a list of distinct floats in (0, 1]: one number is a list of one,
+    None is ``[1.0]``. A bad value → :class:`AdanError` naming the key."""
+    if value is None:
+        return [1.0]
+    values = list(value) if isinstance(value, (list, tuple, np.ndarray)) else [value]
+    if not values:
+        raise AdanError("cv.train_fraction is an empty list; give a number in (0, 1] or a list of them")
+    out = []
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) \
+                or not 0.0 < float(v) <= 1.0:
+            raise AdanError(f"cv.train_fraction: {v!r} is not a number in (0, 1]")
+        out.append(float(v))
+    if len(set(out)) != len(out):
+        raise AdanError(f"cv.train_fraction lists a fraction twice: {values}")
+    return out
+
+
+def fraction_name(fraction: float) -> str:
+    """``fraction0.25``: the folder and name part of a training fraction other than 1."""
+    return f"fraction{float(fraction):g}"
+
+
+def train_subset(fold: Fold, speakers: Sequence[str], labels: Sequence[str], fraction: float,
+                 seed: int) -> Fold:
+    """``fold`` with a share ``fraction`` of its training rows kept (a point of a learning curve).
+
+    Per training speaker × emotion with n rows, round(fraction · n) rows are kept (halves
+    round to even), but at least one where n ≥ 1: every training speaker and every emotion
+    a speaker has stays, so the inner-validation speakers drawn from them
+    (:func:`inner_validation_groups`) do not depend on the fraction. ``speakers``, ``labels``:
+    (n_rows,) speaker and emotion of every manifest row. Each training row gets one uniform key
+    from ``np.random.default_rng([seed, crc32(fold name)])`` and each group keeps its rows of
+    smallest key, so the draw is fixed by the run seed and the fold alone, whichever stage asks
+    (the augment stage and the evaluate stage cut the same rows), and a smaller fraction keeps a
+    subset of the rows a larger one keeps. Kept rows stay in manifest order; test rows are never
+    touched; ``fraction`` 1 returns ``fold`` itself.
+    """
+    fraction = train_fractions(fraction)[0]
+    if fraction == 1.0:
+        return fold
+    train = np.asarray(fold.train)
+    if len(train) == 0:
+        return fold
+    speakers = np.asarray(speakers).astype(str)[train]
+    labels = np.asarray(labels).astype(str)[train]
+    rng = np.random.default_rng([int(seed), crc32(fold.name.encode("utf-8"))])
+    key = rng.random(len(train))
+    _, group = np.unique(np.char.add(np.char.add(speakers, "\x00"), labels), return_inverse=True)
+    group = group.ravel()
+    size = np.bincount(group)
+    n_keep = np.maximum(np.round(fraction * size), 1).astype(np.int64)  # np.round: half to even
+    order = np.lexsort((key, group))  # by group, then key
+    start = np.concatenate([[0], np.cumsum(size)[:-1]])
+    rank = np.empty(len(train), dtype=np.int64)
+    rank[order] = np.arange(len(train)) - start[group[order]]
+    return replace(fold, train=train[rank < n_keep[group]])

@@ -3,6 +3,10 @@
 Layout of one method's folder (a DVC output, e.g. ``data/synthetic/smote``):
 ``seed<k>/<fold>.parquet``: feature columns (openSMILE names, feature units), ``emotion``,
 ``synthetic`` = 1; ``seed<k>/<fold>.pt``: the fitted latent model of that seed and fold, if any.
+Those are the sets learnt from whole training folds (``cv.train_fraction`` 1). A set learnt from a
+share f < 1 of them (:func:`adan_ser.contracts.folds.train_subset`) lies one level down, in
+``fraction<f>/seed<k>/`` (e.g. ``fraction0.25/seed0/03.parquet``), so a run with fraction 1 alone
+writes exactly the folders it wrote before fractions existed.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from typing import Optional
 import numpy as np
 import pandas as pd
 
+from adan_ser.contracts.folds import fraction_name
 from adan_ser.core.errors import AdanError
 
 
@@ -24,19 +29,23 @@ def synthetic_frame(X_syn: np.ndarray, y_syn: np.ndarray, feature_names: list[st
     return df
 
 
-def seed_dir(out_dir: str | Path, seed: int) -> Path:
-    """The sub-folder of one run seed: ``out_dir/seed<k>``."""
-    return Path(out_dir) / f"seed{int(seed)}"
+def seed_dir(out_dir: str | Path, seed: int, fraction: float = 1.0) -> Path:
+    """The sub-folder of one run seed: ``out_dir/seed<k>``, or ``out_dir/fraction<f>/seed<k>`` for
+    sets learnt from a training fraction f < 1."""
+    base = Path(out_dir) if float(fraction) == 1.0 else Path(out_dir) / fraction_name(fraction)
+    return base / f"seed{int(seed)}"
 
 
 def load_synthetic(
-    out_dir: str | Path, fold: str, feature_names: list[str], seed: Optional[int] = None
+    out_dir: str | Path, fold: str, feature_names: list[str], seed: Optional[int] = None,
+    fraction: float = 1.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(X_syn (m, d), y_syn (m,)) of one seed's fold, columns in ``feature_names`` order.
 
-    ``seed`` None reads ``out_dir/<fold>.parquet`` (a folder holding one set, e.g. one seed's).
+    ``seed`` None reads ``out_dir/<fold>.parquet`` (a folder holding one set, e.g. one seed's);
+    ``fraction``: the training fraction the set was learnt from (see :func:`seed_dir`).
     """
-    base = Path(out_dir) if seed is None else seed_dir(out_dir, seed)
+    base = Path(out_dir) if seed is None else seed_dir(out_dir, seed, fraction)
     path = base / f"{fold}.parquet"
     if not path.is_file():
         raise AdanError(f"synthetic set not found: {path} (re-run the augment stage)")

@@ -10,8 +10,13 @@ import pandas as pd
 from adan_ser.classifiers.factory import make_classifier
 from adan_ser.classifiers.heads import parse_head_name
 from adan_ser.contracts.align import align
-from adan_ser.contracts.folds import folds_for
-from adan_ser.contracts.results import fit_log_dir, run_name
+from adan_ser.contracts.folds import (
+    folds_for,
+    fraction_name,
+    train_fractions,
+    train_subset,
+)
+from adan_ser.contracts.results import FRACTION, fit_log_dir, run_name
 from adan_ser.contracts.synthetic import load_synthetic
 from adan_ser.evaluation.runner import cross_validate
 
@@ -26,7 +31,8 @@ def experiment_grid(methods: Sequence[str], train_data: Sequence[str]) -> list[t
 
 
 #: Classifiers whose fit is a deterministic function of the training rows: on real data alone they
-#: run once (with the first run seed) and that run is reported under every run seed.
+#: run once (with the first run seed) and that run is reported under every run seed. Not so on a
+#: training fraction below 1, whose rows each run seed draws anew.
 DETERMINISTIC = frozenset({"svm"})
 
 
@@ -74,6 +80,7 @@ def evaluate(
     heads_on: Optional[Mapping[str, Sequence[str]]] = None,
     train_downsample: Optional[Mapping] = None,
     scheduler: Optional[str] = None,
+    train_fraction: float | Sequence[float] = 1.0,
 ) -> pd.DataFrame:
     """Predictions of every classifier in ``models`` (name → params) on every fold.
 
@@ -87,6 +94,13 @@ def evaluate(
     head grid, and every stochastic step of a run (classifier init, dropout, validation speakers,
     the synthetic set) takes that seed alone. A :data:`DETERMINISTIC` classifier on real data
     runs once and is reported under every seed.
+    ``train_fraction``: ``cv.train_fraction``, one share in (0, 1] or a list of them; for each, every
+    combination trains on that share of each training fold
+    (:func:`adan_ser.contracts.folds.train_subset`, drawn per run seed and fold, the rows the augment
+    stage fitted that fraction's synthetic sets on) plus that fraction's synthetic rows; test folds
+    are whole. The fractions loop wraps the seeds loop. With any fraction other than 1 the
+    predictions carry a ``train_fraction`` column (:data:`adan_ser.contracts.results.FRACTION`) and
+    DNN logs of fractions below 1 go to ``.../<run>/fraction<f>/seed<k>/<fold>``.
     Returns one row per (combination, head, seed, test utterance) with the results KEY columns,
     ``seed``, ``fold``, ``file``, ``speaker``, ``true``, ``pred``, ``val_uar`` (the fold model's
     inner-validation UAR, NaN for the SVM) and ``score_<class>`` columns.
@@ -101,44 +115,57 @@ def evaluate(
     rows, X, names = align(manifest, features)
     y = rows["emotion"].to_numpy()
     speakers = rows["speaker"].to_numpy()
-    folds = folds_for(rows, scheme, train_downsample)
+    all_folds = folds_for(rows, scheme, train_downsample)
+    fractions = train_fractions(train_fraction)
+    with_fraction = any(f != 1.0 for f in fractions)
     synthetic_dirs = dict(synthetic_dirs or {})
     first_run: dict[tuple[str, str], int] = {}  # (classifier, head) → index in parts of its real run of seeds[0]
     parts = []
-    for seed in seeds:
-        for method, use in experiment_grid(list(synthetic_dirs), train_data):
-            source = None
-            if method != "none":
-                def source(fold, d=synthetic_dirs[method], k=seed):
-                    return load_synthetic(d, fold, names, seed=k)
-            runs = [(name, head, params) for name, model_params in models.items()
-                    for head, params in model_variants(name, model_params, method, use, heads, head_params, heads_on)]
-            for name, head, params in runs:
-                if method == "none" and name in DETERMINISTIC and seed != seeds[0]:
-                    first = parts[first_run[(name, head)]]
-                    parts.append(first.assign(seed=seed))
-                    continue
+    for fraction in fractions:
+        whole = fraction == 1.0
+        sub = [] if whole else [fraction_name(fraction)]  # log sub-folder of a fraction below 1
+        label = "" if whole else f" {fraction_name(fraction)}"
+        for seed in seeds:
+            folds = [train_subset(fold, speakers, y, fraction, seed) for fold in all_folds]
+            for method, use in experiment_grid(list(synthetic_dirs), train_data):
+                source = None
+                if method != "none":
+                    def source(fold, d=synthetic_dirs[method], k=seed, f=fraction):
+                        return load_synthetic(d, fold, names, seed=k, fraction=f)
+                runs = [(name, head, params) for name, model_params in models.items()
+                        for head, params in model_variants(name, model_params, method, use, heads, head_params,
+                                                           heads_on)]
+                for name, head, params in runs:
+                    if whole and method == "none" and name in DETERMINISTIC and seed != seeds[0]:
+                        first = parts[first_run[(name, head)]]
+                        parts.append(first.assign(seed=seed))
+                        continue
 
-                def make_model(fold_name, name=name, params=params, method=method, use=use, head=head, seed=seed):
-                    if log_dir is not None and name == "dnn":
-                        run_dir = fit_log_dir(log_dir, name, head, run_name(method, use), seed=seed, fold=fold_name)
-                        params = {**params, "log_dir": str(run_dir)}
-                    return make_classifier(name, params, seed)
+                    def make_model(fold_name, name=name, params=params, method=method, use=use, head=head,
+                                   seed=seed, sub=sub):
+                        if log_dir is not None and name == "dnn":
+                            run_dir = fit_log_dir(log_dir, name, head, run_name(method, use), *sub, seed=seed,
+                                                  fold=fold_name)
+                            params = {**params, "log_dir": str(run_dir)}
+                        return make_classifier(name, params, seed)
 
-                pred = cross_validate(X, y, speakers, folds, make_model, train_data=use, synthetic=source,
-                                      desc=f"{name} {head} {method} {use} seed {seed}", scheduler=scheduler)
-                pred.insert(0, "corpus", corpus)
-                pred.insert(1, "feature_set", feature_set)
-                pred.insert(2, "method", method)
-                pred.insert(3, "train_data", use)
-                pred.insert(4, "classifier", name)
-                pred.insert(5, "head", head)
-                pred.insert(6, "seed", seed)
-                pred["file"] = rows["file"].to_numpy()[pred["row"]]
-                pred["speaker"] = speakers[pred["row"]]
-                if method == "none" and seed == seeds[0]:
-                    first_run[(name, head)] = len(parts)
-                parts.append(pred.drop(columns="row"))
+                    pred = cross_validate(X, y, speakers, folds, make_model, train_data=use, synthetic=source,
+                                          desc=f"{name} {head} {method} {use}{label} seed {seed}",
+                                          scheduler=scheduler)
+                    pred.insert(0, "corpus", corpus)
+                    pred.insert(1, "feature_set", feature_set)
+                    pred.insert(2, "method", method)
+                    pred.insert(3, "train_data", use)
+                    pred.insert(4, "classifier", name)
+                    pred.insert(5, "head", head)
+                    if with_fraction:
+                        pred.insert(6, FRACTION, fraction)
+                    pred.insert(6 + with_fraction, "seed", seed)
+                    pred["file"] = rows["file"].to_numpy()[pred["row"]]
+                    pred["speaker"] = speakers[pred["row"]]
+                    if whole and method == "none" and seed == seeds[0]:
+                        first_run[(name, head)] = len(parts)
+                    parts.append(pred.drop(columns="row"))
     return pd.concat(parts, ignore_index=True)
 
 

@@ -7,16 +7,22 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from adan_ser.contracts.results import FRACTION
 from adan_ser.core.io import atomic_path
 
 
 def comparison_label(row) -> str:
-    """``dnn smote real+synthetic vs none real`` (heads shown only when not the plain one)."""
+    """``dnn smote real+synthetic vs none real`` (heads shown only when not the plain one; the
+    training fraction, ``, fraction 0.25``, where the table has that column)."""
     def part(method, train_data, head):
         return " ".join([method, train_data] + ([head] if head not in ("softmax", "-") else []))
 
-    return (f"{row['classifier']} {part(row['method'], row['train_data'], row['head'])} vs "
-            f"{part(row['ref_method'], row['ref_train_data'], row['ref_head'])}")
+    label = (f"{row['classifier']} {part(row['method'], row['train_data'], row['head'])} vs "
+             f"{part(row['ref_method'], row['ref_train_data'], row['ref_head'])}")
+    fraction = row.get(FRACTION) if hasattr(row, "get") else None
+    if fraction is not None and fraction == fraction:  # a learning-curve run: both at this fraction
+        label += f", fraction {float(fraction):g}"
+    return label
 
 
 def forest_plot(table: pd.DataFrame, path: str | Path, confidence: float = 0.95) -> None:

@@ -14,14 +14,16 @@ from __future__ import annotations
 
 import pandas as pd
 
-from adan_ser.contracts.results import KEY
+from adan_ser.contracts.results import KEY, key_columns
 from adan_ser.reporting.significance import PLAIN_HEADS
 
 GROUP = KEY[:-1]
-CHOICE_COLUMNS = GROUP + [
+CHOICE_STATS = [
     "plain_head", "plain_val_uar", "plain_wa", "plain_uar",
     "head", "val_uar", "wa", "uar", "diff_uar", "p_holm_uar", "n_heads", "test_best_head",
 ]
+#: Columns without ``train_fraction``; with it (a learning-curve run) it follows GROUP.
+CHOICE_COLUMNS = GROUP + CHOICE_STATS
 
 
 def validation_uar(predictions: pd.DataFrame) -> pd.DataFrame:
@@ -30,10 +32,11 @@ def validation_uar(predictions: pd.DataFrame) -> pd.DataFrame:
     ``predictions``: utterance rows carrying ``val_uar`` (one value per fit, repeated on its
     rows); rows without it (NaN, e.g. the SVM) are left out.
     """
+    key = key_columns(predictions)
     if "val_uar" not in predictions:
-        return pd.DataFrame(columns=KEY + ["val_uar"])
-    fits = predictions.dropna(subset=["val_uar"]).drop_duplicates(KEY + ["seed", "fold"])
-    return fits.groupby(KEY, sort=False)["val_uar"].mean().reset_index()
+        return pd.DataFrame(columns=key + ["val_uar"])
+    fits = predictions.dropna(subset=["val_uar"]).drop_duplicates(key + ["seed", "fold"])
+    return fits.groupby(key, sort=False)["val_uar"].mean().reset_index()
 
 
 def chosen_heads(predictions: pd.DataFrame, results: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
@@ -45,9 +48,11 @@ def chosen_heads(predictions: pd.DataFrame, results: pd.DataFrame, table: pd.Dat
     head listed first.
     """
     val = validation_uar(predictions)
-    res = results.merge(val, on=KEY, how="inner")
+    key = key_columns(results)
+    group = [c for c in key if c != "head"]
+    res = results.merge(val, on=key, how="inner")
     rows = []
-    for key, part in res.groupby(GROUP, sort=False):
+    for values, part in res.groupby(group, sort=False):
         plain = part[part["head"].isin(PLAIN_HEADS)]
         margin = part[~part["head"].isin(PLAIN_HEADS)]
         if plain.empty or margin.empty:
@@ -55,9 +60,9 @@ def chosen_heads(predictions: pd.DataFrame, results: pd.DataFrame, table: pd.Dat
         plain, best = plain.iloc[0], margin.loc[margin["val_uar"].idxmax()]
         hit = table[(table["metric"] == "uar") & (table["ref_head"] == plain["head"])
                     & (table["ref_method"] == best["method"]) & (table["ref_train_data"] == best["train_data"])
-                    & (table[KEY] == best[KEY].to_numpy()).all(axis=1)] if len(table) else table
+                    & (table[key] == best[key].to_numpy()).all(axis=1)] if len(table) else table
         rows.append(dict(
-            zip(GROUP, key),
+            zip(group, values),
             plain_head=plain["head"], plain_val_uar=round(float(plain["val_uar"]), 2),
             plain_wa=plain["wa"], plain_uar=plain["uar"],
             head=best["head"], val_uar=round(float(best["val_uar"]), 2), wa=best["wa"], uar=best["uar"],
@@ -65,4 +70,4 @@ def chosen_heads(predictions: pd.DataFrame, results: pd.DataFrame, table: pd.Dat
             p_holm_uar=round(float(hit.iloc[0]["p_holm"]), 4) if len(hit) else float("nan"),
             n_heads=len(margin), test_best_head=margin.loc[margin["uar"].idxmax(), "head"],
         ))
-    return pd.DataFrame(rows, columns=CHOICE_COLUMNS)
+    return pd.DataFrame(rows, columns=group + CHOICE_STATS)

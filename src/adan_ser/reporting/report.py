@@ -1,5 +1,8 @@
 """Turn per-utterance predictions into the results table, per-run scores, the significance table,
-DVC metrics, confusion-matrix plots and a forest plot."""
+DVC metrics, confusion-matrix plots, a forest plot and the learning curve.
+
+Predictions of a learning-curve run carry a ``train_fraction`` key column
+(:mod:`adan_ser.contracts.results`); every table here then has it after the KEY columns."""
 
 from __future__ import annotations
 
@@ -9,7 +12,13 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from adan_ser.contracts.results import KEY, combination_name
+from adan_ser.contracts.results import (
+    FRACTION,
+    KEY,
+    combination_name,
+    fill_fraction,
+    key_columns,
+)
 from adan_ser.core.io import write_csv, write_json, write_text
 from adan_ser.reporting.metrics import scores
 
@@ -22,18 +31,19 @@ def summarize(predictions: pd.DataFrame, classes: Sequence[str]) -> pd.DataFrame
     ``predictions``: one row per (combination, seed, test utterance) with KEY columns, ``seed``,
     ``fold``, ``true`` and ``pred``.
     """
+    cols = key_columns(predictions)
     rows = []
-    for key, part in predictions.groupby(KEY, sort=False):
+    for key, part in predictions.groupby(cols, sort=False):
         per_seed = [scores(p["true"], p["pred"], classes) for _, p in part.groupby("seed")]
         rows.append(
             dict(
-                zip(KEY, key),
+                zip(cols, key),
                 wa=round(float(np.mean([s["wa"] for s in per_seed])), 2),
                 uar=round(float(np.mean([s["uar"] for s in per_seed])), 2),
                 n_folds=int(part["fold"].nunique()),
             )
         )
-    return pd.DataFrame(rows, columns=RESULT_COLUMNS)
+    return pd.DataFrame(rows, columns=cols + RESULT_COLUMNS[len(KEY):])
 
 
 def to_markdown(results: pd.DataFrame) -> str:
@@ -49,7 +59,7 @@ def to_markdown(results: pd.DataFrame) -> str:
 def metrics(predictions: pd.DataFrame, classes: Sequence[str]) -> dict:
     """Nested dict for ``dvc metrics show``: combination → pooled WA, UAR and per-class recall."""
     out = {}
-    for _, part in predictions.groupby(KEY, sort=False):
+    for _, part in predictions.groupby(key_columns(predictions), sort=False):
         pooled = scores(part["true"], part["pred"], classes)
         out[combination_name(part.iloc[0])] = {
             "wa": round(pooled["wa"], 2),
@@ -65,13 +75,14 @@ RUN_COLUMNS = KEY + ["seed", "fold", "speakers", "wa", "uar", "n"]
 def fold_scores(predictions: pd.DataFrame, classes: Sequence[str]) -> pd.DataFrame:
     """``runs.csv``: WA and UAR (percent) of every combination × seed × fold, with the fold's test
     speaker(s) (``+``-joined when a fold holds several, e.g. a session) and test-utterance count ``n``."""
+    cols = key_columns(predictions) + ["seed", "fold"]
     rows = []
-    for key, part in predictions.groupby(KEY + ["seed", "fold"], sort=False):
+    for key, part in predictions.groupby(cols, sort=False):
         s = scores(part["true"], part["pred"], classes)
         speakers = "+".join(sorted(part["speaker"].astype(str).unique())) if "speaker" in part else ""
-        rows.append(dict(zip(KEY + ["seed", "fold"], key), speakers=speakers,
+        rows.append(dict(zip(cols, key), speakers=speakers,
                          wa=round(s["wa"], 2), uar=round(s["uar"], 2), n=s["n"]))
-    return pd.DataFrame(rows, columns=RUN_COLUMNS)
+    return pd.DataFrame(rows, columns=cols + RUN_COLUMNS[len(KEY) + 2:])
 
 
 def comparison_table(results: pd.DataFrame) -> pd.DataFrame:
@@ -87,7 +98,8 @@ def comparison_table(results: pd.DataFrame) -> pd.DataFrame:
     r = r.merge(own, on=["classifier", "head"])
     r["model"] = r["classifier"].where(r["head"].isin(["-", "softmax"]), r["classifier"] + " " + r["head"])
     # one value per cell, so "first" also carries formatted strings (mean ± std and markers)
-    wide = r.pivot_table(index=["method", "train_data"], columns="model", values=["wa", "uar"], sort=False,
+    index = ([FRACTION] if FRACTION in r else []) + ["method", "train_data"]
+    wide = r.pivot_table(index=index, columns="model", values=["wa", "uar"], sort=False,
                          aggfunc="first")
     wide.columns = [f"{model} {metric.upper()}" for metric, model in wide.columns]
     order = sorted(wide.columns, key=lambda c: (list(r["model"].unique()).index(c.rsplit(" ", 1)[0]), c.endswith("UAR")))
@@ -107,7 +119,8 @@ def head_table(results: pd.DataFrame) -> pd.DataFrame:
     r["data"] = r["data"].str.strip()
     shared = r.groupby("data")["head"].nunique()
     r = r[r["data"].isin(shared[shared > 1].index)]
-    wide = r.pivot_table(index=["classifier", "head"], columns="data", values=["wa", "uar"], sort=False)
+    index = ([FRACTION] if FRACTION in r else []) + ["classifier", "head"]
+    wide = r.pivot_table(index=index, columns="data", values=["wa", "uar"], sort=False)
     order = list(dict.fromkeys(r["data"]))
     wide = wide[[(metric, d) for d in order for metric in ("wa", "uar")]]
     wide.columns = [f"{d} {metric.upper()}" for metric, d in wide.columns]
@@ -116,7 +129,9 @@ def head_table(results: pd.DataFrame) -> pd.DataFrame:
 
 def quality_summary(quality: pd.DataFrame, predictions: pd.DataFrame, classes: Sequence[str]) -> dict:
     """Per method: mean over seeds × folds of the synthetic-data quality measures, and train-on-synthetic /
-    test-on-real UAR of each classifier (the ``synthetic`` train-data rows)."""
+    test-on-real UAR of each classifier (the ``synthetic`` train-data rows). Of a learning-curve
+    run, both at its largest training fraction only."""
+    quality, predictions = _largest_fraction(quality), _largest_fraction(predictions)
     out = {}
     evaluated = set(predictions["method"]) - {"none"}
     for method, part in quality[quality["method"].isin(evaluated)].groupby("method"):
@@ -128,6 +143,13 @@ def quality_summary(quality: pd.DataFrame, predictions: pd.DataFrame, classes: S
     return out
 
 
+def _largest_fraction(table: pd.DataFrame) -> pd.DataFrame:
+    """The rows of ``table`` at its largest ``train_fraction``; all of them without that column."""
+    if FRACTION not in table:
+        return table
+    return table[table[FRACTION] == table[FRACTION].max()]
+
+
 GAIN, LOSS = "▲", "▼"
 
 
@@ -135,11 +157,12 @@ def marked_results(results: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
     """``results`` with WA/UAR as text: ``mean ± std`` over seeds when there are several, then
     ▲ / ▼ when the row differs significantly (Holm) from its classifier's none / plain-head row."""
     out = results.copy()
+    cols = key_columns(results)
     for metric in ("wa", "uar"):
         cells = []
         for _, row in results.iterrows():
             hit = table[(table["metric"] == metric) & (table["ref_method"] == "none")
-                        & (table[KEY] == row[KEY].to_numpy()).all(axis=1)]
+                        & (table[cols] == row[cols].to_numpy()).all(axis=1)]
             text = f"{row[metric]:.2f}"
             if len(hit):
                 h = hit.iloc[0]
@@ -150,7 +173,8 @@ def marked_results(results: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
             else:
                 ref = table[(table["metric"] == metric) & (table["ref_method"] == row["method"])
                             & (table["ref_train_data"] == row["train_data"]) & (table["ref_head"] == row["head"])
-                            & (table["classifier"] == row["classifier"])]
+                            & (table["classifier"] == row["classifier"])
+                            & ((table[FRACTION] == row[FRACTION]) if FRACTION in cols else True)]
                 if len(ref) and ref.iloc[0]["n_seeds"] > 1:
                     text = f"{ref.iloc[0]['ref_mean']:.2f} ± {ref.iloc[0]['ref_std']:.2f}"
             cells.append(text)
@@ -191,22 +215,29 @@ def write_report(
     seed: int = 0,
 ) -> pd.DataFrame:
     """Write results.csv, results.md, runs.csv, significance.csv, heads_chosen.csv, metrics.json,
-    plots/confusion/<combination>.csv and plots/significance/forest.png.
+    plots/confusion/<combination>.csv, plots/significance/forest.png and the learning curve,
+    plots/learning_curve.csv and .png (:mod:`adan_ser.reporting.learning_curve`; written with a
+    single training fraction too, then one point per method × train data × classifier).
 
     ``alpha``, ``confidence``, ``n_resamples`` and ``seed`` (the resampling's only seed) go to
     :func:`adan_ser.reporting.significance.significance_table`.
     """
     from adan_ser.reporting.forest import forest_plot
     from adan_ser.reporting.head_choice import chosen_heads
+    from adan_ser.reporting.learning_curve import learning_curve, learning_curve_plot
     from adan_ser.reporting.significance import significance_table
 
     out_dir = Path(out_dir)
+    predictions = fill_fraction(predictions)
     results = summarize(predictions, classes)
     write_csv(results, out_dir / "results.csv")
     table = significance_table(predictions, classes, alpha=alpha, confidence=confidence,
                                n_resamples=n_resamples, seed=seed)
     write_csv(table, out_dir / "significance.csv")
     forest_plot(table, out_dir / "plots" / "significance" / "forest.png", confidence=confidence)
+    curve = learning_curve(table)
+    write_csv(curve, out_dir / "plots" / "learning_curve.csv")
+    learning_curve_plot(curve, out_dir / "plots" / "learning_curve.png", confidence=confidence)
     md = to_markdown(results)
     if len(results) > 1:
         md += "\n" + to_markdown(comparison_table(marked_results(results, table)))
@@ -226,10 +257,13 @@ def write_report(
         summary["quality"] = q
         qtable = pd.DataFrame([{"method": m, **v} for m, v in q.items()])
         md += "\nQuality of the synthetic data (mean over seeds × folds):\n\n" + to_markdown(qtable)
+    if FRACTION in predictions and len(curve):
+        md += (f"\nLearning curve: UAR gain over real data in points, {confidence:.0%} interval with speakers "
+               "resampled (plots/learning_curve.png):\n\n" + to_markdown(curve))
     write_text(md, out_dir / "results.md")
     write_csv(fold_scores(predictions, classes), out_dir / "runs.csv")
     write_json(summary, out_dir / "metrics.json")
-    for _, part in predictions.groupby(KEY, sort=False):
+    for _, part in predictions.groupby(key_columns(predictions), sort=False):
         pairs = part[["true", "pred"]].rename(columns={"true": "actual", "pred": "predicted"})
         write_csv(pairs, out_dir / "plots" / "confusion" / f"{combination_name(part.iloc[0])}.csv")
     return results

@@ -21,7 +21,10 @@ share a voice, a recording session and a fold's model), so nothing here resample
 
 Reference of a combination: the ``method = none``, ``train_data = real`` row of the same classifier
 with its plain head (``softmax`` for the DNN, ``-`` for the SVM); a non-plain head is also compared
-with the plain head on the same data.
+with the plain head on the same data. Where the predictions carry a ``train_fraction`` column (a
+learning-curve run), it is a key column like the others: a combination is compared with the
+reference of its own fraction only, and the table carries the column too. Holm's family is still the
+whole corpus × feature set table, every fraction included.
 """
 
 from __future__ import annotations
@@ -33,15 +36,17 @@ import pandas as pd
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
-from adan_ser.contracts.results import KEY
+from adan_ser.contracts.results import KEY, key_columns
 from adan_ser.core.errors import AdanError
 
 PLAIN_HEADS = ("softmax", "-")
 METRICS = ("wa", "uar")
-TABLE_COLUMNS = KEY + [
+STAT_COLUMNS = [
     "ref_method", "ref_train_data", "ref_head", "metric", "n_seeds", "n_speakers",
     "mean", "std", "ref_mean", "ref_std", "diff", "ci_low", "ci_high", "p", "p_holm", "significant",
 ]
+#: Columns of the table of predictions without ``train_fraction``; with it, it follows KEY.
+TABLE_COLUMNS = KEY + STAT_COLUMNS
 
 
 # ------------------------------------------------------------------------------- counts and metrics
@@ -146,17 +151,30 @@ def holm(pvalues: Sequence[float], alpha: float = 0.05) -> tuple[np.ndarray, np.
 # --------------------------------------------------------------------------------- the table
 
 def comparisons(keys: pd.DataFrame) -> list[tuple[tuple, tuple]]:
-    """(combination KEY, reference KEY) pairs for the distinct KEY rows of ``keys``, in their order."""
-    rows = [tuple(r) for r in keys[KEY].drop_duplicates().itertuples(index=False)]
+    """(combination key, reference key) pairs for the distinct key rows of ``keys``, in their order.
+
+    Keys are tuples over :func:`~adan_ser.contracts.results.key_columns` of ``keys``; a reference
+    differs from its combination in method, train data and/or head only (so within a training
+    fraction).
+    """
+    cols = key_columns(keys)
+    rows = [tuple(r) for r in keys[cols].drop_duplicates().itertuples(index=False)]
     present = set(rows)
-    pos = {c: i for i, c in enumerate(KEY)}
+    pos = {c: i for i, c in enumerate(cols)}
+
+    def with_(row, **values):
+        out = list(row)
+        for column, value in values.items():
+            out[pos[column]] = value
+        return tuple(out)
+
     out = []
     for row in rows:
-        corpus, feature_set, method, train_data, classifier, head = row
-        plain = [(corpus, feature_set, "none", "real", classifier, h) for h in PLAIN_HEADS]
+        method, head = row[pos["method"]], row[pos["head"]]
+        plain = [with_(row, method="none", train_data="real", head=h) for h in PLAIN_HEADS]
         refs = [r for r in plain if r in present][:1]
         if head not in PLAIN_HEADS and method != "none":
-            refs += [r for r in (row[:pos["head"]] + (h,) for h in PLAIN_HEADS) if r in present][:1]
+            refs += [r for r in (with_(row, head=h) for h in PLAIN_HEADS) if r in present][:1]
         for ref in dict.fromkeys(refs):
             if ref != row:
                 out.append((row, ref))
@@ -167,12 +185,15 @@ def significance_table(predictions: pd.DataFrame, classes: Sequence[str], *, alp
                        confidence: float = 0.95, n_resamples: int = 9999, seed: int = 0) -> pd.DataFrame:
     """One row per comparison × metric (WA, UAR) with the columns of :data:`TABLE_COLUMNS`.
 
-    ``predictions``: one row per (combination, seed, test utterance) with KEY columns, ``seed``,
-    ``speaker``, ``file``, ``true``, ``pred``. A combination and its reference must cover the same
-    seeds and utterances (they are paired). ``seed`` seeds the resampling only. Percent units.
+    ``predictions``: one row per (combination, seed, test utterance) with KEY columns (and
+    ``train_fraction`` where present, then also a column of the table), ``seed``, ``speaker``,
+    ``file``, ``true``, ``pred``. A combination and its reference must cover the same seeds and
+    utterances (they are paired). ``seed`` seeds the resampling only. Percent units.
     """
     classes = [str(c) for c in classes]
-    groups = {k: part for k, part in predictions.groupby(KEY, sort=False)}
+    cols = key_columns(predictions)
+    pos = {c: i for i, c in enumerate(cols)}
+    groups = {k: part for k, part in predictions.groupby(cols, sort=False)}
     records = []
     for row, ref in comparisons(predictions):
         a, b = groups[row], groups[ref]
@@ -195,12 +216,13 @@ def significance_table(predictions: pd.DataFrame, classes: Sequence[str], *, alp
                 p = sign_flip_test(per_speaker(hits_a, support, metric), per_speaker(hits_b, support, metric),
                                    n_resamples=n_resamples, seed=seed)
             records.append(dict(
-                zip(KEY, row), ref_method=ref[2], ref_train_data=ref[3], ref_head=ref[5], metric=metric,
+                zip(cols, row), ref_method=ref[pos["method"]], ref_train_data=ref[pos["train_data"]],
+                ref_head=ref[pos["head"]], metric=metric,
                 n_seeds=len(seeds), n_speakers=len(speakers),
                 mean=per_seed_a.mean(), std=_std(per_seed_a), ref_mean=per_seed_b.mean(), ref_std=_std(per_seed_b),
                 diff=per_seed_a.mean() - per_seed_b.mean(), ci_low=lo, ci_high=hi, p=p,
             ))
-    table = pd.DataFrame(records, columns=TABLE_COLUMNS)
+    table = pd.DataFrame(records, columns=cols + STAT_COLUMNS)
     p_holm = np.full(len(table), np.nan)
     significant = np.zeros(len(table), dtype=bool)
     for _, idx in table.groupby(["corpus", "feature_set"], sort=False).indices.items():

@@ -1,0 +1,108 @@
+"""Mode-collapse diagnostics of a latent augmenter: how varied are its codes and vectors, and do they
+carry the classes? All measures use the augmenter's training rows only (no test data).
+
+* ``synth_svm_uar``: a linear SVM (``SVC(kernel="linear", C=1e-3)``, z-normalised features, training
+  statistics) trained on the synthetic vectors alone and tested on the real training rows; UAR in
+  percent (mean per-class recall). Low when the synthetic classes sit in the wrong place or
+  collapse onto a few points.
+* ``recon_svm_uar``, ``recon_spread_ratio``: the same SVM trained on the reconstructions
+  ``R(E(x))`` of the training rows, and their :func:`~adan_ser.augment.quality.spread_ratio` against
+  the real rows: what the decoder can deliver at best from the encoder's codes.
+* ``latent_spread_ratio``: per class, spread of generated codes (``sample_latent``: G(z, y) for
+  ADAN) over spread of the codes E(x) of the real rows (mean distance to the class centroid, latent
+  units, no z-normalisation), averaged over classes. Well below 1 flags a collapsing generator.
+* ``latent_frechet``: per class, the Fréchet distance between Gaussians fitted to the generated and
+  to the real codes, ‖μ₁ − μ₂‖² + Tr(Σ₁ + Σ₂ − 2(Σ₁^½ Σ₂ Σ₁^½)^½), averaged over classes (latent
+  units squared; 0 when means and covariances agree).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.metrics import recall_score
+from sklearn.svm import SVC
+
+from adan_ser.augment.quality import spread_ratio, znorm_like
+
+__all__ = ["DIAGNOSTICS", "svm_uar", "frechet_distance", "latent_frechet", "latent_measures",
+           "latent_diagnostics"]
+
+#: Columns :func:`latent_diagnostics` adds to quality.csv.
+DIAGNOSTICS = ("recon_spread_ratio", "recon_svm_uar", "synth_svm_uar", "latent_spread_ratio", "latent_frechet")
+
+#: C of the diagnostic linear SVM (z-normed features; the value of the paper's SVM baseline).
+SVM_C = 1e-3
+
+
+def svm_uar(X_fit: np.ndarray, y_fit: np.ndarray, X_real: np.ndarray, y_real: np.ndarray) -> float:
+    """UAR (percent) on ``X_real`` (n, d), ``y_real`` (n,) of a linear SVM fitted on ``X_fit`` (m, d), ``y_fit``.
+
+    Features z-normalised with ``X_real``'s statistics (constant ones dropped). NaN when ``X_fit``
+    has fewer than two classes.
+    """
+    y_fit, y_real = np.asarray(y_fit), np.asarray(y_real)
+    if len(np.unique(y_fit)) < 2:
+        return float("nan")
+    R, S = znorm_like(np.asarray(X_real, float), np.asarray(X_fit, float))
+    pred = SVC(kernel="linear", C=SVM_C).fit(S, y_fit).predict(R)
+    return float(100.0 * recall_score(y_real, pred, labels=np.unique(y_real), average="macro", zero_division=0))
+
+
+def _sqrt_psd(S: np.ndarray) -> np.ndarray:
+    w, V = np.linalg.eigh(S)
+    return (V * np.sqrt(np.clip(w, 0.0, None))) @ V.T
+
+
+def frechet_distance(A: np.ndarray, B: np.ndarray) -> float:
+    """Fréchet distance between Gaussians fitted to rows of ``A`` (n, k) and ``B`` (m, k).
+
+    Through symmetric eigendecompositions (Σ₁^½ Σ₂ Σ₁^½ is symmetric PSD), so singular covariances
+    (fewer rows than dimensions, the usual case per class) give a real, non-negative value.
+    """
+    A, B = np.asarray(A, float), np.asarray(B, float)
+    mu = A.mean(axis=0) - B.mean(axis=0)
+    Sa = np.cov(A, rowvar=False, bias=True).reshape(A.shape[1], A.shape[1])
+    Sb = np.cov(B, rowvar=False, bias=True).reshape(B.shape[1], B.shape[1])
+    root = _sqrt_psd(Sa)
+    cross = np.sqrt(np.clip(np.linalg.eigvalsh(root @ Sb @ root), 0.0, None)).sum()
+    return float(max(mu @ mu + np.trace(Sa) + np.trace(Sb) - 2.0 * cross, 0.0))
+
+
+def latent_frechet(H: np.ndarray, y_h: np.ndarray, G: np.ndarray, y_g: np.ndarray) -> float:
+    """Mean over classes present in both (with ≥ 2 rows each) of :func:`frechet_distance`; NaN if none."""
+    y_h, y_g = np.asarray(y_h), np.asarray(y_g)
+    values = [frechet_distance(H[y_h == c], G[y_g == c]) for c in np.intersect1d(y_h, y_g)
+              if (y_h == c).sum() > 1 and (y_g == c).sum() > 1]
+    return float(np.mean(values)) if values else float("nan")
+
+
+def latent_measures(H: np.ndarray, y_h: np.ndarray, G: np.ndarray, y_g: np.ndarray) -> dict:
+    """``latent_spread_ratio`` and ``latent_frechet`` of generated codes ``G`` (m, k) against real ``H`` (n, k)."""
+    return {"latent_spread_ratio": spread_ratio(H, y_h, G, y_g, znorm=False),
+            "latent_frechet": latent_frechet(H, y_h, G, y_g)}
+
+
+def latent_diagnostics(sampler, X: np.ndarray, y: np.ndarray, X_syn: np.ndarray, y_syn: np.ndarray,
+                       seed: int = 0) -> dict:
+    """Every column of :data:`DIAGNOSTICS` for a fitted latent sampler (or a fitted latent model).
+
+    ``X`` (n, d), ``y`` (n,): the rows it was fitted on, feature units; ``X_syn``, ``y_syn``: its
+    synthetic set. Reconstructions and real codes come from the model (a sampler's ``adan_``);
+    generated codes from ``sampler.sample_latent`` (the codes the sampler decodes: G(z, y) for ADAN,
+    interpolated codes for latent SMOTE) with the training class counts and ``seed``. Without a
+    latent model (None, or a baseline sampler) only ``synth_svm_uar`` is measured, the rest NaN.
+    """
+    nan = float("nan")
+    out = dict.fromkeys(DIAGNOSTICS, nan)
+    if len(X_syn):
+        out["synth_svm_uar"] = svm_uar(X_syn, y_syn, X, y)
+    model = getattr(sampler, "adan_", sampler)
+    if model is None or not hasattr(model, "reconstruct") or not hasattr(sampler, "sample_latent"):
+        return out
+    R = model.reconstruct(X)
+    out["recon_spread_ratio"] = spread_ratio(X, y, R, y)
+    out["recon_svm_uar"] = svm_uar(R, y, X, y)
+    labels, counts = np.unique(y, return_counts=True)
+    G, y_g = sampler.sample_latent(counts={c: int(n) for c, n in zip(labels.tolist(), counts)}, seed=seed)
+    out.update(latent_measures(model.transform(X), y, G, y_g))
+    return out
