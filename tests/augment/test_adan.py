@@ -29,13 +29,7 @@ SMALL = dict(latent_dim=16, noise_dim=16, enc_hidden=(64, 64), gen_hidden=(32, 3
 SMALL_SEP = {k: v for k, v in SMALL.items() if k != "clf_hidden"}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    # The test machine's 2 cores are shared: a single intra-op thread avoids OpenMP spin contention.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def make_data(n=N, d=D, k=K, seed=0, spread=3.0):

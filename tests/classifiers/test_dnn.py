@@ -22,14 +22,7 @@ def _data(seed=0, weights=None):
     return StandardScaler().fit_transform(X).astype(np.float32), labels, groups
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    # Tiny matrices: on a small shared machine, intra-op threads cost more in sync than they
-    # save (measured ~10x slower under load).
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

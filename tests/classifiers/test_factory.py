@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-import torch
 from sklearn.datasets import make_classification
 
 from adan_ser.classifiers.dnn import DNNClassifier
@@ -46,16 +45,9 @@ def test_pipeline_fit_routes_groups_by_step_name_and_fits_pre_on_train_only():
     assert (model.predict(X[250:]) == y[250:]).mean() > 0.9
 
 
-@pytest.fixture
-def one_thread():
-    # Tiny matrices: on a small shared machine intra-op threads cost more than they save.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
-def test_pipeline_fit_dnn_holds_out_a_speaker(one_thread):
+def test_pipeline_fit_dnn_holds_out_a_speaker(one_torch_thread):
     X, y, g = _data()
     model = make_classifier("dnn", {"hidden": [32], "epochs": 30, "device": "cpu"}, seed=0)
     model.fit(X[:250], y[:250], clf__groups=g[:250])

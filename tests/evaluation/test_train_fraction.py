@@ -6,7 +6,6 @@ training rows) and a spy around the fold runner can say which rows each stage us
 
 import numpy as np
 import pandas as pd
-import pytest
 
 import adan_ser.augment.stage as stage_module
 import adan_ser.evaluation.evaluate as evaluate_module

@@ -485,13 +485,17 @@ class LatentAugmenter(TransformerMixin, BaseEstimator):
                 out[s:s + _CHUNK] = self._unscale(x.cpu().numpy().astype(np.float64))
         return out
 
-    def reconstruct(self, X) -> np.ndarray:
-        """Reconstructions ``R(E(x))``: ``X`` (n, n_features_in_) → (n, n_features_in_) feature units."""
+    def _fitted_input(self, X, what: str) -> np.ndarray:
+        """``X`` checked against the fitted model: (n, n_features_in_) float; one-line InputError."""
         check_is_fitted(self, "net_")
         try:
-            X = validate_data(self, X=X, reset=False, dtype=[np.float64, np.float32])
+            return validate_data(self, X=X, reset=False, dtype=[np.float64, np.float32])
         except ValueError as exc:
-            raise InputError(f"{type(self).__name__}.reconstruct: {str(exc).strip().splitlines()[0]}") from None
+            raise InputError(f"{type(self).__name__}.{what}: {str(exc).strip().splitlines()[0]}") from None
+
+    def reconstruct(self, X) -> np.ndarray:
+        """Reconstructions ``R(E(x))``: ``X`` (n, n_features_in_) → (n, n_features_in_) feature units."""
+        X = self._fitted_input(X, "reconstruct")
         self.net_.eval()
         out = np.empty((len(X), self.n_features_in_))
         with torch.no_grad():
@@ -502,11 +506,7 @@ class LatentAugmenter(TransformerMixin, BaseEstimator):
 
     def transform(self, X) -> np.ndarray:
         """Latent codes ``E(x)``: ``X`` (n, n_features_in_) feature units → (n, latent_dim) float64."""
-        check_is_fitted(self, "net_")
-        try:
-            X = validate_data(self, X=X, reset=False, dtype=[np.float64, np.float32])
-        except ValueError as exc:
-            raise InputError(f"{type(self).__name__}.transform: {str(exc).strip().splitlines()[0]}") from None
+        X = self._fitted_input(X, "transform")
         self.net_.eval()
         parts = []
         with torch.no_grad():
