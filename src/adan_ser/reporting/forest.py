@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from adan_ser.contracts.results import FRACTION
-from adan_ser.core.io import atomic_path
+from adan_ser.reporting.figures import empty_png, pyplot, save_png
 
 
 def comparison_label(row) -> str:
@@ -28,19 +28,11 @@ def comparison_label(row) -> str:
 def forest_plot(table: pd.DataFrame, path: str | Path, confidence: float = 0.95) -> None:
     """Write a PNG with one panel per metric (WA, UAR): difference in percentage points (dot) and its
     bootstrap interval (bar) per comparison; filled dots are significant after Holm's correction."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     if table.empty:
         # the plot is a declared DVC output: say why it is empty rather than leave it missing
-        fig, ax = plt.subplots(figsize=(6, 1.5))
-        ax.axis("off")
-        ax.text(0.5, 0.5, "no comparisons: only reference rows were evaluated", ha="center", va="center")
-        with atomic_path(Path(path), ".png") as tmp:
-            fig.savefig(tmp, format="png", dpi=100)
-        plt.close(fig)
+        empty_png(path, "no comparisons: only reference rows were evaluated")
         return
     metrics = [m for m in ("wa", "uar") if (table["metric"] == m).any()]
     labels = list(dict.fromkeys(comparison_label(r) for _, r in table.iterrows()))
@@ -63,6 +55,4 @@ def forest_plot(table: pd.DataFrame, path: str | Path, confidence: float = 0.95)
     axes[0][0].set_yticks(list(ypos.values()), list(ypos.keys()), fontsize=7)
     axes[0][-1].legend(fontsize=7, loc="best")
     fig.tight_layout()
-    with atomic_path(Path(path), ".png") as tmp:
-        fig.savefig(tmp, format="png", dpi=100)
-    plt.close(fig)
+    save_png(fig, path)

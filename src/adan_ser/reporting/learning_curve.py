@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from adan_ser.contracts.results import FRACTION
-from adan_ser.core.io import atomic_path
+from adan_ser.reporting.figures import empty_png, pyplot, save_png
 from adan_ser.reporting.significance import PLAIN_HEADS
 
 CURVE_COLUMNS = ["fraction", "method", "train_data", "classifier", "gain", "ci_low", "ci_high"]
@@ -42,20 +42,12 @@ def learning_curve(table: pd.DataFrame) -> pd.DataFrame:
 def learning_curve_plot(curve: pd.DataFrame, path: str | Path, confidence: float = 0.95) -> None:
     """Write a PNG with one panel per classifier: UAR gain over real data (points) against the
     training fraction, one line per method × train data, the bootstrap interval as error bars."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     classifiers = list(dict.fromkeys(curve["classifier"]))
     if not classifiers:
         # a declared DVC output: say why it is empty rather than leave it missing
-        fig, ax = plt.subplots(figsize=(6, 1.5))
-        ax.axis("off")
-        ax.text(0.5, 0.5, "no learning curve: no augmentation method was evaluated", ha="center", va="center")
-        with atomic_path(Path(path), ".png") as tmp:
-            fig.savefig(tmp, format="png", dpi=100)
-        plt.close(fig)
+        empty_png(path, "no learning curve: no augmentation method was evaluated")
         return
     fractions = np.sort(curve["fraction"].unique())
     fig, axes = plt.subplots(1, len(classifiers), figsize=(5 * len(classifiers), 4), sharey=True, squeeze=False)
@@ -73,6 +65,4 @@ def learning_curve_plot(curve: pd.DataFrame, path: str | Path, confidence: float
         ax.legend(fontsize=7, loc="best")
     axes[0][0].set_ylabel(f"UAR gain over real data, points ({confidence:.0%} CI)")
     fig.tight_layout()
-    with atomic_path(Path(path), ".png") as tmp:
-        fig.savefig(tmp, format="png", dpi=100)
-    plt.close(fig)
+    save_png(fig, path)
