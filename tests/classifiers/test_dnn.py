@@ -287,3 +287,29 @@ def test_batch_norm_protocol_fixed_epochs_last_weights():
     again = DNNClassifier(**clf.get_params()).fit(X, y)
     np.testing.assert_array_equal(clf.decision_function(X), again.decision_function(X))
     assert (clf.predict(X) == y).mean() > 0.8
+
+
+def test_kernel_l2_adds_the_keras_penalty_on_the_chosen_kernels():
+    """``l2`` adds l2·Σw² of the Linear kernels to the training loss (biases, batch norm free);
+    ``l2_first=False`` leaves the first hidden layer out, as the released code's DNN does."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 5)) + np.repeat([[0.0], [2.0]], 30, axis=0)
+    y = np.repeat(["a", "b"], 30)
+    base = dict(hidden=[4, 3], batch_norm=True, epochs=2, val_groups=0, device="cpu", seed=1, dropout=0.0)
+    clf = DNNClassifier(**base).fit(X, y)
+    kernels = [m.weight for m in clf.model_.modules() if isinstance(m, torch.nn.Linear)]
+    assert [tuple(k.shape) for k in kernels] == [(4, 5), (3, 4), (2, 3)]
+    train = (torch.as_tensor(X, dtype=torch.float32), torch.as_tensor((y == "b").astype(int)), None)
+    b = torch.arange(60)
+    clf.model_.eval()  # batch norm in eval mode: the same forward pass each call
+    plain = float(clf._batch_loss(train, b, "cpu"))
+    for l2_first, skip in ((True, 0), (False, 1)):
+        clf.set_params(l2=0.5, l2_first=l2_first)
+        expected = plain + 0.5 * sum(float(k.square().sum()) for k in kernels[skip:])
+        assert float(clf._batch_loss(train, b, "cpu")) == pytest.approx(expected, rel=1e-5)
+    # trained with a strong penalty, the penalised kernels shrink and the first one is spared
+    fit = {first: DNNClassifier(**{**base, "epochs": 60, "lr": 0.05}, l2=1.0, l2_first=first).fit(X, y)
+           for first in (True, False)}
+    norms = {first: [float(m.weight.norm()) for m in c.model_.modules() if isinstance(m, torch.nn.Linear)]
+             for first, c in fit.items()}
+    assert norms[False][0] > 1.5 * norms[True][0]

@@ -36,6 +36,13 @@ class DNNClassifier(TorchClassifier):
     (``lr``, ``weight_decay``), cross-entropy, weighted by max(count)/count per class when
     ``class_weight="balanced"`` (or by a {label: weight} dict).
 
+    Two regularisers: ``weight_decay`` is Adam's (a ``weight_decay · w`` gradient term on every
+    parameter: kernels, biases, batch-norm scales); ``l2`` is Keras' ``kernel_regularizer``: the
+    training loss gains ``l2 · Σ w²`` over the kernels of the Linear layers only (hidden layers
+    and the softmax head's), the first hidden layer's included unless ``l2_first`` is false. The
+    released ADAN code's DNN is ``l2=0.1, l2_first=False`` (its first layer, 4368 × 100 on IS11,
+    carries no penalty).
+
     Early stopping: with ``groups`` (speakers) in :meth:`fit`, ``val_groups`` whole speakers,
     drawn from ``seed``, are held out; otherwise a stratified 10 % of rows. The weights of the
     epoch with the best validation UAR (ties: lower validation loss) are kept, and training
@@ -70,6 +77,8 @@ class DNNClassifier(TorchClassifier):
         batch_norm: bool = False,
         lr: float = 1e-3,
         weight_decay: float = 0.0,
+        l2: float = 0.0,
+        l2_first: bool = True,
         epochs: int = 100,
         batch_size: int = 64,
         patience: int = 10,
@@ -87,6 +96,8 @@ class DNNClassifier(TorchClassifier):
         self.batch_norm = batch_norm
         self.lr = lr
         self.weight_decay = weight_decay
+        self.l2 = l2
+        self.l2_first = l2_first
         self.epochs = epochs
         self.batch_size = batch_size
         self.patience = patience
@@ -175,7 +186,16 @@ class DNNClassifier(TorchClassifier):
     def _batch_loss(self, train, b, dev) -> torch.Tensor:
         b = b.to(dev)
         xb, yb = train[0][b], train[1][b]
-        return self._head_loss(self.body_(xb), yb)
+        loss = self._head_loss(self.body_(xb), yb)
+        if self.l2:
+            loss = loss + float(self.l2) * sum(w.square().sum() for w in self._l2_kernels())
+        return loss
+
+    def _l2_kernels(self) -> list[torch.Tensor]:
+        """The (out, in) kernels ``l2`` penalises: every Linear weight, the first one's only with
+        ``l2_first`` (margin heads hold their class weights as a plain parameter: not included)."""
+        kernels = [m.weight for m in self.model_.modules() if isinstance(m, nn.Linear)]
+        return kernels if self.l2_first else kernels[1:]
 
     def _validate(self, val) -> tuple[float, float]:
         out, emb = self._outputs(val[0], with_emb=True)
