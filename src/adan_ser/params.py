@@ -228,7 +228,7 @@ class ClassifyParams(Block):
 #: Methods that perturb the corpus audio (adan_ser.augment.audio) rather than feature vectors.
 AUDIO_METHODS = ("audio_speed", "audio_noise", "audio_mix")
 METHODS = ("none", "duplicate", "noise", "smote", "borderline_smote", "adasyn", "adan", "adan_separate",
-           "wadan", "adan_latent", *AUDIO_METHODS)
+           "wadan", "adan_latent", "aae", *AUDIO_METHODS)
 Method = Literal[METHODS]
 Ratio = Optional[Positive]
 RATIO_KIND = "a number > 0 or null"
@@ -322,6 +322,26 @@ class SeparateADANParams(_LatentParams):
     ae_epochs: Natural = key(200, "an integer ≥ 0")
 
 
+class AAEParams(Block):
+    n_sets: Natural = key(10, "an integer ≥ 0")
+    ratio: Ratio = key(None, RATIO_KIND)
+    latent_dim: Count = key(100, "an integer ≥ 1")
+    enc_hidden: Sizes = key([800, 800], "a list of integers ≥ 1")
+    disc_hidden: Sizes = key([500, 500], "a list of integers ≥ 1")
+    activation: Literal["tanh", "leaky_bn"] = key("tanh", "tanh or leaky_bn")
+    scaling: Literal["znorm", "maxabs"] = key("znorm", "znorm or maxabs")
+    prior_std: Positive = key(1.0, "a number > 0", "standard deviation of each class's Gaussian prior")
+    prior_radius: NonNegative = key(5.0, "a number ≥ 0", "distance of each class's prior mean from 0")
+    d_steps: Count = key(1, "an integer ≥ 1")
+    g_loss: Literal["nonsaturating", "minimax"] = key("nonsaturating", "nonsaturating or minimax")
+    lr: Positive = key(0.001, "a number > 0")
+    beta1: _num(ge=0, lt=1) = key(0.5, "a number in [0, 1)")
+    eps: Positive = key(1e-5, "a number > 0")
+    batch_size: Count = key(128, "an integer ≥ 1")
+    epochs: Count = key(150, "an integer ≥ 1")
+    device: Str = key("auto", "a device name", "auto, cpu, cuda, cuda:N or mps")
+
+
 Probability = _num(ge=0, le=1)
 COPIES_KIND = "an integer ≥ 1"
 COPIES_HINT = "perturbed copies per training file; a whole augment.ratio sets it (they must agree)"
@@ -365,6 +385,7 @@ class AugmentParams(Block):
     adan_separate: SeparateADANParams = block(SeparateADANParams)
     wadan: WADANParams = block(WADANParams, "ADAN with a Wasserstein critic (WADAN)")
     adan_latent: LatentSMOTEParams = block(LatentSMOTEParams, "SMOTE in ADAN's latent space")
+    aae: AAEParams = block(AAEParams, "adversarial autoencoder (Sahu et al. 2017)")
     audio_speed: AudioSpeedParams = block(AudioSpeedParams, "tempo change of the audio")
     audio_noise: AudioNoiseParams = block(AudioNoiseParams, "Gaussian noise added to the audio")
     audio_mix: AudioMixParams = block(AudioMixParams, "tempo, pitch, noise and gain, each with a probability")

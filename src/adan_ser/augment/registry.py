@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Optional
 
+from adan_ser.augment.aae import AAE
 from adan_ser.augment.adan import ADAN
 from adan_ser.augment.adan_separate import SeparateADAN
 from adan_ser.augment.audio import AUDIO_METHODS, AudioPerturber, copies_for
@@ -27,7 +28,7 @@ from adan_ser.augment.baselines import (
     SMOTESampler,
 )
 from adan_ser.augment.latent_smote import LatentSMOTESampler
-from adan_ser.augment.samplers import ADANSampler, SeparateADANSampler
+from adan_ser.augment.samplers import AAESampler, ADANSampler, SeparateADANSampler
 from adan_ser.core.errors import AdanError
 
 __all__ = ["SAMPLERS", "MODELS", "AUDIO_METHODS", "is_audio_method", "make_perturber", "make_sampler",
@@ -43,10 +44,11 @@ SAMPLERS = {
     "adan_separate": SeparateADANSampler,
     "wadan": ADANSampler,
     "adan_latent": LatentSMOTESampler,
+    "aae": AAESampler,
 }
 
 #: The model a latent method's sampler composes (its ``adan`` parameter).
-MODELS = {"adan": ADAN, "adan_separate": SeparateADAN, "wadan": ADAN, "adan_latent": ADAN}
+MODELS = {"adan": ADAN, "adan_separate": SeparateADAN, "wadan": ADAN, "adan_latent": ADAN, "aae": AAE}
 
 #: Model defaults a method sets before its params block: ``wadan`` is ADAN with the settings of the
 #: authors' WADAN (critic with gradient penalty, 2 critic steps per batch, G's CE weight 0.1; their

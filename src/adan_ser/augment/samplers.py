@@ -1,4 +1,4 @@
-"""imblearn samplers around ADAN and its ablation, and :func:`load_model` for either saved model.
+"""imblearn samplers around ADAN, its ablation and the AAE, and :func:`load_model` for any saved model.
 
 A sampler composes its model the way imbalanced-learn's ``SMOTEENN(smote=SMOTE(...))`` does:
 ``ADANSampler(adan=ADAN(epochs=300), n_sets=10, seed=0)``. ``fit_resample``/``generate`` train a
@@ -15,16 +15,17 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.utils._param_validation import Interval
 
+from adan_ser.augment.aae import AAE
 from adan_ser.augment.adan import ADAN
 from adan_ser.augment.adan_separate import SeparateADAN
 from adan_ser.augment.base import SyntheticSampler, synthetic_counts
 from adan_ser.augment.latent import LatentAugmenter
 
-__all__ = ["ADANSampler", "SeparateADANSampler", "load_model"]
+__all__ = ["ADANSampler", "SeparateADANSampler", "AAESampler", "load_model"]
 
 
 def load_model(path, device: Optional[str] = None):
-    """Load an :class:`ADAN` or :class:`SeparateADAN` file written by ``save``, whichever it holds.
+    """Load an :class:`ADAN`, :class:`SeparateADAN` or :class:`AAE` file written by ``save``, whichever it holds.
 
     ``device`` overrides the saved ``device`` parameter.
     """
@@ -99,3 +100,15 @@ class SeparateADANSampler(_LatentSampler):
 
     _model_cls = SeparateADAN
     _parameter_constraints: dict = _constraints(SeparateADAN)
+
+
+class AAESampler(_LatentSampler):
+    """imblearn sampler around :class:`~adan_ser.augment.aae.AAE` (Sahu et al.'s adversarial
+    autoencoder); interface as :class:`ADANSampler`: new rows are ``R(z)``, ``z ~ p(z | y)``.
+
+    ``adan``: the (unfitted) :class:`AAE` to train (the name every latent sampler gives its model),
+    None = ``AAE(seed=seed)``. Fitted: ``adan_`` (the trained clone), ``sampling_strategy_``.
+    """
+
+    _model_cls = AAE
+    _parameter_constraints: dict = _constraints(AAE)

@@ -35,7 +35,7 @@ import pandas as pd
 from adan_ser.augment.audio import perturb_features
 from adan_ser.augment.diagnostics import latent_diagnostics
 from adan_ser.augment.quality import quality
-from adan_ser.augment.registry import is_audio_method, make_perturber, make_sampler
+from adan_ser.augment.registry import MODELS, is_audio_method, make_perturber, make_sampler
 from adan_ser.contracts.align import align
 from adan_ser.contracts.folds import (
     Fold,
@@ -51,7 +51,8 @@ from adan_ser.core.io import atomic_dir, write_csv, write_parquet
 from adan_ser.core.scheduler import run_tasks
 from adan_ser.core.seeds import as_seeds
 
-LATENT_METHODS = ("adan", "adan_separate", "wadan", "adan_latent")
+#: Methods backed by a latent model: they get training curves and the collapse diagnostics.
+LATENT_METHODS = tuple(MODELS)
 
 
 def fit_fold(method, params, seed, ratio, X, y, fold: Fold, log_dir=None):
