@@ -429,7 +429,7 @@ def report(p: Params, predictions: tuple[str, ...], more: tuple[str, ...], manif
     """Results and significance tables, metrics and plots (eval.*, seed).
 
     From the predictions of evaluate and evaluate-spectro: results.csv/.md, runs.csv,
-    significance.csv, heads_chosen.csv, metrics.json, confusion and forest plots.
+    significance.csv, heads_chosen.csv, augmenters_by_validation.csv, metrics.json, confusion and forest plots.
     """
     from adan_ser.reporting.report import report_from_files, to_markdown
 

@@ -1,5 +1,7 @@
 """Mode-collapse diagnostics of a latent augmenter: how varied are its codes and vectors, and do they
-carry the classes? All measures use the augmenter's training rows only (no test data).
+carry the classes? And (any augmenter) does its synthetic set help on unseen, non-test speakers?
+The collapse measures use the augmenter's training rows only; the validation measures (at the end)
+the real rows of the fold's inner-validation speakers. None uses test data.
 
 * ``synth_svm_uar``: a linear SVM (``SVC(kernel="linear", C=1e-3)``, z-normalised features, training
   statistics) trained on the synthetic vectors alone and tested on the real training rows; UAR in
@@ -14,6 +16,21 @@ carry the classes? All measures use the augmenter's training rows only (no test 
 * ``latent_frechet``: per class, the Fréchet distance between Gaussians fitted to the generated and
   to the real codes, ‖μ₁ − μ₂‖² + Tr(Σ₁ + Σ₂ − 2(Σ₁^½ Σ₂ Σ₁^½)^½), averaged over classes (latent
   units squared; 0 when means and covariances agree).
+
+Every method but ``none`` (baselines, latent and audio methods) also gets three columns measured on
+the fold's inner-validation speakers (:func:`validation_measures`): the training speakers the DNN of
+that run seed holds out for early stopping (``classify.dnn.val_groups``), which no augmenter of that
+seed was fitted on and which are not test speakers. Each is the UAR (percent) on those speakers'
+real rows of the same linear SVM, features z-normalised with the statistics of the augmenter's real
+training rows (one common scaling for the three), trained on:
+
+* ``val_synth_svm_uar``: the synthetic set alone;
+* ``val_real_svm_uar``: the augmenter's real training rows alone (the reference, the same for every
+  method of one seed × fold);
+* ``val_mixed_svm_uar``: the real training rows and the synthetic rows together.
+
+All three are NaN without validation speakers (``val_groups`` 0). They let a configuration be
+chosen without the test speakers (:mod:`adan_ser.reporting.augmenter_choice`).
 """
 
 from __future__ import annotations
@@ -24,28 +41,62 @@ from sklearn.svm import SVC
 
 from adan_ser.augment.quality import spread_ratio, znorm_like
 
-__all__ = ["DIAGNOSTICS", "svm_uar", "frechet_distance", "latent_frechet", "latent_measures",
-           "latent_diagnostics"]
+__all__ = ["DIAGNOSTICS", "VALIDATION", "svm_uar", "validation_measures", "frechet_distance", "latent_frechet",
+           "latent_measures", "latent_diagnostics"]
 
 #: Columns :func:`latent_diagnostics` adds to quality.csv.
 DIAGNOSTICS = ("recon_spread_ratio", "recon_svm_uar", "synth_svm_uar", "latent_spread_ratio", "latent_frechet")
+
+#: Columns :func:`validation_measures` adds to quality.csv (every method but ``none``).
+VALIDATION = ("val_synth_svm_uar", "val_real_svm_uar", "val_mixed_svm_uar")
 
 #: C of the diagnostic linear SVM (z-normed features; the value of the paper's SVM baseline).
 SVM_C = 1e-3
 
 
-def svm_uar(X_fit: np.ndarray, y_fit: np.ndarray, X_real: np.ndarray, y_real: np.ndarray) -> float:
+def svm_uar(X_fit: np.ndarray, y_fit: np.ndarray, X_real: np.ndarray, y_real: np.ndarray,
+            X_norm: np.ndarray | None = None) -> float:
     """UAR (percent) on ``X_real`` (n, d), ``y_real`` (n,) of a linear SVM fitted on ``X_fit`` (m, d), ``y_fit``.
 
-    Features z-normalised with ``X_real``'s statistics (constant ones dropped). NaN when ``X_fit``
-    has fewer than two classes.
+    Features z-normalised with the statistics of ``X_norm`` (k, d) (default: ``X_real``; constant
+    ones dropped). NaN when ``X_fit`` has fewer than two classes.
     """
     y_fit, y_real = np.asarray(y_fit), np.asarray(y_real)
     if len(np.unique(y_fit)) < 2:
         return float("nan")
-    R, S = znorm_like(np.asarray(X_real, float), np.asarray(X_fit, float))
+    if X_norm is None:
+        R, S = znorm_like(np.asarray(X_real, float), np.asarray(X_fit, float))
+    else:
+        _, R, S = znorm_like(np.asarray(X_norm, float), np.asarray(X_real, float), np.asarray(X_fit, float))
     pred = SVC(kernel="linear", C=SVM_C).fit(S, y_fit).predict(R)
     return float(100.0 * recall_score(y_real, pred, labels=np.unique(y_real), average="macro", zero_division=0))
+
+
+def validation_measures(X_fit: np.ndarray, y_fit: np.ndarray, X_syn: np.ndarray, y_syn: np.ndarray,
+                        X_val: np.ndarray, y_val: np.ndarray) -> dict:
+    """The :data:`VALIDATION` columns of one seed × fold: UAR (percent) on the validation rows.
+
+    ``X_fit`` (n, d), ``y_fit`` (n,): the real rows the augmenter was fitted on; ``X_syn`` (m, d),
+    ``y_syn`` (m,): its synthetic set; ``X_val`` (v, d), ``y_val`` (v,): the real rows of the fold's
+    inner-validation speakers (never test speakers), all in feature units. The SVM of
+    :func:`svm_uar` is trained on the synthetic rows (``val_synth_svm_uar``), the real rows
+    (``val_real_svm_uar``) and both together (``val_mixed_svm_uar``), each time with features
+    z-normalised by ``X_fit``'s statistics, and tested on the validation rows (UAR: mean recall over
+    the classes of ``y_val``). All NaN when there are no validation rows (``val_groups`` 0); a
+    training set with fewer than two classes gives NaN (``val_synth_svm_uar`` without synthetic rows;
+    the mixed set is then the real rows).
+    """
+    out = dict.fromkeys(VALIDATION, float("nan"))
+    if len(X_val) == 0:
+        return out
+    X_fit, X_syn, X_val = (np.asarray(a, float) for a in (X_fit, X_syn, X_val))
+    y_fit, y_syn = np.asarray(y_fit), np.asarray(y_syn)
+    if len(X_syn):
+        out["val_synth_svm_uar"] = svm_uar(X_syn, y_syn, X_val, y_val, X_norm=X_fit)
+    out["val_real_svm_uar"] = svm_uar(X_fit, y_fit, X_val, y_val, X_norm=X_fit)
+    X_mix, y_mix = (np.vstack([X_fit, X_syn]), np.concatenate([y_fit, y_syn])) if len(X_syn) else (X_fit, y_fit)
+    out["val_mixed_svm_uar"] = svm_uar(X_mix, y_mix, X_val, y_val, X_norm=X_fit)
+    return out
 
 
 def _sqrt_psd(S: np.ndarray) -> np.ndarray:

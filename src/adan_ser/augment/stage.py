@@ -7,7 +7,9 @@ seed alone. Layout of ``out_dir`` (one folder per method, a DVC output):
 
 Reports go to ``report_dir`` (a results folder, kept in git, the stage's alone): ``quality.csv``
 (quality measures per seed × fold, see :mod:`adan_ser.augment.quality`; latent methods add the
-collapse diagnostics of :mod:`adan_ser.augment.diagnostics`), ``seed<k>/<fold>/`` dvclive
+collapse diagnostics of :mod:`adan_ser.augment.diagnostics`; every method but ``none`` adds its
+``val_*_svm_uar`` columns, measured on the real rows of the fold's inner-validation speakers, see
+:func:`~adan_ser.augment.diagnostics.validation_measures`), ``seed<k>/<fold>/`` dvclive
 training curves of latent methods, and t-SNE pictures of the first seed's first fold
 (``tsne_feature.png``, ``tsne_latent.png``).
 
@@ -33,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from adan_ser.augment.audio import perturb_features
-from adan_ser.augment.diagnostics import latent_diagnostics
+from adan_ser.augment.diagnostics import latent_diagnostics, validation_measures
 from adan_ser.augment.quality import quality
 from adan_ser.augment.registry import MODELS, is_audio_method, make_perturber, make_sampler
 from adan_ser.contracts.align import align
@@ -74,6 +76,19 @@ def fit_fold(method, params, seed, ratio, X, y, fold: Fold, log_dir=None):
     return sampler, X_syn, y_syn
 
 
+def validation_rows(subset: Fold, train: Fold) -> np.ndarray:
+    """Row indices of the inner-validation speakers of one fold, seed and fraction.
+
+    ``subset``: the fold as :func:`~adan_ser.contracts.folds.train_subset` cuts it (all rows the
+    evaluate stage trains that fraction's classifiers on); ``train``: its
+    :func:`~adan_ser.contracts.folds.augmenter_train`. The rows of ``subset.train`` the augmenter
+    did not see are exactly those of the speakers the DNN validates on (the same rows, at the same
+    training fraction, as the DNN's validation split), in manifest order; empty without validation
+    speakers. Never a test row: ``subset.train`` holds none.
+    """
+    return subset.train[~np.isin(subset.train, train.train)]
+
+
 def augment_folds(
     manifest: pd.DataFrame,
     features: pd.DataFrame,
@@ -111,9 +126,11 @@ def augment_folds(
     t-SNE pictures show the first seed × fold of the largest fraction.
     ``scheduler``: None or ``"local"`` fits the seed × fold sets here one after the other; a Dask
     address (``cv.scheduler``) fits them as independent tasks on its workers, each task getting its
-    fold's training rows only. Each set is seeded by its run seed alone, so both write the same
-    sets, bit for bit when torch runs on as many threads here as on a worker (Dask workers run
-    one: set ``OMP_NUM_THREADS=1``); thread counts change ADAN's float summation order.
+    fold's training rows (the augmenter's) and its validation speakers' rows (for the ``val_*``
+    measures only, see :func:`validation_rows`), never a test row. Each set is seeded by its run
+    seed alone, so both write the same sets, bit for bit when torch runs on as many threads here as
+    on a worker (Dask workers run one: set ``OMP_NUM_THREADS=1``); thread counts change ADAN's
+    float summation order.
     Training curves (``report_dir``) are written by the worker, so a remote cluster needs a shared
     filesystem for them; quality measures are computed beside each fit; the sets, quality table
     and pictures are written here.
@@ -142,19 +159,24 @@ def augment_folds(
         seeds = as_seeds(seeds)
         folds = folds_for(rows, scheme, train_downsample)
         speakers = rows["speaker"].to_numpy()
-        # the training fraction is cut first, then the validation speakers (all of whom the cut keeps)
-        jobs = [(fraction, seed, augmenter_train(train_subset(fold, speakers, y, fraction, seed), speakers,
-                                                 validation_speakers, seed))
-                for fraction in fractions for seed in seeds for fold in folds]
+        # the training fraction is cut first, then the validation speakers (all of whom the cut keeps);
+        # each job: (fraction, seed, augmenter's fold, its validation speakers' rows)
+        jobs = []
+        for fraction in fractions:
+            for seed in seeds:
+                for fold in folds:
+                    subset = train_subset(fold, speakers, y, fraction, seed)
+                    train = augmenter_train(subset, speakers, validation_speakers, seed)
+                    jobs.append((fraction, seed, train, validation_rows(subset, train)))
         shown = next(i for i, job in enumerate(jobs) if job[0] == max(fractions))
 
-        def task(fraction, seed, fold):
+        def task(fraction, seed, fold, val):
             logs = None if tmp_report is None else seed_dir(tmp_report, seed, fraction)
-            return method, params, seed, ratio, X[fold.train], y[fold.train], fold.name, logs
+            return method, params, seed, ratio, X[fold.train], y[fold.train], fold.name, logs, X[val], y[val]
 
         fitted = run_tasks(_fit_and_measure, (task(*job) for job in jobs), scheduler,
                            desc=f"augment {method}", progress=progress, total=len(jobs))
-        for i, ((fraction, seed, fold), (sampler, X_syn, y_syn, measures)) in enumerate(zip(jobs, fitted)):
+        for i, ((fraction, seed, fold, _), (sampler, X_syn, y_syn, measures)) in enumerate(zip(jobs, fitted)):
             out = seed_dir(tmp, seed, fraction)
             write_parquet(synthetic_frame(X_syn, y_syn, names), out / f"{fold.name}.parquet")
             model = getattr(sampler, "adan_", None)
@@ -180,9 +202,10 @@ def _augment_audio(rows, X, names, scheme, method, params, seeds, ratio, out_dir
     Per run seed, every row's file is perturbed ``copies`` times and described once
     (:func:`~adan_ser.augment.audio.perturb_features`); a fold's set is the perturbed rows whose
     source row is in :func:`augmenter_train` of that fold and seed, so neither the fold's test
-    speaker nor the DNN's validation speaker enters it. Each training fraction (``fractions``) takes
-    the perturbed rows of its :func:`train_subset` from the same perturbed copies (nothing is
-    perturbed twice). ``attrs["cost"]`` of the returned quality
+    speaker nor the DNN's validation speaker enters it; that speaker's real rows give the
+    ``val_*_svm_uar`` columns (:func:`~adan_ser.augment.diagnostics.validation_measures`). Each
+    training fraction (``fractions``) takes the perturbed rows of its :func:`train_subset` from the
+    same perturbed copies (nothing is perturbed twice). ``attrs["cost"]`` of the returned quality
     table: one row per seed with ``files`` (perturbed copies made), ``seconds`` and ``files_per_s``.
     """
     if feature_set is None:
@@ -208,13 +231,15 @@ def _augment_audio(rows, X, names, scheme, method, params, seeds, ratio, out_dir
             for fraction in fractions:
                 for fold in folds:
                     # the fraction is cut first, then the validation speakers (as for the other methods)
-                    train = augmenter_train(train_subset(fold, speakers, y, fraction, seed), speakers,
-                                            validation_speakers, seed)
+                    subset = train_subset(fold, speakers, y, fraction, seed)
+                    train = augmenter_train(subset, speakers, validation_speakers, seed)
                     keep = np.isin(perturbed.rows, train.train)
                     X_syn, y_syn = perturbed.X[keep].astype(np.float64), y[perturbed.rows[keep]]
                     write_parquet(synthetic_frame(X_syn, y_syn, names),
                                   seed_dir(tmp, seed, fraction) / f"{fold.name}.parquet")
                     measures = quality(X[train.train], X_syn, seed, y[train.train], y_syn)
+                    val = validation_rows(subset, train)
+                    measures.update(validation_measures(X[train.train], y[train.train], X_syn, y_syn, X[val], y[val]))
                     records.append({"seed": seed, **({FRACTION: fraction} if with_fraction else {}),
                                     "fold": fold.name, "method": method,
                                     "fitted_speakers": " ".join(np.unique(speakers[train.train])), **measures})
@@ -228,17 +253,25 @@ def _augment_audio(rows, X, names, scheme, method, params, seeds, ratio, out_dir
     return table
 
 
-def _fit_and_measure(method, params, seed, ratio, X_train, y_train, fold_name, log_dir):
+def _fit_and_measure(method, params, seed, ratio, X_train, y_train, fold_name, log_dir, X_val=None, y_val=None):
     """Fit one fold's augmenter on its training rows only and measure its synthetic set.
 
-    ``X_train`` (n, d), ``y_train`` (n,): the fold's training rows. Returns
-    ``(sampler, X_syn, y_syn, quality measures)``; the unit of work here and on a Dask worker.
+    ``X_train`` (n, d), ``y_train`` (n,): the fold's training rows the augmenter may learn from;
+    ``X_val`` (v, d), ``y_val`` (v,): the real rows of the fold's inner-validation speakers (None or
+    empty without them), used only to measure the set (the ``val_*_svm_uar`` columns of
+    :func:`~adan_ser.augment.diagnostics.validation_measures`; every method but ``none``), never
+    to fit it. Returns ``(sampler, X_syn, y_syn, quality measures)``; the unit of work here and on
+    a Dask worker.
     """
     fold = Fold(fold_name, np.arange(len(y_train)), np.empty(0, dtype=int))
     sampler, X_syn, y_syn = fit_fold(method, params, seed, ratio, X_train, y_train, fold, log_dir)
     measures = quality(X_train, X_syn, seed, y_train, y_syn)
     if method in LATENT_METHODS:  # collapse diagnostics (augment.diagnostics), training rows only
         measures.update(latent_diagnostics(sampler, X_train, y_train, X_syn, y_syn, seed))
+    if sampler is not None:  # every method but none: measured on the validation speakers' real rows
+        if X_val is None:
+            X_val, y_val = np.empty((0, X_train.shape[1])), np.empty(0, dtype=y_train.dtype)
+        measures.update(validation_measures(X_train, y_train, X_syn, y_syn, X_val, y_val))
     return sampler, X_syn, y_syn, measures
 
 

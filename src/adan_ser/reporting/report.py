@@ -214,14 +214,21 @@ def write_report(
     n_resamples: int = 9999,
     seed: int = 0,
 ) -> pd.DataFrame:
-    """Write results.csv, results.md, runs.csv, significance.csv, heads_chosen.csv, metrics.json,
-    plots/confusion/<combination>.csv, plots/significance/forest.png and the learning curve,
-    plots/learning_curve.csv and .png (:mod:`adan_ser.reporting.learning_curve`; written with a
-    single training fraction too, then one point per method × train data × classifier).
+    """Write results.csv, results.md, runs.csv, significance.csv, heads_chosen.csv,
+    augmenters_by_validation.csv, metrics.json, plots/confusion/<combination>.csv,
+    plots/significance/forest.png and the learning curve, plots/learning_curve.csv and .png
+    (:mod:`adan_ser.reporting.learning_curve`; written with a single training fraction too, then one
+    point per method × train data × classifier).
+
+    ``quality``: the augment stages' quality.csv rows, pooled. augmenters_by_validation.csv
+    (:func:`adan_ser.reporting.augmenter_choice.augmenter_table`, the evaluated methods only) is
+    written on every run, only its header when no quality row carries the validation columns (an
+    older run, ``val_groups`` 0); results.md then has no augmenter table.
 
     ``alpha``, ``confidence``, ``n_resamples`` and ``seed`` (the resampling's only seed) go to
     :func:`adan_ser.reporting.significance.significance_table`.
     """
+    from adan_ser.reporting.augmenter_choice import augmenter_table, choice_lines
     from adan_ser.reporting.forest import forest_plot
     from adan_ser.reporting.head_choice import chosen_heads
     from adan_ser.reporting.learning_curve import learning_curve, learning_curve_plot
@@ -251,6 +258,17 @@ def write_report(
         md += ("\nPlain head and the margin head chosen by inner-validation UAR (mean over seeds × folds of "
                "the UAR on each fold's validation speaker; test folds play no part in the choice), with the "
                "test-best head for comparison:\n\n" + to_markdown(chosen))
+    evaluated = set(predictions["method"]) - {"none"}
+    augmenters = augmenter_table(quality[quality["method"].isin(evaluated)]
+                                 if quality is not None and "method" in quality else None)
+    write_csv(augmenters, out_dir / "augmenters_by_validation.csv")
+    if len(augmenters):
+        shown = augmenters.assign(meets_bars=augmenters["meets_bars"].map({True: "yes", False: "no"}),
+                                  chosen=augmenters["chosen"].map({True: "◀", False: ""}))
+        md += ("\nAugmenters compared on the inner-validation speakers (mean over seeds × folds; linear SVM "
+               "trained on synthetic, real or real + synthetic rows, UAR on the DNN's validation speakers, "
+               "whom no augmenter saw; test speakers play no part in the choice):\n\n" + to_markdown(shown)
+               + "\n" + choice_lines(augmenters))
     summary = metrics(predictions, classes)
     q = quality_summary(quality, predictions, classes) if quality is not None and len(quality) else {}
     if q:
