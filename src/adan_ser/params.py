@@ -255,14 +255,13 @@ class BorderlineSMOTEParams(SMOTEParams):
     kind: Literal["borderline-1", "borderline-2"] = key("borderline-1", "borderline-1 or borderline-2")
 
 
-class _LatentParams(Block):
+class _AutoencoderParams(Block):
+    """What every latent-space augmenter takes (encoder, decoder, a latent discriminator)."""
     n_sets: Natural = key(10, "an integer ≥ 0")
     ratio: Ratio = key(None, RATIO_KIND)
     latent_dim: Count = key(100, "an integer ≥ 1")
     enc_hidden: Sizes = key([800, 800], "a list of integers ≥ 1")
-    gen_hidden: Sizes = key([100, 100], "a list of integers ≥ 1")
     disc_hidden: Sizes = key([100, 100], "a list of integers ≥ 1")
-    noise_dim: Count = key(100, "an integer ≥ 1")
     activation: Literal["tanh", "leaky_bn"] = key("tanh", "tanh or leaky_bn")
     scaling: Literal["znorm", "maxabs"] = key("znorm", "znorm or maxabs")
     d_steps: Count = key(1, "an integer ≥ 1")
@@ -272,9 +271,15 @@ class _LatentParams(Block):
     eps: Positive = key(1e-5, "a number > 0")
     batch_size: Count = key(128, "an integer ≥ 1")
     epochs: Count = key(1500, "an integer ≥ 1")
+    device: Str = key("auto", "a device name", "auto, cpu, cuda, cuda:N or mps")
+
+
+class _LatentParams(_AutoencoderParams):
+    """ADAN and its ablation: a latent generator G(z, y) and an early stop."""
+    gen_hidden: Sizes = key([100, 100], "a list of integers ≥ 1")
+    noise_dim: Count = key(100, "an integer ≥ 1")
     early_stop: Bool = key(True, "true or false")
     min_epochs: Natural = key(200, "an integer ≥ 0")
-    device: Str = key("auto", "a device name", "auto, cpu, cuda, cuda:N or mps")
 
 
 class ADANParams(_LatentParams):
@@ -322,24 +327,12 @@ class SeparateADANParams(_LatentParams):
     ae_epochs: Natural = key(200, "an integer ≥ 0")
 
 
-class AAEParams(Block):
-    n_sets: Natural = key(10, "an integer ≥ 0")
-    ratio: Ratio = key(None, RATIO_KIND)
-    latent_dim: Count = key(100, "an integer ≥ 1")
-    enc_hidden: Sizes = key([800, 800], "a list of integers ≥ 1")
+class AAEParams(_AutoencoderParams):
     disc_hidden: Sizes = key([500, 500], "a list of integers ≥ 1")
-    activation: Literal["tanh", "leaky_bn"] = key("tanh", "tanh or leaky_bn")
-    scaling: Literal["znorm", "maxabs"] = key("znorm", "znorm or maxabs")
+    lr: Positive = key(0.001, "a number > 0")
+    epochs: Count = key(150, "an integer ≥ 1")
     prior_std: Positive = key(1.0, "a number > 0", "standard deviation of each class's Gaussian prior")
     prior_radius: NonNegative = key(5.0, "a number ≥ 0", "distance of each class's prior mean from 0")
-    d_steps: Count = key(1, "an integer ≥ 1")
-    g_loss: Literal["nonsaturating", "minimax"] = key("nonsaturating", "nonsaturating or minimax")
-    lr: Positive = key(0.001, "a number > 0")
-    beta1: _num(ge=0, lt=1) = key(0.5, "a number in [0, 1)")
-    eps: Positive = key(1e-5, "a number > 0")
-    batch_size: Count = key(128, "an integer ≥ 1")
-    epochs: Count = key(150, "an integer ≥ 1")
-    device: Str = key("auto", "a device name", "auto, cpu, cuda, cuda:N or mps")
 
 
 Probability = _num(ge=0, le=1)

@@ -40,6 +40,7 @@ from sklearn.metrics import recall_score
 from sklearn.svm import SVC
 
 from adan_ser.augment.quality import spread_ratio, znorm_like
+from adan_ser.contracts.synthetic import VALIDATION_COLUMNS
 
 __all__ = ["DIAGNOSTICS", "VALIDATION", "svm_uar", "validation_measures", "frechet_distance", "latent_frechet",
            "latent_measures", "latent_diagnostics"]
@@ -48,7 +49,7 @@ __all__ = ["DIAGNOSTICS", "VALIDATION", "svm_uar", "validation_measures", "frech
 DIAGNOSTICS = ("recon_spread_ratio", "recon_svm_uar", "synth_svm_uar", "latent_spread_ratio", "latent_frechet")
 
 #: Columns :func:`validation_measures` adds to quality.csv (every method but ``none``).
-VALIDATION = ("val_synth_svm_uar", "val_real_svm_uar", "val_mixed_svm_uar")
+VALIDATION = VALIDATION_COLUMNS
 
 #: C of the diagnostic linear SVM (z-normed features; the value of the paper's SVM baseline).
 SVM_C = 1e-3

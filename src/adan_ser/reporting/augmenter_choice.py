@@ -23,10 +23,7 @@ import numpy as np
 import pandas as pd
 
 from adan_ser.contracts.results import FRACTION
-
-#: quality.csv columns measured on the validation speakers (``adan_ser.augment.diagnostics.VALIDATION``;
-#: named here, not imported, so the report does not load the augmenters).
-VALIDATION = ("val_synth_svm_uar", "val_real_svm_uar", "val_mixed_svm_uar")
+from adan_ser.contracts.synthetic import VALIDATION_COLUMNS as VALIDATION
 #: A synthetic set must be at least this varied (spread ratio) to be chosen.
 SPREAD_BAR = 0.8
 #: ... and an SVM trained on it alone must reach this share of the real-data SVM's validation UAR.
