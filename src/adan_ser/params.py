@@ -282,7 +282,8 @@ class _LatentParams(_AutoencoderParams):
     min_epochs: Natural = key(200, "an integer ≥ 0")
 
 
-class ADANParams(_LatentParams):
+class _ADANParams(_LatentParams):
+    """ADAN's own keys, shared by the methods built on it (wadan, adan_latent)."""
     clf_hidden: Optional[Sizes] = key([100, 100], "a list of integers ≥ 1")
     class_weight: ClassWeight = key(None, "null, balanced or a mapping class → weight")
     lr_d: Optional[Positive] = key(None, "a number > 0 or null (= lr)")
@@ -311,14 +312,23 @@ class ADANParams(_LatentParams):
     ae_weight_decay: NonNegative = key(0.0, "a number ≥ 0", "Adam L2 weight decay of E and R")
 
 
-class WADANParams(ADANParams):
+#: Names of the ``augment.adan.preset`` configurations (adan_ser.augment.registry.PRESETS).
+PRESETS = ("paper", "validated")
+
+
+class ADANParams(_ADANParams):
+    preset: Literal[PRESETS] = key("paper", "paper or validated",
+                                   "paper: Yi & Mak's ADAN; validated: the configuration chosen by inner validation")
+
+
+class WADANParams(_ADANParams):
     adversarial: Literal["gan", "wasserstein"] = key("wasserstein", "gan or wasserstein")
     d_steps: Count = key(2, "an integer ≥ 1")
     g_class_weight: NonNegative = key(0.1, "a number ≥ 0", "weight of G's classification term")
     early_stop: Bool = key(False, "true or false")
 
 
-class LatentSMOTEParams(ADANParams):
+class LatentSMOTEParams(_ADANParams):
     k_neighbors: Count = key(5, "an integer ≥ 1", "same-class neighbours in latent space")
     residual: Bool = key(True, "true or false", "add the parent's residual x − R(E(x)) back")
 

@@ -18,7 +18,7 @@ from adan_ser.augment.diagnostics import (
 )
 from adan_ser.augment.latent_smote import LatentSMOTESampler
 from adan_ser.augment.quality import spread_ratio
-from adan_ser.augment.registry import MODELS, SAMPLERS, make_sampler
+from adan_ser.augment.registry import MODELS, PRESETS, SAMPLERS, make_sampler
 from adan_ser.augment.samplers import ADANSampler, load_model
 from adan_ser.augment.stage import _fit_and_measure
 from adan_ser.core.errors import AdanError
@@ -117,6 +117,28 @@ def test_wadan_method(data):
         ("wasserstein", 2, 0.1, 10.0, 10.0, False, 3)
     assert make_sampler("wadan", {"d_steps": 5}, seed=0).adan.d_steps == 5
     assert make_sampler("adan", {}, seed=0).adan.adversarial == "gan"
+
+
+def test_adan_presets(data):
+    from adan_ser.params import PRESETS as NAMES
+    assert tuple(PRESETS) == NAMES
+    default, paper = make_sampler("adan", {}, seed=1), make_sampler("adan", {"preset": "paper"}, seed=1)
+    assert type(default) is type(paper) is ADANSampler
+    assert default.adan.get_params() == paper.adan.get_params() == ADAN(seed=1).get_params()
+    method, settings = PRESETS["validated"]
+    chosen = make_sampler("adan", {"preset": "validated", "epochs": 7}, seed=1)
+    assert type(chosen) is SAMPLERS[method] and chosen.adan.epochs == 7  # the block's own keys win
+    given = {**chosen.get_params(deep=False), **chosen.adan.get_params()}
+    assert all(given[k] == v for k, v in settings.items() if k != "epochs")
+    X, y = data
+    kw = {"epochs": 3, "early_stop": False, **SMALL}
+    a = make_sampler("adan", {"preset": "validated", **kw}, seed=4, ratio=1.0).fit_resample(X, y)
+    b = make_sampler(method, {**settings, **kw}, seed=4, ratio=1.0).fit_resample(X, y)
+    assert all(np.array_equal(u, v) for u, v in zip(a, b))
+    with pytest.raises(AdanError, match=r"augment\.adan\.preset: unknown preset 'best'; known: paper, validated"):
+        make_sampler("adan", {"preset": "best"}, seed=0)
+    with pytest.raises(AdanError, match="unknown parameter 'preset'"):
+        make_sampler("wadan", {"preset": "paper"}, seed=0)
 
 
 # ---- calmer C, diversity, balanced D, regularised AE -------------------------------------------

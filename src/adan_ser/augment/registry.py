@@ -31,8 +31,8 @@ from adan_ser.augment.latent_smote import LatentSMOTESampler
 from adan_ser.augment.samplers import AAESampler, ADANSampler, SeparateADANSampler
 from adan_ser.core.errors import AdanError
 
-__all__ = ["SAMPLERS", "MODELS", "AUDIO_METHODS", "is_audio_method", "make_perturber", "make_sampler",
-           "sampler_params"]
+__all__ = ["SAMPLERS", "MODELS", "PRESETS", "AUDIO_METHODS", "is_audio_method", "make_perturber", "make_sampler",
+           "resolve_preset", "sampler_params"]
 
 SAMPLERS = {
     "duplicate": DuplicateSampler,
@@ -58,6 +58,20 @@ MODEL_DEFAULTS = {
               "g_class_weight": 0.1, "early_stop": False},
 }
 
+#: Named configurations of the ``adan`` block (its ``preset`` key): the method whose sampler and
+#: model the block then builds, and the settings it starts from (keys the block gives win).
+#: ``paper``: Yi & Mak's ADAN, every remedy off. ``validated``: the configuration chosen on EmoDB IS11
+#: by inner validation on the training speakers of each fold, never the test speaker
+#: (results/augmenters_by_validation.csv; docs/results.md, "Choosing the generator").
+PRESETS = {
+    "paper": ("adan", {}),
+    # adan_latent met both bars and had the highest validation UAR of real + synthetic rows
+    "validated": ("adan_latent", {"k_neighbors": 5, "residual": True}),
+}
+
+#: The method whose block takes ``preset``.
+PRESET_METHOD = "adan"
+
 #: The sampler parameter that holds the composed model.
 _MODEL_PARAM = "adan"
 
@@ -73,8 +87,24 @@ def _model_params(method: str) -> list[str]:
 
 
 def sampler_params(method: str) -> list[str]:
-    """Parameter names ``method`` accepts in its params block: the sampler's, then its model's."""
-    return list(dict.fromkeys(_own_params(method) + _model_params(method)))
+    """Parameter names ``method`` accepts in its params block: the sampler's, then its model's
+    (``adan``: then ``preset``)."""
+    extra = ["preset"] if method == PRESET_METHOD else []
+    return list(dict.fromkeys(_own_params(method) + _model_params(method) + extra))
+
+
+def resolve_preset(method: Optional[str], params: Optional[dict] = None) -> tuple[Optional[str], dict]:
+    """``(method, params)`` after ``params["preset"]`` (``adan`` only; default ``paper``): the
+    preset's method, and its settings overlaid by the block's own keys. Other methods pass through.
+    An unknown preset → :class:`AdanError` naming ``augment.adan.preset``."""
+    params = dict(params or {})
+    if method != PRESET_METHOD:
+        return method, params
+    name = params.pop("preset", "paper")
+    if name not in PRESETS:
+        raise AdanError(f"augment.adan.preset: unknown preset {name!r}; known: {', '.join(PRESETS)}")
+    target, settings = PRESETS[name]
+    return target, {**settings, **params}
 
 
 def is_audio_method(method) -> bool:
@@ -126,8 +156,8 @@ def make_sampler(
     """
     if method is None or method == NONE:
         return None
+    method, params = resolve_preset(method, params)
     cls = _sampler_class(method)
-    params = dict(params or {})
     names = sampler_params(method)
     for key in params:
         if key not in names:
