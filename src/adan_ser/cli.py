@@ -437,7 +437,7 @@ def report(p: Params, predictions: tuple[str, ...], more: tuple[str, ...], manif
     paths = [*predictions, *more] or ["results/predictions"]
     results = report_from_files(paths, manifest, out_dir, augment_dir, alpha=float(p.eval.alpha),
                                 confidence=float(p.eval.confidence), n_resamples=int(p.eval.n_resamples),
-                                seed=int(p.seed))
+                                seed=int(p.seed), references=list(p.eval.references))
     click.echo(to_markdown(results), nl=False)
 
 

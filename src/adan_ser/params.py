@@ -142,6 +142,8 @@ class EvalParams(Block):
     alpha: Share = key(0.05, "a number in (0, 1)", "family-wise level of Holm's correction")
     confidence: Share = key(0.95, "a number in (0, 1)", "level of the bootstrap intervals")
     n_resamples: Count = key(9999, "an integer ≥ 1", "bootstrap resamples and sign flips")
+    references: list[Str] = key([], "a list of augmentation methods",
+                                "also compare every augmented row with these methods' rows, e.g. [smote]")
 
 
 class DemoParams(Block):

@@ -129,6 +129,38 @@ def test_comparisons_against_none_and_plain_head():
     }
 
 
+def test_comparisons_against_extra_references():
+    keys = pd.DataFrame([
+        ("c", "f", "none", "real", "svm", "-"),
+        ("c", "f", "smote", "synthetic", "svm", "-"),
+        ("c", "f", "smote", "real+synthetic", "svm", "-"),
+        ("c", "f", "adan", "synthetic", "svm", "-"),
+        ("c", "f", "adan", "real+synthetic", "svm", "-"),
+        ("c", "f", "adan", "real+synthetic", "dnn", "softmax"),  # no smote DNN row: nothing to pair
+        ("c", "f", "none", "real", "dnn", "softmax"),
+    ], columns=["corpus", "feature_set", "method", "train_data", "classifier", "head"])
+    plain = {(row[2:], ref[2:]) for row, ref in comparisons(keys)}
+    extra = {(row[2:], ref[2:]) for row, ref in comparisons(keys, ["smote"])} - plain
+    assert extra == {
+        (("adan", "synthetic", "svm", "-"), ("smote", "synthetic", "svm", "-")),
+        (("adan", "real+synthetic", "svm", "-"), ("smote", "real+synthetic", "svm", "-")),
+    }
+    assert plain <= {(row[2:], ref[2:]) for row, ref in comparisons(keys, ["smote"])}
+
+
+def test_extra_reference_rows_join_the_holm_family():
+    pred = _predictions(_baseline_wrong, lambda s, k, u: _baseline_wrong(s, k, u) and u % 2 == 0, seeds=(0,))
+    other = pred[pred["method"] != "none"].assign(method="adan")
+    pred = pd.concat([pred, other], ignore_index=True)
+    plain = significance_table(pred, CLASSES, n_resamples=500)
+    both = significance_table(pred, CLASSES, n_resamples=500, references=["smote"])
+    extra = both[both["ref_method"] == "smote"]
+    assert len(plain) == 4 and len(both) == 6 and len(extra) == 2
+    np.testing.assert_allclose(extra["diff"], 0.0)  # adan's rows repeat smote's here
+    smote = both[(both["method"] == "smote")]["p_holm"].to_numpy()
+    assert (smote >= plain[plain["method"] == "smote"]["p_holm"].to_numpy()).all()  # a larger family
+
+
 def test_unpaired_seeds_are_an_error():
     pred = _predictions(_baseline_wrong, _baseline_wrong, seeds=(0, 1))
     pred = pred[~((pred["method"] == "none") & (pred["seed"] == 1))]

@@ -213,6 +213,7 @@ def write_report(
     confidence: float = 0.95,
     n_resamples: int = 9999,
     seed: int = 0,
+    references: Sequence[str] = (),
 ) -> pd.DataFrame:
     """Write results.csv, results.md, runs.csv, significance.csv, heads_chosen.csv,
     augmenters_by_validation.csv, metrics.json, plots/confusion/<combination>.csv,
@@ -225,7 +226,8 @@ def write_report(
     written on every run, only its header when no quality row carries the validation columns (an
     older run, ``val_groups`` 0); results.md then has no augmenter table.
 
-    ``alpha``, ``confidence``, ``n_resamples`` and ``seed`` (the resampling's only seed) go to
+    ``alpha``, ``confidence``, ``n_resamples``, ``seed`` (the resampling's only seed) and
+    ``references`` (extra reference methods) go to
     :func:`adan_ser.reporting.significance.significance_table`.
     """
     from adan_ser.reporting.augmenter_choice import augmenter_table, choice_lines
@@ -239,7 +241,7 @@ def write_report(
     results = summarize(predictions, classes)
     write_csv(results, out_dir / "results.csv")
     table = significance_table(predictions, classes, alpha=alpha, confidence=confidence,
-                               n_resamples=n_resamples, seed=seed)
+                               n_resamples=n_resamples, seed=seed, references=references)
     write_csv(table, out_dir / "significance.csv")
     forest_plot(table, out_dir / "plots" / "significance" / "forest.png", confidence=confidence)
     curve = learning_curve(table)
@@ -297,6 +299,7 @@ def report_from_files(
     confidence: float = 0.95,
     n_resamples: int = 9999,
     seed: int = 0,
+    references: Sequence[str] = (),
 ) -> pd.DataFrame:
     """:func:`write_report` from the stage files; returns the results table.
 
@@ -322,4 +325,4 @@ def report_from_files(
         parts = [pd.read_csv(q) for q in sorted(Path(augment_dir).glob("*/quality.csv"))]
         quality = pd.concat(parts, ignore_index=True) if parts else None
     return write_report(predictions, classes, out_dir, quality=quality, alpha=alpha, confidence=confidence,
-                        n_resamples=n_resamples, seed=seed)
+                        n_resamples=n_resamples, seed=seed, references=references)

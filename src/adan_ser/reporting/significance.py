@@ -21,7 +21,9 @@ share a voice, a recording session and a fold's model), so nothing here resample
 
 Reference of a combination: the ``method = none``, ``train_data = real`` row of the same classifier
 with its plain head (``softmax`` for the DNN, ``-`` for the SVM); a non-plain head is also compared
-with the plain head on the same data. Where the predictions carry a ``train_fraction`` column (a
+with the plain head on the same data; with ``references`` (``eval.references``, e.g. ``[smote]``) every
+other augmented combination is also compared with each listed method on the same train data,
+classifier and head (e.g. a generator against SMOTE), in the same Holm family. Where the predictions carry a ``train_fraction`` column (a
 learning-curve run), it is a key column like the others: a combination is compared with the
 reference of its own fraction only, and the table carries the column too. Holm's family is still the
 whole corpus × feature set table, every fraction included.
@@ -150,12 +152,13 @@ def holm(pvalues: Sequence[float], alpha: float = 0.05) -> tuple[np.ndarray, np.
 
 # --------------------------------------------------------------------------------- the table
 
-def comparisons(keys: pd.DataFrame) -> list[tuple[tuple, tuple]]:
+def comparisons(keys: pd.DataFrame, references: Sequence[str] = ()) -> list[tuple[tuple, tuple]]:
     """(combination key, reference key) pairs for the distinct key rows of ``keys``, in their order.
 
     Keys are tuples over :func:`~adan_ser.contracts.results.key_columns` of ``keys``; a reference
     differs from its combination in method, train data and/or head only (so within a training
-    fraction).
+    fraction). ``references``: methods every other augmented row (not ``none``) is also compared
+    with, on its own train data, classifier and head, where that row exists.
     """
     cols = key_columns(keys)
     rows = [tuple(r) for r in keys[cols].drop_duplicates().itertuples(index=False)]
@@ -175,6 +178,8 @@ def comparisons(keys: pd.DataFrame) -> list[tuple[tuple, tuple]]:
         refs = [r for r in plain if r in present][:1]
         if head not in PLAIN_HEADS and method != "none":
             refs += [r for r in (with_(row, head=h) for h in PLAIN_HEADS) if r in present][:1]
+        if method != "none":
+            refs += [r for r in (with_(row, method=m) for m in references if m != method) if r in present]
         for ref in dict.fromkeys(refs):
             if ref != row:
                 out.append((row, ref))
@@ -182,20 +187,22 @@ def comparisons(keys: pd.DataFrame) -> list[tuple[tuple, tuple]]:
 
 
 def significance_table(predictions: pd.DataFrame, classes: Sequence[str], *, alpha: float = 0.05,
-                       confidence: float = 0.95, n_resamples: int = 9999, seed: int = 0) -> pd.DataFrame:
+                       confidence: float = 0.95, n_resamples: int = 9999, seed: int = 0,
+                       references: Sequence[str] = ()) -> pd.DataFrame:
     """One row per comparison × metric (WA, UAR) with the columns of :data:`TABLE_COLUMNS`.
 
     ``predictions``: one row per (combination, seed, test utterance) with KEY columns (and
     ``train_fraction`` where present, then also a column of the table), ``seed``, ``speaker``,
     ``file``, ``true``, ``pred``. A combination and its reference must cover the same seeds and
-    utterances (they are paired). ``seed`` seeds the resampling only. Percent units.
+    utterances (they are paired). ``seed`` seeds the resampling only; ``references``: extra
+    reference methods (:func:`comparisons`). Percent units.
     """
     classes = [str(c) for c in classes]
     cols = key_columns(predictions)
     pos = {c: i for i, c in enumerate(cols)}
     groups = {k: part for k, part in predictions.groupby(cols, sort=False)}
     records = []
-    for row, ref in comparisons(predictions):
+    for row, ref in comparisons(predictions, references):
         a, b = groups[row], groups[ref]
         seeds = sorted(a["seed"].unique())
         if sorted(b["seed"].unique()) != seeds:
