@@ -110,16 +110,24 @@ def test_holm_family_is_the_whole_table():
     assert table["significant"].all()
 
 
+KEY_COLUMNS = ["corpus", "feature_set", "method", "train_data", "classifier", "head"]
+
+
+def _pairs(rows, references=()):
+    """{(combination, reference)} of :func:`comparisons` over key ``rows``, without corpus and feature set."""
+    keys = pd.DataFrame(rows, columns=KEY_COLUMNS)
+    return {(row[2:], ref[2:]) for row, ref in comparisons(keys, references)}
+
+
 def test_comparisons_against_none_and_plain_head():
-    keys = pd.DataFrame([
+    pairs = _pairs([
         ("c", "f", "none", "real", "dnn", "softmax"),
         ("c", "f", "none", "real", "dnn", "aam"),
         ("c", "f", "smote", "synthetic", "dnn", "softmax"),
         ("c", "f", "smote", "synthetic", "dnn", "aam"),
         ("c", "f", "none", "real", "svm", "-"),
         ("c", "f", "smote", "synthetic", "svm", "-"),
-    ], columns=["corpus", "feature_set", "method", "train_data", "classifier", "head"])
-    pairs = {(row[2:], ref[2:]) for row, ref in comparisons(keys)}
+    ])
     assert pairs == {
         (("none", "real", "dnn", "aam"), ("none", "real", "dnn", "softmax")),
         (("smote", "synthetic", "dnn", "softmax"), ("none", "real", "dnn", "softmax")),
@@ -130,7 +138,7 @@ def test_comparisons_against_none_and_plain_head():
 
 
 def test_comparisons_against_extra_references():
-    keys = pd.DataFrame([
+    rows = [
         ("c", "f", "none", "real", "svm", "-"),
         ("c", "f", "smote", "synthetic", "svm", "-"),
         ("c", "f", "smote", "real+synthetic", "svm", "-"),
@@ -138,14 +146,13 @@ def test_comparisons_against_extra_references():
         ("c", "f", "adan", "real+synthetic", "svm", "-"),
         ("c", "f", "adan", "real+synthetic", "dnn", "softmax"),  # no smote DNN row: nothing to pair
         ("c", "f", "none", "real", "dnn", "softmax"),
-    ], columns=["corpus", "feature_set", "method", "train_data", "classifier", "head"])
-    plain = {(row[2:], ref[2:]) for row, ref in comparisons(keys)}
-    extra = {(row[2:], ref[2:]) for row, ref in comparisons(keys, ["smote"])} - plain
-    assert extra == {
+    ]
+    plain, with_smote = _pairs(rows), _pairs(rows, ["smote"])
+    assert with_smote - plain == {
         (("adan", "synthetic", "svm", "-"), ("smote", "synthetic", "svm", "-")),
         (("adan", "real+synthetic", "svm", "-"), ("smote", "real+synthetic", "svm", "-")),
     }
-    assert plain <= {(row[2:], ref[2:]) for row, ref in comparisons(keys, ["smote"])}
+    assert plain <= with_smote
 
 
 def test_extra_reference_rows_join_the_holm_family():

@@ -62,7 +62,7 @@ MODEL_DEFAULTS = {
 #: model the block then builds, and the settings it starts from (keys the block gives win).
 #: ``paper``: Yi & Mak's ADAN, every remedy off. ``validated``: the configuration chosen on EmoDB IS11
 #: by inner validation on the training speakers of each fold, never the test speaker
-#: (results/augmenters_by_validation.csv; docs/results.md, "Choosing the generator").
+#: (results/augmenters_by_validation.csv; docs/results.md, "ADAN without mode collapse").
 PRESETS = {
     "paper": ("adan", {}),
     # adan_latent met both bars and had the highest validation UAR of real + synthetic rows

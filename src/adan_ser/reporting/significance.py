@@ -21,11 +21,12 @@ share a voice, a recording session and a fold's model), so nothing here resample
 
 Reference of a combination: the ``method = none``, ``train_data = real`` row of the same classifier
 with its plain head (``softmax`` for the DNN, ``-`` for the SVM); a non-plain head is also compared
-with the plain head on the same data; with ``references`` (``eval.references``, e.g. ``[smote]``) every
-other augmented combination is also compared with each listed method on the same train data,
-classifier and head (e.g. a generator against SMOTE), in the same Holm family. Where the predictions carry a ``train_fraction`` column (a
-learning-curve run), it is a key column like the others: a combination is compared with the
-reference of its own fraction only, and the table carries the column too. Holm's family is still the
+with the plain head on the same data; with ``references`` (``eval.references``, e.g. ``[smote]``)
+every other augmented combination is also compared with each listed method on the same train data,
+classifier and head (e.g. a generator against SMOTE), in the same Holm family. Where the
+predictions carry a ``train_fraction`` column (a learning-curve run), it is a key column like the
+others: a combination is compared with the reference of its own fraction only, and the table
+carries the column too. Holm's family is still the
 whole corpus × feature set table, every fraction included.
 """
 
