@@ -29,6 +29,7 @@ from adan_ser.augment.base import check_Xy, validate_params
 from adan_ser.augment.networks import ADANNetworks
 from adan_ser.core.device import resolve_device
 from adan_ser.core.errors import AdanError, InputError
+from adan_ser.core.live import open_live
 from adan_ser.core.scaling import ZScaler
 
 try:  # scikit-learn >= 1.6
@@ -316,14 +317,7 @@ class LatentAugmenter(TransformerMixin, BaseEstimator):
 
     @contextlib.contextmanager
     def _monitor(self, total: int) -> Iterator[_Monitor]:
-        live = bar = None
-        if self.log_dir is not None:
-            from dvclive import (
-                Live,  # lazy: dvclive is slow to import and optional at run time
-            )
-
-            # dvcyaml=None / save_dvc_exp=False: log files only, never touch dvc.yaml or DVC experiments.
-            live = Live(os.fspath(self.log_dir), dvcyaml=None, save_dvc_exp=False, report=None)
+        live, bar = open_live(self.log_dir, report=None), None
         if self.progress:
             from tqdm.auto import tqdm
 

@@ -32,6 +32,7 @@ from adan_ser.classifiers.inputs import check_n_classes
 from adan_ser.contracts.folds import inner_validation_groups
 from adan_ser.core.class_weights import class_weights
 from adan_ser.core.device import resolve_device
+from adan_ser.core.live import open_live
 from adan_ser.core.errors import AdanError
 
 VAL_SHARE = 0.1  # validation share of the rows when no speakers are given
@@ -79,15 +80,6 @@ def validation_split(y_idx: np.ndarray, groups, val_groups: int, seed: int,
         perm = rng.permutation(n)
         tr, va = perm[n_val:], perm[:n_val]
     return np.sort(tr), np.sort(va), None
-
-
-def open_live(log_dir):
-    """A dvclive ``Live`` writing to ``log_dir`` (metrics under ``plots/``), or None without a folder."""
-    if log_dir is None:
-        return None
-    from dvclive import Live  # lazy: dvclive pulls in dvc/git machinery
-
-    return Live(str(log_dir), save_dvc_exp=False, dvcyaml=None)
 
 
 def train_epochs(
