@@ -281,6 +281,10 @@ def test_frechet_distance():
     assert 0 <= frechet_distance(A[:3], rng.normal(size=(3, 5))) < np.inf
     y = np.repeat([0, 1], 20)
     assert latent_frechet(A, y, A, y) == pytest.approx(0.0, abs=1e-9)
+    # rounded to 4 decimals, so BLAS-kernel noise in the last digits does not reach the outputs
+    B = 1.1 * A + 0.3
+    exact = np.mean([frechet_distance(A[y == c], B[y == c]) for c in (0, 1)])
+    assert exact != round(exact, 4) and latent_frechet(A, y, B, y) == round(exact, 4)
 
 
 def test_svm_uar():

@@ -121,11 +121,15 @@ def frechet_distance(A: np.ndarray, B: np.ndarray) -> float:
 
 
 def latent_frechet(H: np.ndarray, y_h: np.ndarray, G: np.ndarray, y_g: np.ndarray) -> float:
-    """Mean over classes present in both (with ≥ 2 rows each) of :func:`frechet_distance`; NaN if none."""
+    """Mean over classes present in both (with ≥ 2 rows each) of :func:`frechet_distance`; NaN if none.
+
+    Rounded to 4 decimals: the eigendecompositions' last digits (about the 10th) depend on the BLAS
+    kernel the CPU selects, and the stage's outputs must be the same on every machine.
+    """
     y_h, y_g = np.asarray(y_h), np.asarray(y_g)
     values = [frechet_distance(H[y_h == c], G[y_g == c]) for c in np.intersect1d(y_h, y_g)
               if (y_h == c).sum() > 1 and (y_g == c).sum() > 1]
-    return float(np.mean(values)) if values else float("nan")
+    return round(float(np.mean(values)), 4) if values else float("nan")
 
 
 def latent_measures(H: np.ndarray, y_h: np.ndarray, G: np.ndarray, y_g: np.ndarray) -> dict:
