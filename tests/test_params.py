@@ -105,7 +105,7 @@ BAD = [
     ("features.workers", "two", "'two'"),
     ("features.workers", 0, "0"),
     ("classify.svm.C", "abc", "'abc'"),
-    ("classify.svm.C", "1e-3", "1.0e-3"),  # YAML 1.1 reads 1e-3 as text: the message says so
+    ("classify.svm.C", "0.5", "without quotes"),  # a quoted number is text
     ("data.classes", "angry", "'angry'"),
     ("augment.ratio", 0, "0"),
     ("eval.confidence", 1.0, "1.0"),
@@ -127,6 +127,20 @@ def test_bad_value_is_one_line_error(tmp_path, capsys, dotted, value, shown):
     assert err[0].startswith("adan prepare: error: ") and f"params.yaml: {dotted}: " in err[0], err[0]
     assert shown in err[0], err[0]
     assert not out.exists()
+
+
+def test_exponent_without_a_dot_is_a_number(tmp_path):
+    # `dvc exp run -S augment.adan.lr_d=0.00001` writes `lr_d: 1e-05`, which YAML 1.1 would read as text
+    params = _set(_set(_valid(tmp_path), "augment.adan.lr_d", 0.5), "augment.adan.lr", 0.25)
+    text = yaml.safe_dump(params, sort_keys=False)
+    text = text.replace("lr_d: 0.5", "lr_d: 1e-05").replace("lr: 0.25", "lr: 2E-4")
+    path = tmp_path / "params.yaml"
+    path.write_text(text)
+    adan = load_params(path).augment.adan
+    assert (adan.lr_d, adan.lr) == (1e-05, 2e-4)
+    path.write_text(text.replace("lr_d: 1e-05", "lr_d: '1e-05'"))  # quoted: text, refused by name
+    with pytest.raises(AdanError, match=r"augment\.adan\.lr_d: '1e-05' is not .*without quotes"):
+        load_params(path)
 
 
 @pytest.mark.parametrize("dotted", ["eval.sedes", "classify.svm.Cc", "augment.smote.k", "nonsense"])

@@ -508,6 +508,13 @@ def _mapping(loader: _Loader, node: yaml.MappingNode, deep: bool = False) -> dic
 
 
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+# YAML 1.1 reads an exponent without a dot (1e-05) as text; YAML 1.2 and DVC read it as a number, and
+# `dvc exp run -S key=0.00001` writes exactly that into params.yaml. Quoted scalars stay text.
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"),
+    list("-+0123456789."),
+)
 
 
 def load_params(path: str | Path = "params.yaml") -> Params:
@@ -566,9 +573,7 @@ def _explain(error: dict, raw: dict) -> str:
     kind = (field.json_schema_extra or {}).get("kind") or error["msg"].lower()
     hint = field.description or ""
     if isinstance(node, str) and _is_number(node):
-        # YAML 1.1 reads 1e-3 (no dot) as text, like anything quoted
-        fix = "YAML reads 1e-3 as text: write 1.0e-3" if "e" in node.lower() else "write numbers without quotes"
-        hint = "; ".join(filter(None, [hint, fix]))
+        hint = "; ".join(filter(None, [hint, "write numbers without quotes"]))
     return f"{dotted}: {_show(node)} is not {kind}" + (f" ({hint})" if hint else "")
 
 
