@@ -15,6 +15,7 @@ import click
 from click.core import ParameterSource
 
 from adan_ser.core.errors import AdanError
+from adan_ser.core.kernels import exec_portable
 from adan_ser.core.lifecycle import exit_with_parent
 from adan_ser.params import AUDIO_METHODS, METHODS, Params, load_params
 
@@ -55,7 +56,8 @@ class Pipeline(click.Group):
 
     Calling it (``main(["prepare", "-o", "m.csv"])``, or the ``adan`` console script) returns the
     exit status instead of raising SystemExit; ``main.main(...)`` keeps click's behaviour (what
-    ``click.testing.CliRunner`` calls).
+    ``click.testing.CliRunner`` calls). Called without arguments (the command line), it first
+    restarts itself on pinned CPU kernels (:func:`adan_ser.core.kernels.exec_portable`).
     """
 
     command_class = StageCommand
@@ -75,6 +77,8 @@ class Pipeline(click.Group):
                     formatter.write_dl(rows)
 
     def __call__(self, args=None, **extra) -> int:
+        if args is None:  # the real command line: restart on pinned kernels (core/kernels.py)
+            exec_portable()
         extra.setdefault("prog_name", "adan")
         try:
             self.main(args, **extra)

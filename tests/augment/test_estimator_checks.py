@@ -61,19 +61,38 @@ MODEL_SKIPS = {
 }
 
 
-#: Checks that cannot apply to the AAE in addition, with the reason.
-AAE_SKIPS = {
-    "check_methods_subset_invariance": "float32 matrix products sum in another order on one row than on "
-                                       "many (~1e-7 relative); ADAN's tanh codes (|h| < 1) stay within the "
-                                       "check's atol of 1e-7, the AAE's linear codes (|z| ~ prior_radius) "
-                                       "do not",
-}
+#: scikit-learn's subset check compares with atol 1e-7, but a float32 matrix product sums in another
+#: order on one row than on many, and by how much depends on the CPU's BLAS kernel (1.3e-7 on an
+#: AVX-512 Xeon for SeparateADAN, within 1e-7 on an AMD EPYC): the same property is tested below
+#: with a tolerance float32 guarantees.
+MODEL_SKIPS["check_methods_subset_invariance"] = (
+    "atol 1e-7 is tighter than float32 products guarantee; test_transform_subset_invariance checks it "
+    "at float32 precision")
 
 
-def _model_skips(est) -> dict:
-    return {**MODEL_SKIPS, **AAE_SKIPS} if isinstance(est, AAE) else MODEL_SKIPS
-
-
-@sklearn_checks(MODELS, expected_failed_checks=_model_skips)
+@sklearn_checks(MODELS, expected_failed_checks=lambda est: MODEL_SKIPS)
 def test_models_pass_sklearn_checks(estimator, check):
     check(estimator)
+
+
+@pytest.mark.parametrize("model", MODELS, ids=lambda m: type(m).__name__)
+def test_transform_subset_invariance(model):
+    """transform of each row alone, of batches and of all rows agree to float32 precision.
+
+    float32 has a 2^-24 ≈ 6e-8 unit roundoff; a product over the few hidden units of these nets
+    accumulates a few of them, so 1e-5 relative to the codes' scale separates reordering noise from
+    a real dependence on the batch (e.g. batch statistics in eval mode), which is of order one.
+    """
+    import numpy as np
+    from sklearn.base import clone
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, 6))
+    y = np.repeat([0, 1], 20)
+    est = clone(model).fit(X, y)
+    full = est.transform(X)
+    scale = np.abs(full).max()
+    one_by_one = np.vstack([est.transform(X[i:i + 1]) for i in range(len(X))])
+    halves = np.vstack([est.transform(X[:17]), est.transform(X[17:])])
+    np.testing.assert_allclose(one_by_one, full, rtol=0, atol=1e-5 * scale)
+    np.testing.assert_allclose(halves, full, rtol=0, atol=1e-5 * scale)
