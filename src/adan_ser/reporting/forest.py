@@ -154,5 +154,5 @@ def pooled_forest_plot(table: pd.DataFrame, path: str | Path, confidence: float 
         ax.set_title(f"{name} ({g['family'].iloc[0]})", fontsize=11, loc="left")
     axes[-1, 0].set_xlabel(f"difference, points: mean over units of the per-unit difference ({confidence:.0%} CI)",
                            fontsize=11)
-    fig.tight_layout(rect=(0, 0, 0.66, 1))  # the right third holds the figures and verdicts
+    fig.tight_layout()  # counts the figures and verdicts written right of each panel
     save_png(fig, path)
