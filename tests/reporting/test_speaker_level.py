@@ -193,3 +193,20 @@ def test_pool_from_folders_writes_all_or_nothing(tmp_path):
     pooled = table[(table["corpus"] == "pooled") & (table["metric"] == "uar")].iloc[0]
     assert pooled["n_units"] == 34  # above 20 units: a seeded Monte Carlo null
     assert 0 < pooled["p"] <= 1 and pooled["ci_low"] <= pooled["diff"] <= pooled["ci_high"]
+
+
+# (7) ------------------------------------------------------------------- the primary family is fixed
+
+def test_primary_correction_does_not_change_when_rows_are_added():
+    primary = [{"method": "smote", "classifier": "svm", "train_data": "real+synthetic"}]
+    pred = _predictions()
+    alone = significance_table(pred, CLASSES, n_resamples=99, primary=primary)
+    more = pd.concat([pred, pred[pred["method"] == "smote"].assign(method="adan"),
+                      pred[pred["method"] == "smote"].assign(method="noise")], ignore_index=True)
+    grown = significance_table(more, CLASSES, n_resamples=99, primary=primary)
+    pick = lambda t: t[t["family"] == "primary"].reset_index(drop=True)  # noqa: E731
+    assert len(pick(alone)) == 1 and len(grown) == 3 * len(alone)
+    pd.testing.assert_frame_equal(pick(alone), pick(grown))
+    assert pick(grown).loc[0, "p_holm"] == pick(grown).loc[0, "p"]  # a family of one: no correction
+    exploratory = grown[grown["family"] == "exploratory"]
+    assert len(exploratory) == 5 and (exploratory["p_holm"] >= exploratory["p"]).all()

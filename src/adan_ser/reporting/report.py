@@ -311,8 +311,9 @@ def write_report(
         qtable = pd.DataFrame([{"method": m, **v} for m, v in q.items()])
         md += "\nQuality of the synthetic data (mean over seeds × folds):\n\n" + to_markdown(qtable)
     if FRACTION in predictions and len(curve):
-        md += (f"\nLearning curve: UAR gain over real data in points, {confidence:.0%} interval with speakers "
-               "resampled (plots/learning_curve.png):\n\n" + to_markdown(curve))
+        md += (f"\nLearning curve: UAR gain over real data in points (mean over test speakers of the per-speaker "
+               f"gain), {confidence:.0%} interval with speakers, then seeds resampled "
+               "(plots/learning_curve.png):\n\n" + to_markdown(curve))
     write_text(md, out_dir / "results.md")
     write_csv(fold_scores(predictions, classes), out_dir / "runs.csv")
     write_json(summary, out_dir / "metrics.json")
