@@ -449,9 +449,10 @@ def report(p: Params, predictions: tuple[str, ...], more: tuple[str, ...], manif
 def pool(p: Params, runs: tuple[str, ...], out_dir: str) -> None:
     """Pool the per-speaker differences of several runs (eval.*, seed).
 
-    RUNS: two or more results folders written by adan report (their speaker_differences.csv), e.g.
-    one per corpus; writes pooled.csv, pooled.md and forest.png: per comparison common to all runs,
-    one row per corpus and one test stratified by corpus over all their speakers.
+    RUNS: two or more results folders written by adan report (their speaker_differences.csv), or
+    DVC experiment names / git revisions whose results/ holds it, e.g. one per corpus; writes
+    pooled.csv, pooled.md and forest.png: per comparison common to all runs, one row per corpus and
+    one test stratified by corpus over all their speakers.
     """
     from adan_ser.reporting.pool import pool_from_folders
     from adan_ser.reporting.report import to_markdown

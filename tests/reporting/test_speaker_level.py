@@ -210,3 +210,26 @@ def test_primary_correction_does_not_change_when_rows_are_added():
     assert pick(grown).loc[0, "p_holm"] == pick(grown).loc[0, "p"]  # a family of one: no correction
     exploratory = grown[grown["family"] == "exploratory"]
     assert len(exploratory) == 5 and (exploratory["p_holm"] >= exploratory["p"]).all()
+
+
+def test_a_run_is_read_from_a_dvc_experiment_or_a_git_revision(tmp_path):
+    import subprocess
+
+    from adan_ser.reporting.pool import read_run
+
+    def git(*args):
+        subprocess.run(["git", "-c", "user.email=t@t", "-c", "user.name=t", *args], cwd=tmp_path, check=True,
+                       capture_output=True)
+
+    table = _differences("emodb", 3, (0,), 0.0)
+    (tmp_path / "results").mkdir()
+    table.to_csv(tmp_path / "results" / "speaker_differences.csv", index=False)
+    git("init", "-q")
+    git("add", "results")
+    git("commit", "-qm", "x")
+    sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=tmp_path, capture_output=True, text=True).stdout.strip()
+    git("update-ref", f"refs/exps/ab/cdef/{sha}/emodb-primary", sha)  # where dvc exp run keeps an experiment
+    for run in ("emodb-primary", sha):
+        pd.testing.assert_frame_equal(read_run(run, repo=tmp_path), read_run(tmp_path / "results"))
+    with pytest.raises(AdanError, match="no-such-run: neither"):
+        read_run("no-such-run", repo=tmp_path)

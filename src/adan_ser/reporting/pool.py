@@ -25,6 +25,7 @@ Two runs of the same corpus share speakers, so they are refused.
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 from typing import Sequence
 
@@ -134,20 +135,46 @@ def pool_markdown(table: pd.DataFrame, alpha: float, confidence: float) -> str:
             "findings.\n\n" + to_markdown(rows))
 
 
+DIFFERENCES = "speaker_differences.csv"
+
+
+def read_run(run: str | Path, repo: str | Path = ".") -> pd.DataFrame:
+    """The speaker_differences table of one run: ``<run>/speaker_differences.csv`` when ``run`` is a
+    folder, else ``results/speaker_differences.csv`` as committed in ``run`` read as a DVC experiment
+    name (its ref under ``refs/exps/``) or any git revision of ``repo`` (the report writes the file
+    uncached, so an experiment's commit holds it). Neither → AdanError naming ``run``."""
+    import io
+
+    path = Path(run) / DIFFERENCES
+    if path.is_file():
+        return pd.read_csv(path, dtype={"unit_id": str})
+    if Path(run).is_dir():
+        raise AdanError(f"{run}: no {DIFFERENCES} (give results folders written by adan report)")
+
+    def git(*args):
+        return subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True)
+
+    refs = git("for-each-ref", "--format=%(refname)", "refs/exps").stdout.split()
+    named = [r for r in refs if r.rsplit("/", 1)[-1] == str(run)]
+    if len(named) > 1:
+        raise AdanError(f"{run}: {len(named)} DVC experiments have this name; give a git revision")
+    shown = git("show", f"{(named or [str(run)])[0]}:results/{DIFFERENCES}")
+    if shown.returncode != 0:
+        raise AdanError(f"{run}: neither a results folder with {DIFFERENCES} nor a DVC experiment or git "
+                        f"revision that holds results/{DIFFERENCES}")
+    return pd.read_csv(io.StringIO(shown.stdout), dtype={"unit_id": str})
+
+
 def pool_from_folders(runs: Sequence[str | Path], out_dir: str | Path, *, alpha: float = 0.05,
                       confidence: float = 0.95, n_resamples: int = 9999, seed: int = 0,
                       equivalence_margin: float | None = None) -> pd.DataFrame:
-    """Read ``<run>/speaker_differences.csv`` of every run folder, pool them (:func:`pool_table`) and
+    """Read every run's speaker differences (:func:`read_run`: a results folder, a DVC experiment or a
+    git revision), pool them (:func:`pool_table`) and
     write ``out_dir`` as a whole (nothing there unless everything was written): pooled.csv,
     pooled.md and forest.png (:func:`adan_ser.reporting.forest.pooled_forest_plot`)."""
     from adan_ser.reporting.forest import pooled_forest_plot
 
-    frames = []
-    for run in runs:
-        path = Path(run) / "speaker_differences.csv"
-        if not path.is_file():
-            raise AdanError(f"{run}: no speaker_differences.csv (give results folders written by adan report)")
-        frames.append(pd.read_csv(path, dtype={"unit_id": str}))
+    frames = [read_run(run) for run in runs]
     table = pool_table(frames, alpha=alpha, confidence=confidence, n_resamples=n_resamples, seed=seed,
                        equivalence_margin=equivalence_margin)
     with atomic_dir(out_dir) as tmp:
