@@ -97,37 +97,53 @@ def _two_lines(row) -> str:
 
 
 def exploratory_plot(table: pd.DataFrame, path: str | Path, confidence: float = 0.95) -> None:
-    """Write a PNG of the exploratory rows of one metric (UAR where the table has it), one panel per
-    classifier × training fraction × reference, rows labelled by method and train data (and head)."""
+    """Write a PNG of the exploratory rows of one metric (UAR where the table has it): a grid with one
+    row of panels per classifier × reference and one column per training fraction, each panel's rows
+    labelled by method and train data (and head), the same labels across a row of panels."""
     plt = pyplot()
 
     rows = table[table["family"] != "primary"] if "family" in table else table
     metric = "uar" if (rows["metric"] == "uar").any() else "wa"
-    rows = rows[rows["metric"] == metric]
+    rows = rows[rows["metric"] == metric].copy()
     if rows.empty:
         empty_png(path, "no exploratory comparisons")
         return
-    by = ["classifier"] + ([FRACTION] if FRACTION in rows else []) + ["ref_method", "ref_train_data", "ref_head"]
-    groups = list(rows.groupby(by, sort=False))
-    sizes = [len(g) for _, g in groups]
-    fig, axes = plt.subplots(len(groups), 1, figsize=(10, 0.32 * sum(sizes) + 1.0 * len(groups) + 1.0),
-                             sharex=True, squeeze=False, gridspec_kw={"height_ratios": [s + 1.2 for s in sizes]})
-    for ax, (key, g) in zip(axes[:, 0], groups):
-        key = dict(zip(by, key))
-        labels = [" ".join([r["method"], r["train_data"]] + ([r["head"]] if r["head"] not in ("softmax", "-") else []))
-                  for _, r in g.iterrows()]
-        _draw_rows(ax, g, labels, fontsize=9, text=False)
-        ref = " ".join([key["ref_method"], key["ref_train_data"]]
-                       + ([key["ref_head"]] if key["ref_head"] not in ("softmax", "-") else []))
-        title = f"{key['classifier']} vs {ref}" + (f", fraction {float(key[FRACTION]):g}" if FRACTION in key else "")
-        ax.set_title(title, fontsize=10, loc="left")
+
+    def short(method, train_data, head):
+        return " ".join([method, train_data] + ([head] if head not in ("softmax", "-") else []))
+
+    rows["label"] = [short(r["method"], r["train_data"], r["head"]) for _, r in rows.iterrows()]
+    by_row = ["classifier", "ref_method", "ref_train_data", "ref_head"]
+    fractions = sorted(rows[FRACTION].unique()) if FRACTION in rows else [None]
+    row_keys = list(dict.fromkeys(map(tuple, rows[by_row].itertuples(index=False))))
+    labels = {k: list(dict.fromkeys(rows.loc[(rows[by_row] == pd.Series(k, index=by_row)).all(axis=1), "label"]))
+              for k in row_keys}
+    sizes = [len(labels[k]) for k in row_keys]
+    fig, axes = plt.subplots(len(row_keys), len(fractions), squeeze=False, sharex=True,
+                             figsize=(5.0 * len(fractions) + 2.6, 0.3 * sum(sizes) + 0.9 * len(row_keys) + 1.3),
+                             gridspec_kw={"height_ratios": [n + 1.5 for n in sizes]})
+    for r, key in enumerate(row_keys):
+        in_row = rows[(rows[by_row] == pd.Series(key, index=by_row)).all(axis=1)]
+        names = labels[key]
+        for c, fraction in enumerate(fractions):
+            ax = axes[r, c]
+            part = in_row if fraction is None else in_row[in_row[FRACTION] == fraction]
+            # every label of the row of panels, blank where this fraction lacks it, so rows line up
+            part = part.set_index("label").reindex(names).reset_index()
+            part["verdict"] = part["verdict"].fillna("inconclusive")
+            _draw_rows(ax, part, names if c == 0 else [""] * len(names), fontsize=9, text=False)
+            ref = short(key[1], key[2], key[3])
+            title = f"{key[0]} vs {ref}" + ("" if fraction is None else f", fraction {float(fraction):g}")
+            ax.set_title(title, fontsize=10, loc="left")
     unit = rows["unit"].iloc[0]
-    axes[-1, 0].set_xlabel(f"{metric.upper()} difference, points (mean over {unit}s; {confidence:.0%} CI)", fontsize=9)
+    for ax in axes[-1]:
+        ax.set_xlabel(f"{metric.upper()} difference, points (mean over {unit}s; {confidence:.0%} CI)", fontsize=9)
     fig.suptitle(f"Exploratory comparisons, {metric.upper()}: verdicts within the exploratory family, "
-                 "never findings", fontsize=10)
+                 "never findings", fontsize=10, x=0.01, ha="left")
     handles = [plt.Line2D([], [], color=c, marker="o", lw=2, label=v) for v, c in VERDICT_COLOURS.items()]
-    fig.legend(handles=handles, loc="upper right", fontsize=8, ncol=4, frameon=False, bbox_to_anchor=(1.0, 0.985))
-    fig.tight_layout(rect=(0, 0, 1, 0.97))
+    fig.legend(handles=handles, loc="lower center", fontsize=8, ncol=4, frameon=False, bbox_to_anchor=(0.5, 0.0))
+    bottom = 0.45 / fig.get_figheight()  # room for the legend under the x labels
+    fig.tight_layout(rect=(0, bottom, 1, 1 - 0.35 / fig.get_figheight()))
     save_png(fig, path)
 
 
