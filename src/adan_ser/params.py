@@ -565,7 +565,8 @@ def _check_primary(block: Any) -> Optional[str]:
     if entries is None:
         return None
     if not isinstance(entries, list):
-        return f"eval.primary: {_show(entries)} is not a list of comparisons (mappings with method, classifier, train_data)"
+        return (f"eval.primary: {_show(entries)} is not a list of comparisons "
+                "(mappings with method, classifier, train_data)")
     if len(entries) > _PRIMARY_MAX:
         return f"eval.primary: {len(entries)} comparisons; a primary family holds at most {_PRIMARY_MAX}"
     seen: dict = {}

@@ -54,7 +54,8 @@ def test_identical_seeds_give_exactly_the_one_seed_p():
 def test_the_unit_is_the_fold_and_its_kind_is_named():
     table = significance_table(_predictions(), CLASSES, n_resamples=99)
     assert set(table["unit"]) == {"speaker"}
-    assert table["statistic"].tolist() == ["mean over speakers of per-speaker WA", "mean over speakers of per-speaker UAR"]
+    assert table["statistic"].tolist() == ["mean over speakers of per-speaker WA",
+                                           "mean over speakers of per-speaker UAR"]
     sessions = _predictions().assign(fold=lambda d: "ses" + (d["speaker"].str[1:].astype(int) // 2).astype(str))
     table = significance_table(sessions, CLASSES, n_resamples=99)
     assert set(table["unit"]) == {"session"} and (table["n_units"] == 5).all()

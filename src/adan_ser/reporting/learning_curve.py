@@ -5,7 +5,8 @@ runs with several ``cv.train_fraction`` values show where it helps. The points c
 significance table (:func:`adan_ser.reporting.significance.significance_table`), which pairs every
 combination with the real-data reference of its own classifier and training fraction: the gain is
 the UAR difference in percentage points (mean over test speakers of the per-speaker difference, seeds
-averaged per speaker) and its interval the two-stage bootstrap (speakers, then seeds). Only the classifiers' plain heads (``softmax``, ``-``) are drawn.
+averaged per speaker) and its interval the two-stage bootstrap (speakers, then seeds). Only the
+classifiers' plain heads (``softmax``, ``-``) are drawn.
 """
 
 from __future__ import annotations
