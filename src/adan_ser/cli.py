@@ -25,7 +25,7 @@ SECTIONS = {
     "Features": ("extract", "spectrogram"),
     "Augmentation": ("augment", "export"),
     "Evaluation": ("evaluate", "evaluate-spectro"),
-    "Report": ("report",),
+    "Report": ("report", "pool"),
 }
 
 
@@ -441,8 +441,30 @@ def report(p: Params, predictions: tuple[str, ...], more: tuple[str, ...], manif
     paths = [*predictions, *more] or ["results/predictions"]
     results = report_from_files(paths, manifest, out_dir, augment_dir, alpha=float(p.eval.alpha),
                                 confidence=float(p.eval.confidence), n_resamples=int(p.eval.n_resamples),
-                                seed=int(p.seed), references=list(p.eval.references))
+                                seed=int(p.seed), references=list(p.eval.references),
+                                primary=list(p.eval.primary), equivalence_margin=float(p.eval.equivalence_margin))
     click.echo(to_markdown(results), nl=False)
+
+
+@stage("pool", "adan pool runs/emodb-is11 runs/ravdess-is10 -o results/pool")
+@click.argument("runs", nargs=-1, required=True, type=click.Path())
+@click.option("-o", "--out-dir", default="results/pool", show_default=True,
+              help="folder the pooled table and forest plot go to (replaced as a whole)")
+def pool(p: Params, runs: tuple[str, ...], out_dir: str) -> None:
+    """Pool the per-speaker differences of several runs (eval.*, seed).
+
+    RUNS: two or more results folders written by adan report (their speaker_differences.csv), or
+    DVC experiment names / git revisions whose results/ holds it, e.g. one per corpus; writes
+    pooled.csv, pooled.md and forest.png: per comparison common to all runs, one row per corpus and
+    one test stratified by corpus over all their speakers.
+    """
+    from adan_ser.reporting.pool import pool_from_folders
+    from adan_ser.reporting.report import to_markdown
+
+    table = pool_from_folders(runs, out_dir, alpha=float(p.eval.alpha), confidence=float(p.eval.confidence),
+                              n_resamples=int(p.eval.n_resamples), seed=int(p.seed),
+                              equivalence_margin=float(p.eval.equivalence_margin))
+    click.echo(to_markdown(table[table["corpus"] == "pooled"]), nl=False)
 
 
 if __name__ == "__main__":

@@ -144,6 +144,11 @@ class EvalParams(Block):
     n_resamples: Count = key(9999, "an integer ≥ 1", "bootstrap resamples and sign flips")
     references: list[Str] = key([], "a list of augmentation methods",
                                 "also compare every augmented row with these methods' rows, e.g. [smote]")
+    # entries checked by _check_primary (one line naming eval.primary[i].key) before this schema runs
+    primary: list[dict[StrictStr, Any]] = key([], "a list of comparisons",
+                                              "the confirmatory family, at most 6 (docs/methods.md)")
+    equivalence_margin: NonNegative = key(1.0, "a number ≥ 0",
+                                          "TOST margin in metric points; 0: no equivalence test")
 
 
 class DemoParams(Block):
@@ -539,10 +544,58 @@ def validate_params(raw: Any, source: str = "params") -> Params:
     """``raw`` (a parsed params mapping) as :class:`Params`; AdanError naming the first bad key."""
     if not isinstance(raw, dict):
         raise AdanError(f"{source}: must hold a mapping of keys, got {_show(raw)}")
+    problem = _check_primary(raw.get("eval"))
+    if problem:
+        raise AdanError(f"{source}: {problem}")
     try:
         return Params.model_validate(raw)
     except ValidationError as exc:
         raise AdanError(f"{source}: {_explain(exc.errors()[0], raw)}") from None
+
+
+#: Keys of an ``eval.primary`` entry (adan_ser.reporting.significance.PRIMARY_KEYS), the required first.
+_PRIMARY_REQUIRED = ("method", "classifier", "train_data")
+_PRIMARY_KEYS = _PRIMARY_REQUIRED + ("reference", "fraction", "metric", "head")
+_PRIMARY_MAX = 6
+
+
+def _check_primary(block: Any) -> Optional[str]:
+    """The first problem of ``eval.primary`` in a parsed ``eval`` block, as one line, or None."""
+    entries = block.get("primary") if isinstance(block, dict) else None
+    if entries is None:
+        return None
+    if not isinstance(entries, list):
+        return (f"eval.primary: {_show(entries)} is not a list of comparisons "
+                "(mappings with method, classifier, train_data)")
+    if len(entries) > _PRIMARY_MAX:
+        return f"eval.primary: {len(entries)} comparisons; a primary family holds at most {_PRIMARY_MAX}"
+    seen: dict = {}
+    for i, entry in enumerate(entries):
+        where = f"eval.primary[{i}]"
+        if not isinstance(entry, dict):
+            return f"{where}: {_show(entry)} is not a mapping (method, classifier, train_data, ...)"
+        for k, v in entry.items():
+            if k not in _PRIMARY_KEYS:
+                return f"{where}.{k}: unknown key (known: {', '.join(_PRIMARY_KEYS)})"
+            if k == "fraction":
+                if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v <= 1):
+                    return f"{where}.fraction: {_show(v)} is not a number in (0, 1]"
+            elif k == "metric":
+                if v not in ("wa", "uar"):
+                    return f"{where}.metric: {_show(v)} is not wa or uar"
+            elif not isinstance(v, str) and not (k == "head" and v is None):
+                return f"{where}.{k}: {_show(v)} is not a name"
+        for k in _PRIMARY_REQUIRED:
+            if entry.get(k) is None:
+                return f"{where}.{k}: missing (each comparison names method, classifier and train_data)"
+        if entry.get("reference", "none") == entry["method"]:
+            return f"{where}.reference: {_show(entry['method'])} is the method itself"
+        ident = (entry["method"], entry.get("reference", "none"), entry["classifier"], entry["train_data"],
+                 float(entry.get("fraction") or 1.0), entry.get("metric", "uar"), entry.get("head"))
+        if ident in seen:
+            return f"{where}: repeats eval.primary[{seen[ident]}]"
+        seen[ident] = i
+    return None
 
 
 def _explain(error: dict, raw: dict) -> str:

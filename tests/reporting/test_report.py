@@ -84,15 +84,33 @@ def _compared(n_speakers=6, seeds=(0, 1, 2)):
 
 
 def test_significance_outputs_and_markers(tmp_path):
-    write_report(_compared(), ["a", "b"], tmp_path, n_resamples=999)
+    # 8 speakers: the exact sign-flip floor 2/256 stays below alpha after Holm over WA and UAR
+    # (6 speakers, 2/64 · 2 > 0.05, could not: the speaker, not the speaker × seed pair, is the unit)
+    primary = [{"method": "smote", "classifier": "dnn", "train_data": "real+synthetic"}]
+    write_report(_compared(n_speakers=8), ["a", "b"], tmp_path, n_resamples=999, primary=primary)
     table = pd.read_csv(tmp_path / "significance.csv")
     assert list(table["metric"]) == ["wa", "uar"]
+    assert list(table["family"]) == ["exploratory", "primary"]  # primary entries are UAR by default
     assert table["significant"].all() and (table["diff"] > 0).all()
+    assert list(table["verdict"]) == ["better", "better"] and set(table["unit"]) == {"speaker"}
     assert (tmp_path / "plots" / "significance" / "forest.png").stat().st_size > 0
+    assert (tmp_path / "plots" / "significance" / "forest_exploratory.png").stat().st_size > 0
+    diffs = pd.read_csv(tmp_path / "speaker_differences.csv")
+    assert len(diffs) == 2 * 8 * 3 and set(diffs["unit_id"]) == {f"s{s}" for s in range(8)}
     md = (tmp_path / "results.md").read_text()
     # baseline: seeds 0 and 2 miss 3/6, seed 1 misses 2/6 → WA 50, 66.67, 50 → 55.56 ± 9.62
-    assert "55.56 ± 9.62" in md and "100.00 ± 0.00 ▲" in md
+    assert "55.56 ± 9.62" in md
+    assert "100.00 ± 0.00 ▲" in md and "100.00 ± 0.00 △" in md  # UAR primary, WA exploratory
     assert "Paired comparisons" in md and "dnn smote real+synthetic vs none real" in md
+
+
+def test_a_primary_entry_matching_nothing_is_named(tmp_path):
+    from adan_ser.core.errors import AdanError
+
+    primary = [{"method": "smote", "classifier": "dnn", "train_data": "real+synthetic"},
+               {"method": "adan", "classifier": "dnn", "train_data": "real+synthetic"}]
+    with pytest.raises(AdanError, match=r"eval.primary\[1\] \(adan vs none, dnn, real\+synthetic"):
+        write_report(_compared(), ["a", "b"], tmp_path, n_resamples=99, primary=primary)
 
 
 def test_one_seed_shows_no_spread(tmp_path):

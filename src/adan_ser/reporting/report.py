@@ -151,11 +151,23 @@ def _largest_fraction(table: pd.DataFrame) -> pd.DataFrame:
 
 
 GAIN, LOSS = "▲", "▼"
+#: Markers of an exploratory row significant within its own Holm family: shown, never a finding.
+EXPLORATORY_GAIN, EXPLORATORY_LOSS = "△", "▽"
+
+
+def _marker(row) -> str:
+    """▲ / ▼ for a significant primary comparison, △ / ▽ for a significant exploratory one, else ''."""
+    if not row["significant"]:
+        return ""
+    if row.get("family", "primary") == "exploratory":
+        return EXPLORATORY_GAIN if row["diff"] > 0 else EXPLORATORY_LOSS
+    return GAIN if row["diff"] > 0 else LOSS
 
 
 def marked_results(results: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
     """``results`` with WA/UAR as text: ``mean ± std`` over seeds when there are several, then
-    ▲ / ▼ when the row differs significantly (Holm) from its classifier's none / plain-head row."""
+    ▲ / ▼ when the row differs significantly (Holm within the primary family) from its classifier's
+    none / plain-head row, △ / ▽ when an exploratory row does (within the exploratory family)."""
     out = results.copy()
     cols = key_columns(results)
     for metric in ("wa", "uar"):
@@ -169,7 +181,7 @@ def marked_results(results: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
                 if h["n_seeds"] > 1:
                     text = f"{h['mean']:.2f} ± {h['std']:.2f}"
                 if h["significant"]:
-                    text += " " + (GAIN if h["diff"] > 0 else LOSS)
+                    text += " " + _marker(h)
             else:
                 ref = table[(table["metric"] == metric) & (table["ref_method"] == row["method"])
                             & (table["ref_train_data"] == row["train_data"]) & (table["ref_head"] == row["head"])
@@ -188,19 +200,32 @@ def significance_markdown(table: pd.DataFrame, alpha: float, confidence: float) 
 
     if table.empty:
         return ""
+    # primary comparisons first: they are the findings; exploratory rows follow
+    table = table.iloc[np.argsort((table["family"] != "primary").to_numpy(), kind="stable")]
+    unit = table["unit"].iloc[0]
     rows = pd.DataFrame({
+        "family": table["family"],
         "comparison": [comparison_label(r) for _, r in table.iterrows()],
         "metric": table["metric"].str.upper(),
+        unit + "s": table["n_units"].astype(str),
         "seeds": table["n_seeds"].astype(str),
         "diff": table["diff"].map(lambda v: f"{v:+.2f}"),
         f"{confidence:.0%} CI": [f"[{lo:+.2f}, {hi:+.2f}]" for lo, hi in zip(table["ci_low"], table["ci_high"])],
         "p": table["p"].map(lambda v: f"{v:.4f}"),
         "p (Holm)": table["p_holm"].map(lambda v: f"{v:.4f}"),
-        f"significant at {alpha:g}": [(GAIN if d > 0 else LOSS) if s else "" for d, s
-                                      in zip(table["diff"], table["significant"])],
+        "p equiv (Holm)": table["p_equiv_holm"].map(lambda v: "" if v != v else f"{v:.4f}"),
+        "verdict": [f"{v} {_marker(r)}".strip() for v, (_, r) in zip(table["verdict"], table.iterrows())],
+        "detectable": table["detectable"].map(lambda v: "none" if v == float("inf") else f"{v:.2f}"),
     })
-    return ("\nPaired comparisons (speakers resampled for the interval, sign-flip test over speaker × seed "
-            "pairs, Holm over the whole table; see docs/architecture.md):\n\n" + to_markdown(rows))
+    margin = table["margin"].iloc[0]
+    equiv = f"equivalent: both one-sided tests against ±{margin:g} points, Holm" if margin == margin else \
+        "no equivalence margin (eval.equivalence_margin)"
+    return (f"\nPaired comparisons, the {unit} as unit: diff = mean over {unit}s of the per-{unit} difference "
+            f"(seeds averaged per {unit}), {confidence:.0%} two-stage bootstrap interval ({unit}s, then seeds), "
+            f"exact sign-flip test over {unit}s; Holm at {alpha:g} within the primary family (eval.primary: the "
+            f"findings, ▲ / ▼) and separately within the exploratory rows (△ / ▽, never a finding); {equiv}; "
+            f"detectable: the smallest mean difference this run could call significant at alpha / family size "
+            f"with the observed spread (none: too few {unit}s). See docs/methods.md.\n\n" + to_markdown(rows))
 
 
 def write_report(
@@ -214,8 +239,10 @@ def write_report(
     n_resamples: int = 9999,
     seed: int = 0,
     references: Sequence[str] = (),
+    primary: Sequence[dict] = (),
+    equivalence_margin: float | None = None,
 ) -> pd.DataFrame:
-    """Write results.csv, results.md, runs.csv, significance.csv, heads_chosen.csv,
+    """Write results.csv, results.md, runs.csv, significance.csv, speaker_differences.csv, heads_chosen.csv,
     augmenters_by_validation.csv, metrics.json, plots/confusion/<combination>.csv,
     plots/significance/forest.png and the learning curve, plots/learning_curve.csv and .png
     (:mod:`adan_ser.reporting.learning_curve`; written with a single training fraction too, then one
@@ -226,24 +253,30 @@ def write_report(
     written on every run, only its header when no quality row carries the validation columns (an
     older run, ``val_groups`` 0); results.md then has no augmenter table.
 
-    ``alpha``, ``confidence``, ``n_resamples``, ``seed`` (the resampling's only seed) and
-    ``references`` (extra reference methods) go to
-    :func:`adan_ser.reporting.significance.significance_table`.
+    ``alpha``, ``confidence``, ``n_resamples``, ``seed`` (the resampling's only seed),
+    ``references`` (extra reference methods), ``primary`` (the confirmatory comparisons) and
+    ``equivalence_margin`` go to :func:`adan_ser.reporting.significance.significance_table`;
+    speaker_differences.csv holds its per-unit differences
+    (:func:`~adan_ser.reporting.significance.unit_differences`, read by ``adan pool``).
     """
     from adan_ser.reporting.augmenter_choice import augmenter_table, choice_lines
-    from adan_ser.reporting.forest import forest_plot
+    from adan_ser.reporting.forest import exploratory_plot, forest_plot
     from adan_ser.reporting.head_choice import chosen_heads
     from adan_ser.reporting.learning_curve import learning_curve, learning_curve_plot
-    from adan_ser.reporting.significance import significance_table
+    from adan_ser.reporting.significance import significance_table, unit_differences
 
     out_dir = Path(out_dir)
     predictions = fill_fraction(predictions)
     results = summarize(predictions, classes)
     write_csv(results, out_dir / "results.csv")
     table = significance_table(predictions, classes, alpha=alpha, confidence=confidence,
-                               n_resamples=n_resamples, seed=seed, references=references)
+                               n_resamples=n_resamples, seed=seed, references=references, primary=primary,
+                               equivalence_margin=equivalence_margin)
     write_csv(table, out_dir / "significance.csv")
+    write_csv(unit_differences(predictions, classes, references=references, primary=primary),
+              out_dir / "speaker_differences.csv")
     forest_plot(table, out_dir / "plots" / "significance" / "forest.png", confidence=confidence)
+    exploratory_plot(table, out_dir / "plots" / "significance" / "forest_exploratory.png", confidence=confidence)
     curve = learning_curve(table)
     write_csv(curve, out_dir / "plots" / "learning_curve.csv")
     learning_curve_plot(curve, out_dir / "plots" / "learning_curve.png", confidence=confidence)
@@ -278,8 +311,9 @@ def write_report(
         qtable = pd.DataFrame([{"method": m, **v} for m, v in q.items()])
         md += "\nQuality of the synthetic data (mean over seeds × folds):\n\n" + to_markdown(qtable)
     if FRACTION in predictions and len(curve):
-        md += (f"\nLearning curve: UAR gain over real data in points, {confidence:.0%} interval with speakers "
-               "resampled (plots/learning_curve.png):\n\n" + to_markdown(curve))
+        md += (f"\nLearning curve: UAR gain over real data in points (mean over test speakers of the per-speaker "
+               f"gain), {confidence:.0%} interval with speakers, then seeds resampled "
+               "(plots/learning_curve.png):\n\n" + to_markdown(curve))
     write_text(md, out_dir / "results.md")
     write_csv(fold_scores(predictions, classes), out_dir / "runs.csv")
     write_json(summary, out_dir / "metrics.json")
@@ -300,6 +334,8 @@ def report_from_files(
     n_resamples: int = 9999,
     seed: int = 0,
     references: Sequence[str] = (),
+    primary: Sequence[dict] = (),
+    equivalence_margin: float | None = None,
 ) -> pd.DataFrame:
     """:func:`write_report` from the stage files; returns the results table.
 
@@ -325,4 +361,5 @@ def report_from_files(
         parts = [pd.read_csv(q) for q in sorted(Path(augment_dir).glob("*/quality.csv"))]
         quality = pd.concat(parts, ignore_index=True) if parts else None
     return write_report(predictions, classes, out_dir, quality=quality, alpha=alpha, confidence=confidence,
-                        n_resamples=n_resamples, seed=seed, references=references)
+                        n_resamples=n_resamples, seed=seed, references=references, primary=primary,
+                        equivalence_margin=equivalence_margin)

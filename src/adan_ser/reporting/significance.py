@@ -1,66 +1,89 @@
-"""Paired comparisons of combinations under leave-one-speaker-out: bootstrap intervals, sign-flip
-permutation tests and Holm's correction.
+"""Paired comparisons of combinations under cross-validation by test group: the test speaker (in a
+session scheme, the session) is the unit of every difference, interval and test.
 
-Under leave-one-speaker-out the test speaker is the independent unit (utterances of one speaker
-share a voice, a recording session and a fold's model), so nothing here resamples utterances:
+Utterances of one speaker share a voice, a recording session and a fold's model, and a speaker's run
+seeds share its test utterances, so neither utterances nor seeds are independent units. Per
+comparison (a combination against its reference, same seeds and test utterances) and metric (WA, UAR):
 
-- **Difference** (``diff``): pooled WA or UAR as in ``results.csv`` — predictions of all folds
-  pooled per seed, then the mean over seeds — of the combination minus that of its reference.
-- **Interval** (``ci_low``, ``ci_high``): percentile bootstrap (``scipy.stats.bootstrap``) that
-  resamples test speakers with replacement; a drawn speaker brings all its utterances of every seed,
-  for the combination and its reference alike (paired), and the difference is recomputed pooled.
-- **Test** (``p``): sign-flip permutation test (``scipy.stats.permutation_test``,
-  ``permutation_type="samples"``, two-sided) on the per-(speaker, seed) differences
-  d[s, k] = metric(combination on speaker s, seed k) − metric(reference on s, k), WA or UAR computed
-  on that speaker's utterances alone; the statistic is the mean of d and the null flips the sign of
-  each pair independently (exact enumeration when 2^pairs ≤ ``n_resamples``). With one seed the
-  pairs are the speakers; with several, a speaker's seeds are pairs of their own,
-  so the test speaks about speakers *and* training randomness together.
-- **Holm** (``statsmodels.stats.multitest.multipletests(method="holm")``): over every row (each
-  comparison × metric) of one corpus × feature set table; ``significant`` = Holm-adjusted p < alpha.
+- **Statistic** (``diff``): d_u = metric(combination on unit u) − metric(reference on u), each metric
+  computed on that unit's utterances alone and averaged over the run seeds first; ``diff`` = mean of
+  d_u over the U units (percentage points). The pooled figure of ``results.csv`` (all folds pooled per
+  seed, mean over seeds) is kept as ``mean``/``ref_mean`` and ``pooled_diff``, descriptive only.
+- **Test** (``p``): two-sided sign-flip test of mean d_u = 0 that flips the sign of whole units
+  (a unit's seeds flip together): exact over all 2^U patterns when U ≤ :data:`EXACT_MAX_UNITS`, else
+  ``n_resamples`` random patterns (seeded) with p = (1 + #)/(1 + n_resamples). Identical seeds give
+  exactly the one-seed p: seeds add no units.
+- **Interval** (``ci_low``, ``ci_high``): two-stage percentile bootstrap of the same statistic: units
+  drawn with replacement, then, within each drawn unit, its seeds drawn with replacement, so the
+  interval carries both the speakers' spread and training randomness (seed draws of the augmenters
+  and models).
+- **Families**: the rows named by ``primary`` (``eval.primary``, at most a few comparisons declared
+  before a run) form the confirmatory family; every other row is exploratory. Holm's correction
+  (``p_holm``, ``significant``) runs within each family of one corpus × feature set table, so a
+  primary row's correction does not change when unrelated rows are added to a run.
+- **Equivalence** (``p_equiv``): two one-sided sign-flip tests (TOST) of the unit differences
+  shifted by ∓``equivalence_margin``; ``p_equiv`` is the larger one-sided p, Holm-corrected within
+  the same family as the difference (``p_equiv_holm``). ``verdict``: ``better`` / ``worse`` (Holm-
+  significant difference, by its sign; this wins over equivalence), ``equivalent`` (``p_equiv_holm``
+  < alpha), else ``inconclusive``.
+- **Detectable effect** (``detectable``): the smallest shift Δ ≥ 0 of the centred unit differences
+  (d_u − mean d + Δ) that the same sign-flip test calls significant at alpha / m, m the size of the
+  row's family (Holm's first, most lenient step), found by bisection; infinite when even the most
+  extreme pattern cannot reach that level (2 / 2^U ≥ alpha / m).
 
 Reference of a combination: the ``method = none``, ``train_data = real`` row of the same classifier
 with its plain head (``softmax`` for the DNN, ``-`` for the SVM); a non-plain head is also compared
 with the plain head on the same data; with ``references`` (``eval.references``, e.g. ``[smote]``)
 every other augmented combination is also compared with each listed method on the same train data,
-classifier and head (e.g. a generator against SMOTE), in the same Holm family. Where the
-predictions carry a ``train_fraction`` column (a learning-curve run), it is a key column like the
-others: a combination is compared with the reference of its own fraction only, and the table
-carries the column too. Holm's family is still the
-whole corpus × feature set table, every fraction included.
+classifier and head. Where the predictions carry a ``train_fraction`` column (a learning-curve run),
+a combination is compared with the reference of its own fraction only.
 """
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
-from adan_ser.contracts.results import KEY, key_columns
+from adan_ser.contracts.results import FRACTION, KEY, key_columns
 from adan_ser.core.errors import AdanError
 
 PLAIN_HEADS = ("softmax", "-")
 METRICS = ("wa", "uar")
+#: Up to this many units the sign-flip null is enumerated exactly (2^20 patterns, 8 MB of sums).
+EXACT_MAX_UNITS = 20
+PRIMARY, EXPLORATORY = "primary", "exploratory"
+VERDICTS = ("better", "worse", "equivalent", "inconclusive")
 STAT_COLUMNS = [
-    "ref_method", "ref_train_data", "ref_head", "metric", "n_seeds", "n_speakers",
-    "mean", "std", "ref_mean", "ref_std", "diff", "ci_low", "ci_high", "p", "p_holm", "significant",
+    "ref_method", "ref_train_data", "ref_head", "metric", "unit", "statistic", "n_seeds", "n_units",
+    "mean", "std", "ref_mean", "ref_std", "pooled_diff", "diff", "ci_low", "ci_high", "p", "family",
+    "p_holm", "significant", "margin", "p_equiv", "p_equiv_holm", "verdict", "detectable",
 ]
 #: Columns of the table of predictions without ``train_fraction``; with it, it follows KEY.
 TABLE_COLUMNS = KEY + STAT_COLUMNS
+#: Keys of one ``eval.primary`` entry and their defaults (None: required; "head" None: plain head,
+#: "fraction" None: whole training folds, 1.0).
+PRIMARY_KEYS = {"method": None, "reference": "none", "classifier": None, "train_data": None,
+                "fraction": None, "metric": "uar", "head": None}
+#: Columns of the per-unit differences (``speaker_differences.csv``), one row per comparison ×
+#: metric × unit × seed; ``d`` in percentage points. Read back by :mod:`adan_ser.reporting.pool`.
+DIFFERENCE_COLUMNS = ["ref_method", "ref_train_data", "ref_head", "metric", "family", "unit", "unit_id",
+                      "seed", "d"]
 
 
 # ------------------------------------------------------------------------------- counts and metrics
 
-def counts(predictions: pd.DataFrame, classes: Sequence[str], speakers: Sequence[str], seeds: Sequence[int]):
-    """Hits and support per speaker × seed × class of one combination.
+def counts(predictions: pd.DataFrame, classes: Sequence[str], speakers: Sequence[str], seeds: Sequence[int],
+           unit_column: str = "speaker"):
+    """Hits and support per unit × seed × class of one combination.
 
-    ``predictions``: rows of one combination with ``speaker``, ``seed``, ``true``, ``pred``.
-    Returns (hits, support), both (S, K, C) float arrays in ``speakers``, ``seeds``, ``classes`` order.
+    ``predictions``: rows of one combination with ``unit_column`` (the unit: ``speaker``, or ``fold``
+    for the test group of a fold), ``seed``, ``true``, ``pred``. Returns (hits, support), both
+    (S, K, C) float arrays in ``speakers`` (the units), ``seeds``, ``classes`` order.
     """
-    s_idx = pd.Index(list(speakers)).get_indexer(predictions["speaker"].astype(str))
+    s_idx = pd.Index(list(speakers)).get_indexer(predictions[unit_column].astype(str))
     k_idx = pd.Index(list(seeds)).get_indexer(predictions["seed"])
     c_idx = pd.Index(list(classes)).get_indexer(predictions["true"].astype(str))
     if (s_idx < 0).any() or (k_idx < 0).any() or (c_idx < 0).any():
@@ -94,47 +117,144 @@ def pooled(hits: np.ndarray, support: np.ndarray, metric: str) -> np.ndarray:
     return METRIC_FUNCS[metric](hits.sum(-3), support.sum(-3))
 
 
-# ------------------------------------------------------------------------------------ the statistics
-
-def bootstrap_ci(hits_a, hits_b, support, metric: str, *, n_resamples: int = 9999,
-                 confidence: float = 0.95, seed: int = 0) -> tuple[float, float]:
-    """Percentile-bootstrap interval of mean-over-seeds pooled ``metric``(a) − (b), resampling speakers.
-
-    hits_a, hits_b, support: (S, K, C) counts of the two combinations on the same utterances.
-    Fewer than two speakers → (NaN, NaN).
-    """
-    n_speakers = hits_a.shape[0]
-    if n_speakers < 2:
-        return float("nan"), float("nan")  # one speaker: nothing to resample
-
-    def diff(idx, axis=-1):
-        idx = np.moveaxis(np.asarray(idx), axis, -1)  # (..., S') speaker draws
-        a = pooled(hits_a[idx], support[idx], metric).mean(-1)
-        b = pooled(hits_b[idx], support[idx], metric).mean(-1)
-        return a - b
-
-    res = stats.bootstrap((np.arange(n_speakers),), diff, n_resamples=n_resamples, vectorized=True,
-                          confidence_level=confidence, method="percentile", rng=np.random.default_rng(seed),
-                          batch=1000)
-    return float(res.confidence_interval.low), float(res.confidence_interval.high)
-
-
 def per_speaker(hits: np.ndarray, support: np.ndarray, metric: str) -> np.ndarray:
-    """(S, K, C) counts → (S, K) ``metric`` of every speaker × seed on that speaker's utterances."""
+    """(S, K, C) counts → (S, K) ``metric`` of every unit × seed on that unit's utterances."""
     return METRIC_FUNCS[metric](hits, support)
 
 
+# ------------------------------------------------------------------------------------ the statistics
+
+class FlipNull:
+    """The sign-flip null over ``n_units`` units: all 2^n patterns when n ≤ :data:`EXACT_MAX_UNITS`,
+    else ``n_resamples`` random patterns drawn from ``seed`` (the observed pattern then counts once
+    more: p = (1 + #) / (1 + n_resamples)). Signs flip unit by unit, so a null over the units of
+    several strata (corpora) is already stratified: no unit changes stratum."""
+
+    def __init__(self, n_units: int, n_resamples: int = 9999, seed: int = 0):
+        self.n = int(n_units)
+        self.exact = self.n <= EXACT_MAX_UNITS
+        self.signs = None
+        if not self.exact:
+            rng = np.random.default_rng(seed)
+            self.signs = rng.choice(np.array([-1.0, 1.0]), size=(int(n_resamples), self.n))
+
+    def sums(self, x: np.ndarray) -> np.ndarray:
+        """Σ_u s_u x_u for every sign pattern s: (n_patterns,)."""
+        x = np.asarray(x, dtype=float)
+        if not self.exact:
+            return self.signs @ x
+        out = np.zeros(1)
+        for value in x:  # doubling: the patterns of the first i units, then ± the next one
+            out = np.concatenate([out + value, out - value])
+        return out
+
+    def p(self, hits: np.ndarray) -> float:
+        """p from the boolean ``hits`` (n_patterns,) of patterns at least as extreme as the observed."""
+        count = int(np.count_nonzero(hits))
+        if self.exact:
+            return count / len(hits)
+        return (1 + count) / (1 + len(hits))
+
+
+def _tol(x: np.ndarray) -> float:
+    """Ties within float rounding count as ties (sums of the same values in another order)."""
+    return 1e-9 * (1.0 + float(np.abs(x).sum()))
+
+
+def sign_flip_p(d: np.ndarray, null: FlipNull | None = None, alternative: str = "two-sided", *,
+                n_resamples: int = 9999, seed: int = 0) -> float:
+    """p of mean(d) = 0 by flipping the sign of each unit's difference; d: (n_units,) in any unit.
+
+    ``alternative``: ``two-sided`` (|Σ s d| ≥ |Σ d|), ``greater`` (Σ s d ≥ Σ d) or ``less``.
+    """
+    d = np.ravel(np.asarray(d, dtype=float))
+    if len(d) == 0 or not np.isfinite(d).all():
+        raise AdanError(f"sign-flip test needs finite, non-empty paired differences, got {len(d)}")
+    null = null or FlipNull(len(d), n_resamples, seed)
+    sums, observed, tol = null.sums(d), float(d.sum()), _tol(d)
+    if alternative == "two-sided":
+        return null.p(np.abs(sums) >= abs(observed) - tol)
+    if alternative == "greater":
+        return null.p(sums >= observed - tol)
+    if alternative == "less":
+        return null.p(sums <= observed + tol)
+    raise AdanError(f"unknown alternative {alternative!r}")
+
+
 def sign_flip_test(a: np.ndarray, b: np.ndarray, *, n_resamples: int = 9999, seed: int = 0) -> float:
-    """Two-sided p of mean(a − b) = 0 by flipping the sign of each pair; a, b: (n_pairs,) paired values."""
-    a, b = np.ravel(a).astype(float), np.ravel(b).astype(float)
-    if len(a) != len(b) or len(a) == 0:
-        raise AdanError(f"sign-flip test needs equal, non-empty paired samples, got {len(a)} and {len(b)}")
-    if np.all(a == b):
-        return 1.0  # every sign pattern gives the observed statistic 0
-    res = stats.permutation_test((a, b), lambda x, y, axis=-1: np.mean(x - y, axis=axis),
-                                 permutation_type="samples", vectorized=True, n_resamples=n_resamples,
-                                 alternative="two-sided", rng=np.random.default_rng(seed))
-    return float(res.pvalue)
+    """Two-sided p of mean(a − b) = 0 over paired units; a, b: (n_units,) or (n_units, n_seeds), in
+    which case each unit's seeds are averaged first (they flip together)."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if a.shape != b.shape or a.size == 0:
+        raise AdanError(f"sign-flip test needs equal, non-empty paired samples, got {a.shape} and {b.shape}")
+    d = a - b
+    return sign_flip_p(d.mean(axis=1) if d.ndim == 2 else d, n_resamples=n_resamples, seed=seed)
+
+
+def tost_p(d: np.ndarray, margin: float, null: FlipNull | None = None, **kw) -> float:
+    """Equivalence p of |mean d| < ``margin`` (same units as d): the larger of the one-sided sign-flip
+    p's of d + margin > 0 and d − margin < 0. NaN without a positive margin."""
+    if margin is None or not margin > 0:
+        return float("nan")
+    d = np.asarray(d, dtype=float)
+    null = null or FlipNull(len(d), **kw)
+    return max(sign_flip_p(d + margin, null, "greater"), sign_flip_p(d - margin, null, "less"))
+
+
+def detectable_effect(d: np.ndarray, level: float, null: FlipNull | None = None, **kw) -> float:
+    """Smallest shift Δ ≥ 0 of the centred differences, d − mean d + Δ, whose two-sided sign-flip p is
+    below ``level`` (same units as d; the spread of d is the observed one). inf when no shift can get
+    there: the most extreme pattern's p (2 / 2^n exact) is not below ``level``."""
+    d = np.asarray(d, dtype=float)
+    null = null or FlipNull(len(d), **kw)
+    centred = d - d.mean()
+    # Σ s (c + Δ) = Σ s c + Δ Σ s: two sums per pattern, then every shift costs one comparison
+    a, b, n = null.sums(centred), null.sums(np.ones(len(d))), len(d)
+    tol = _tol(centred) + 1e-9 * n
+
+    def p(shift):
+        return null.p(np.abs(a + shift * b) >= shift * n - tol * max(1.0, shift))
+
+    floor = null.p(np.abs(b) >= n)  # Δ → ∞: only the all-plus and all-minus patterns stay extreme
+    if floor >= level:
+        return float("inf")
+    hi = max(1e-6, float(np.abs(centred).max()))
+    for _ in range(60):
+        if p(hi) < level:
+            break
+        hi *= 2.0
+    lo = 0.0
+    if p(lo) < level:
+        return 0.0
+    for _ in range(50):  # p is not strictly monotone in Δ; this finds a boundary to 2^-50 · hi
+        mid = 0.5 * (lo + hi)
+        lo, hi = (lo, mid) if p(mid) < level else (mid, hi)
+    return round(hi, 3)  # a boundary found to 2^-50: three decimals of a point are all it means
+
+
+def two_stage_ci(d, *, n_resamples: int = 9999, confidence: float = 0.95, seed: int = 0) -> tuple[float, float]:
+    """Percentile interval of the mean over units of (mean over seeds of d), resampling units, then seeds.
+
+    d: (n_units, n_seeds) paired differences (seed k of the combination minus seed k of its
+    reference), or a list of such arrays, one per stratum (a corpus of a pool; seed counts may
+    differ), whose units are drawn within their stratum so that each keeps its size. Each resample
+    draws units with replacement, then, for every drawn unit, its seeds with replacement; the
+    statistic weighs every unit alike. Fewer than two units → (NaN, NaN).
+    """
+    strata = [np.asarray(x, dtype=float) for x in (d if isinstance(d, (list, tuple)) else [d])]
+    n_units = sum(len(x) for x in strata)
+    if n_units < 2:
+        return float("nan"), float("nan")
+    rng = np.random.default_rng(seed)
+    total = np.zeros(n_resamples)
+    for x in strata:
+        u, k = x.shape
+        idx = rng.integers(0, u, size=(n_resamples, u))
+        kidx = rng.integers(0, k, size=(n_resamples, u, k))
+        total += x[idx[..., None], kidx].mean(axis=2).sum(axis=1)
+    tail = 100.0 * (1.0 - confidence) / 2.0
+    lo, hi = np.percentile(total / n_units, [tail, 100.0 - tail])
+    return float(lo), float(hi)
 
 
 def holm(pvalues: Sequence[float], alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
@@ -149,6 +269,19 @@ def holm(pvalues: Sequence[float], alpha: float = 0.05) -> tuple[np.ndarray, np.
     if ok.any():
         reject[ok], adjusted[ok], _, _ = multipletests(p[ok], alpha=alpha, method="holm")
     return adjusted, reject
+
+
+def unit_kind(predictions: pd.DataFrame) -> str:
+    """``speaker`` when every fold tests one speaker and every speaker is tested in one fold
+    (leave-one-speaker-out), else ``session`` (a fold's test group holds several speakers)."""
+    pairs = predictions[["fold", "speaker"]].astype(str).drop_duplicates()
+    one_to_one = pairs["fold"].is_unique and pairs["speaker"].is_unique
+    return "speaker" if one_to_one else "session"
+
+
+def statistic_name(metric: str, unit: str) -> str:
+    """The tested statistic in words, e.g. ``mean over speakers of per-speaker UAR``."""
+    return f"mean over {unit}s of per-{unit} {metric.upper()}"
 
 
 # --------------------------------------------------------------------------------- the table
@@ -187,22 +320,64 @@ def comparisons(keys: pd.DataFrame, references: Sequence[str] = ()) -> list[tupl
     return out
 
 
-def significance_table(predictions: pd.DataFrame, classes: Sequence[str], *, alpha: float = 0.05,
-                       confidence: float = 0.95, n_resamples: int = 9999, seed: int = 0,
-                       references: Sequence[str] = ()) -> pd.DataFrame:
-    """One row per comparison × metric (WA, UAR) with the columns of :data:`TABLE_COLUMNS`.
+def _entry(spec: Mapping, i: int) -> dict:
+    """One ``eval.primary`` entry with its defaults filled in; unknown or missing keys → AdanError."""
+    unknown = set(spec) - set(PRIMARY_KEYS)
+    if unknown:
+        raise AdanError(f"eval.primary[{i}].{sorted(unknown)[0]}: unknown key; known: {', '.join(PRIMARY_KEYS)}")
+    entry = {k: spec.get(k, v) if spec.get(k) is not None else v for k, v in PRIMARY_KEYS.items()}
+    for k in ("method", "classifier", "train_data"):
+        if entry[k] is None:
+            raise AdanError(f"eval.primary[{i}].{k}: missing")
+    return entry
 
-    ``predictions``: one row per (combination, seed, test utterance) with KEY columns (and
-    ``train_fraction`` where present, then also a column of the table), ``seed``, ``speaker``,
-    ``file``, ``true``, ``pred``. A combination and its reference must cover the same seeds and
-    utterances (they are paired). ``seed`` seeds the resampling only; ``references``: extra
-    reference methods (:func:`comparisons`). Percent units.
+
+def describe_primary(spec: Mapping) -> str:
+    """``adan_latent vs smote, svm, real+synthetic, fraction 1, uar`` for messages."""
+    e = {k: spec.get(k, v) if spec.get(k) is not None else v for k, v in PRIMARY_KEYS.items()}
+    head = f", head {e['head']}" if e["head"] else ""
+    return (f"{e['method']} vs {e['reference']}, {e['classifier']}{head}, {e['train_data']}, "
+            f"fraction {float(e['fraction'] if e['fraction'] is not None else 1.0):g}, {e['metric']}")
+
+
+def primary_mask(table: pd.DataFrame, primary: Sequence[Mapping] = ()) -> np.ndarray:
+    """(n_rows,) bool: the rows of a significance table that ``primary`` entries name.
+
+    An entry matches the row of its method against its reference (``none`` on real data by default,
+    else that method on the same train data), classifier, train data, metric, head (default: the
+    plain one) and training fraction (default 1.0, whole folds) in every corpus × feature set of the
+    table. An entry that matches no row → AdanError naming ``eval.primary[i]``.
     """
+    mask = np.zeros(len(table), dtype=bool)
+    for i, spec in enumerate(primary):
+        e = _entry(spec, i)
+        hit = ((table["method"] == e["method"]) & (table["ref_method"] == e["reference"])
+               & (table["classifier"] == e["classifier"]) & (table["train_data"] == e["train_data"])
+               & (table["metric"] == e["metric"]))
+        hit &= (table["head"] == e["head"]) if e["head"] else table["head"].isin(PLAIN_HEADS)
+        fraction = float(e["fraction"]) if e["fraction"] is not None else 1.0
+        if FRACTION in table:
+            hit &= np.isclose(table[FRACTION].astype(float), fraction)
+        elif fraction != 1.0:
+            hit &= False
+        if not hit.any():
+            raise AdanError(f"eval.primary[{i}] ({describe_primary(spec)}) matches no comparison of this run")
+        mask |= hit.to_numpy()
+    return mask
+
+
+def primary_references(primary: Sequence[Mapping] = ()) -> list[str]:
+    """The reference methods other than ``none`` that ``primary`` entries need compared."""
+    refs = [_entry(spec, i)["reference"] for i, spec in enumerate(primary)]
+    return list(dict.fromkeys(r for r in refs if r != "none"))
+
+
+def _paired(predictions: pd.DataFrame, classes: Sequence[str], references: Sequence[str]):
+    """Yield (row key, reference key, units, seeds, hits_a, hits_b, support) per comparison; the
+    units are the folds' test groups (``fold``). Unpaired seeds or utterances → AdanError."""
     classes = [str(c) for c in classes]
     cols = key_columns(predictions)
-    pos = {c: i for i, c in enumerate(cols)}
     groups = {k: part for k, part in predictions.groupby(cols, sort=False)}
-    records = []
     for row, ref in comparisons(predictions, references):
         a, b = groups[row], groups[ref]
         seeds = sorted(a["seed"].unique())
@@ -211,31 +386,111 @@ def significance_table(predictions: pd.DataFrame, classes: Sequence[str], *, alp
                             f"{sorted(b['seed'].unique())}")
         if set(zip(a["seed"], a["file"])) != set(zip(b["seed"], b["file"])):
             raise AdanError(f"cannot pair {'/'.join(map(str, row))}: its test utterances differ from its reference's")
-        speakers = sorted(a["speaker"].astype(str).unique())
-        hits_a, support = counts(a, classes, speakers, seeds)
-        hits_b, _ = counts(b, classes, speakers, seeds)
+        units = sorted(a["fold"].astype(str).unique())
+        hits_a, support = counts(a, classes, units, seeds, unit_column="fold")
+        hits_b, _ = counts(b, classes, units, seeds, unit_column="fold")
+        yield row, ref, units, seeds, hits_a, hits_b, support
+
+
+def significance_table(predictions: pd.DataFrame, classes: Sequence[str], *, alpha: float = 0.05,
+                       confidence: float = 0.95, n_resamples: int = 9999, seed: int = 0,
+                       references: Sequence[str] = (), primary: Sequence[Mapping] = (),
+                       equivalence_margin: float | None = None) -> pd.DataFrame:
+    """One row per comparison × metric (WA, UAR) with the columns of :data:`TABLE_COLUMNS`.
+
+    ``predictions``: one row per (combination, seed, test utterance) with KEY columns (and
+    ``train_fraction`` where present, then also a column of the table), ``seed``, ``fold``,
+    ``speaker``, ``file``, ``true``, ``pred``. A combination and its reference must cover the same
+    seeds and utterances (they are paired). ``seed`` seeds the resampling only; ``references``: extra
+    reference methods (:func:`comparisons`; the references ``primary`` names are added);
+    ``primary``: the confirmatory family (:func:`primary_mask`); ``equivalence_margin``: TOST margin
+    in percentage points (None or 0: no equivalence test). Percent units; see the module docstring.
+    """
+    cols = key_columns(predictions)
+    pos = {c: i for i, c in enumerate(cols)}
+    references = list(dict.fromkeys([*references, *primary_references(primary)]))
+    unit = unit_kind(predictions) if len(predictions) else "speaker"
+    records, diffs = [], []
+    for row, ref, units, seeds, hits_a, hits_b, support in _paired(predictions, classes, references):
         for metric in METRICS:
-            per_seed_a = pooled(hits_a, support, metric)
-            per_seed_b = pooled(hits_b, support, metric)
-            lo, hi = bootstrap_ci(hits_a, hits_b, support, metric, n_resamples=n_resamples,
-                                  confidence=confidence, seed=seed)
-            p = float("nan")
-            if len(speakers) >= 2:  # one speaker is one independent unit: nothing to test
-                p = sign_flip_test(per_speaker(hits_a, support, metric), per_speaker(hits_b, support, metric),
-                                   n_resamples=n_resamples, seed=seed)
+            per_seed_a, per_seed_b = pooled(hits_a, support, metric), pooled(hits_b, support, metric)
+            d = per_speaker(hits_a, support, metric) - per_speaker(hits_b, support, metric)  # (U, K)
+            lo, hi = two_stage_ci(d, n_resamples=n_resamples, confidence=confidence, seed=seed)
+            diffs.append(d.mean(axis=1))
             records.append(dict(
                 zip(cols, row), ref_method=ref[pos["method"]], ref_train_data=ref[pos["train_data"]],
-                ref_head=ref[pos["head"]], metric=metric,
-                n_seeds=len(seeds), n_speakers=len(speakers),
+                ref_head=ref[pos["head"]], metric=metric, unit=unit, statistic=statistic_name(metric, unit),
+                n_seeds=len(seeds), n_units=len(units),
                 mean=per_seed_a.mean(), std=_std(per_seed_a), ref_mean=per_seed_b.mean(), ref_std=_std(per_seed_b),
-                diff=per_seed_a.mean() - per_seed_b.mean(), ci_low=lo, ci_high=hi, p=p,
+                pooled_diff=per_seed_a.mean() - per_seed_b.mean(), diff=float(d.mean(axis=1).mean()),
+                ci_low=lo, ci_high=hi,
             ))
     table = pd.DataFrame(records, columns=cols + STAT_COLUMNS)
-    p_holm = np.full(len(table), np.nan)
-    significant = np.zeros(len(table), dtype=bool)
-    for _, idx in table.groupby(["corpus", "feature_set"], sort=False).indices.items():
-        p_holm[idx], significant[idx] = holm(table["p"].to_numpy()[idx], alpha)
-    return table.assign(p_holm=p_holm, significant=significant)
+    table["family"] = np.where(primary_mask(table, primary), PRIMARY, EXPLORATORY).astype(object)
+    return add_tests(table, diffs, alpha=alpha, n_resamples=n_resamples, seed=seed,
+                  equivalence_margin=equivalence_margin, groups=["corpus", "feature_set", "family"])
+
+
+def add_tests(table: pd.DataFrame, diffs: Sequence[np.ndarray], *, alpha: float, n_resamples: int, seed: int,
+           equivalence_margin: float | None, groups: Sequence[str]) -> pd.DataFrame:
+    """Fill p, p_holm, significant, margin, p_equiv, p_equiv_holm, verdict, detectable of ``table``,
+    whose row i has the per-unit differences ``diffs[i]`` (n_units,); Holm within ``groups``."""
+    n = len(table)
+    p, p_equiv, detectable = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
+    family_size = np.zeros(n, dtype=int)
+    for _, idx in table.groupby(list(groups), sort=False).indices.items():
+        family_size[idx] = sum(len(diffs[i]) >= 2 for i in idx)
+    nulls = {}
+    for i, d in enumerate(diffs):
+        if len(d) < 2:  # one unit is one independent observation: nothing to test
+            continue
+        null = nulls.setdefault(len(d), FlipNull(len(d), n_resamples, seed))
+        p[i] = sign_flip_p(d, null)
+        p_equiv[i] = tost_p(d, equivalence_margin, null)
+        detectable[i] = detectable_effect(d, alpha / max(family_size[i], 1), null)
+    p_holm, significant = np.full(n, np.nan), np.zeros(n, dtype=bool)
+    p_equiv_holm, equivalent = np.full(n, np.nan), np.zeros(n, dtype=bool)
+    for _, idx in table.groupby(list(groups), sort=False).indices.items():
+        p_holm[idx], significant[idx] = holm(p[idx], alpha)
+        p_equiv_holm[idx], equivalent[idx] = holm(p_equiv[idx], alpha)
+    diff = table["diff"].to_numpy(dtype=float) if n else np.zeros(0)
+    verdict = np.where(significant & (diff > 0), "better", np.where(
+        significant & (diff < 0), "worse", np.where(equivalent, "equivalent", "inconclusive")))
+    margin = float(equivalence_margin) if equivalence_margin and equivalence_margin > 0 else float("nan")
+    return table.assign(p=p, p_holm=p_holm, significant=significant, margin=margin, p_equiv=p_equiv,
+                        p_equiv_holm=p_equiv_holm, verdict=verdict, detectable=detectable)
+
+
+def unit_differences(predictions: pd.DataFrame, classes: Sequence[str], *, references: Sequence[str] = (),
+                     primary: Sequence[Mapping] = ()) -> pd.DataFrame:
+    """``speaker_differences.csv``: per comparison × metric × unit × seed, d = metric(combination on
+    that unit, that seed) − metric(reference, same unit and seed), percentage points; the key columns
+    of ``predictions``, then :data:`DIFFERENCE_COLUMNS` (``unit``: speaker or session; ``unit_id``:
+    the fold's test group; ``family``: primary or exploratory, as in the significance table)."""
+    cols = key_columns(predictions)
+    pos = {c: i for i, c in enumerate(cols)}
+    references = list(dict.fromkeys([*references, *primary_references(primary)]))
+    unit = unit_kind(predictions) if len(predictions) else "speaker"
+    parts = []
+    for row, ref, units, seeds, hits_a, hits_b, support in _paired(predictions, classes, references):
+        for metric in METRICS:
+            d = per_speaker(hits_a, support, metric) - per_speaker(hits_b, support, metric)
+            frame = pd.DataFrame({"unit_id": np.repeat(units, len(seeds)), "seed": np.tile(seeds, len(units)),
+                                  "d": d.ravel()})
+            for c in cols:
+                frame[c] = row[pos[c]]
+            frame = frame.assign(ref_method=ref[pos["method"]], ref_train_data=ref[pos["train_data"]],
+                                 ref_head=ref[pos["head"]], metric=metric, unit=unit)
+            parts.append(frame)
+    if not parts:
+        primary_mask(pd.DataFrame(columns=cols + DIFFERENCE_COLUMNS), primary)  # names an unmatched entry
+        return pd.DataFrame(columns=cols + DIFFERENCE_COLUMNS)
+    out = pd.concat(parts, ignore_index=True)
+    keys = out.drop_duplicates(cols + ["ref_method", "ref_train_data", "ref_head", "metric"])
+    fam = pd.Series(primary_mask(keys, primary) if len(keys) else [], index=keys.index, dtype=bool)
+    on = cols + ["ref_method", "ref_train_data", "ref_head", "metric"]
+    out = out.merge(keys[on].assign(family=np.where(fam, PRIMARY, EXPLORATORY)), on=on, how="left")
+    return out[cols + DIFFERENCE_COLUMNS]
 
 
 def _std(values: np.ndarray) -> float:
