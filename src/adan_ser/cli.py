@@ -9,13 +9,14 @@ usage errors exit 2 as well.
 from __future__ import annotations
 
 import functools
+import signal
 from pathlib import Path
 
 import click
 from click.core import ParameterSource
 
 from adan_ser.core.errors import AdanError
-from adan_ser.core.lifecycle import exit_with_parent
+from adan_ser.core.lifecycle import exit_with_parent, raise_on_term
 from adan_ser.params import AUDIO_METHODS, METHODS, Params, load_params
 
 #: ``adan --help`` lists the commands under these headings, in data-flow order.
@@ -48,6 +49,11 @@ class StageCommand(click.Command):
             return super().invoke(ctx)
         except AdanError as exc:
             raise CommandError(self.name, str(exc)) from None
+        except KeyboardInterrupt as exc:
+            # outputs are renamed into place only when complete, so an interrupt leaves none
+            signum = getattr(exc, "signum", signal.SIGINT)
+            click.echo(f"adan {self.name}: interrupted ({signal.Signals(signum).name}), nothing written", err=True)
+            ctx.exit(128 + signum)
 
 
 class Pipeline(click.Group):
@@ -97,6 +103,8 @@ def main(params_file: str) -> None:
 
     Settings come from the params file; options override them for one run.
     """
+    # `kill` (SIGTERM) stops a command as Ctrl-C does: temporary outputs removed, pools shut down
+    raise_on_term()
     # Under `dvc repro`, a killed dvc must not leave this command running on its own.
     exit_with_parent()
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import sys
 import threading
 import warnings
 from collections import Counter
@@ -220,6 +221,38 @@ def _extract_one(smile: opensmile.Smile, path: str, sample_rate: int | None) -> 
     return describe_signal(smile, signal, sr)
 
 
+# openSMILE hands each frame of results to a Python callback through ctypes, and ctypes swallows
+# what that callback raises (it reports it to sys.unraisablehook and returns). An interrupt
+# (Ctrl-C, SIGTERM made an exception) arriving then would leave the file without features, and
+# the file would be blamed as one openSMILE cannot describe; so the hook below keeps what a
+# callback of this thread swallowed and :func:`_interrupts_kept` raises it again.
+_SWALLOWED = threading.local()
+_chained_hook = sys.unraisablehook
+
+
+def _keep_swallowed(unraisable) -> None:
+    exc_type = unraisable.exc_type
+    if getattr(_SWALLOWED, "active", False) and exc_type is not None and not issubclass(exc_type, Exception):
+        _SWALLOWED.exc = unraisable.exc_value if unraisable.exc_value is not None else exc_type()
+        return
+    _chained_hook(unraisable)
+
+
+@contextlib.contextmanager
+def _interrupts_kept() -> Iterator[None]:
+    global _chained_hook
+    if sys.unraisablehook is not _keep_swallowed:
+        _chained_hook, sys.unraisablehook = sys.unraisablehook, _keep_swallowed
+    _SWALLOWED.exc, _SWALLOWED.active = None, True
+    try:
+        yield
+    finally:
+        _SWALLOWED.active = False
+    swallowed, _SWALLOWED.exc = _SWALLOWED.exc, None
+    if swallowed is not None:
+        raise swallowed
+
+
 def describe_signal(smile: opensmile.Smile, signal: np.ndarray, sr: int) -> np.ndarray:
     """Functionals of a (samples,) float signal at ``sr`` Hz, shape ``(D,)`` float32.
 
@@ -228,7 +261,7 @@ def describe_signal(smile: opensmile.Smile, signal: np.ndarray, sr: int) -> np.n
     try:
         # A segment shorter than one analysis window yields no frame: openSMILE then warns and
         # pads with NaN. The NaN check below turns that into a bad file, so the warning is noise.
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _interrupts_kept():
             warnings.filterwarnings("ignore", message="Segment too short", category=UserWarning)
             values = smile.process_signal(signal, sr).to_numpy(dtype=np.float32)
     except Exception as exc:  # the C engine's errors have no common base class

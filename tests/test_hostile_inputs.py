@@ -1,0 +1,173 @@
+"""Hostile input and interrupts: each case ends with one line naming the culprit and exit status 2
+(or the right result), no traceback, and nothing written or left behind.
+
+The interrupt tests run ``adan`` in a subprocess whose openSMILE result callback signals its own
+process on a chosen file: the exception the signal raises is then inside a ctypes callback, where
+it used to be swallowed and the file blamed as one openSMILE cannot describe.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from adan_ser.cli import main
+from adan_ser.core import io
+from adan_ser.core.lifecycle import DVC_STAGE_ENV, pid_alive
+
+REPO = Path(__file__).resolve().parents[1]
+SRC = REPO / "src"
+
+
+def _env(**extra) -> dict:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")])}
+    env.pop(DVC_STAGE_ENV, None)
+    env.update(extra)
+    return env
+
+
+def _temps(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.name.startswith(io.TEMP_PREFIX))
+
+
+def _one_line_error(capsys, *needles) -> str:
+    err = capsys.readouterr().err
+    assert "Traceback" not in err, err
+    lines = [line for line in err.replace("\r", "\n").splitlines() if "error:" in line]
+    assert len(lines) == 1, lines
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+    return lines[0]
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """A 2-speaker demo corpus (16 files), its manifest, features and a params file using them."""
+    from adan_ser.contracts.manifest import write_manifest
+    from adan_ser.corpora.build import build_manifest
+    from adan_ser.corpora.demo import generate_demo
+    from adan_ser.features.opensmile import extract_to_parquet
+
+    root = tmp_path_factory.mktemp("hostile")
+    generate_demo(root / "demo", speakers=3, utterances_per_class=2)
+    manifest = build_manifest("demo", root / "demo")
+    write_manifest(manifest, root / "manifest.csv")
+    extract_to_parquet(manifest, root / "demo", "eGeMAPSv02", root / "features.parquet", progress=False)
+    params = yaml.safe_load((REPO / "params.yaml").read_text())
+    params["data"].update(corpus="demo", root=str(root / "demo"))
+    params["features"].update(set="eGeMAPSv02", workers=1)
+    params["eval"]["seeds"] = [0]
+    params["cv"]["scheduler"] = "local"
+    params["augment"]["ratio"] = 1
+    (root / "params.yaml").write_text(yaml.safe_dump(params))
+    return root
+
+
+# ------------------------------------------------------------------ 3. interrupts during openSMILE
+
+_SIGNAL_INSIDE_OPENSMILE = """
+import os, signal, sys
+import opensmile.core.smile as sm
+
+original, calls = sm.Smile._sink_callback, [0]
+
+def patched(y, starts, ends):
+    callback = original(y, starts, ends)
+    def wrapper(data, meta):
+        calls[0] += 1
+        if calls[0] == {at}:
+            os.kill(os.getpid(), signal.{sig})  # its handler raises right here, inside ctypes
+        callback(data, meta)
+    return wrapper
+
+sm.Smile._sink_callback = staticmethod(patched)
+from adan_ser.cli import main
+sys.exit(main())
+"""
+
+
+def _interrupted_adan(cwd: Path, sig: str, at: int, *args) -> subprocess.CompletedProcess:
+    code = _SIGNAL_INSIDE_OPENSMILE.format(at=at, sig=sig)
+    return subprocess.run([sys.executable, "-c", code, *args], cwd=cwd, env=_env(), capture_output=True,
+                          text=True, timeout=300)
+
+
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
+def test_interrupt_inside_opensmile_stops_extract_blaming_no_file(demo, tmp_path, sig):
+    out = tmp_path / "features" / "f.parquet"
+    done = _interrupted_adan(demo, sig, 3, "--params", "params.yaml", "extract", "--skip-bad",
+                             "-m", "manifest.csv", "-o", str(out))
+    assert done.returncode == 128 + getattr(signal, sig), done.stderr
+    assert "skipped" not in done.stderr and "cannot describe" not in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
+    assert f"interrupted ({sig})" in done.stderr
+    assert not out.exists() and not (out.parent.exists() and list(out.parent.iterdir()))
+
+
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
+def test_interrupt_inside_opensmile_stops_audio_augmentation(demo, tmp_path, sig):
+    out, report = tmp_path / "synthetic", tmp_path / "report"
+    done = _interrupted_adan(demo, sig, 2, "--params", "params.yaml", "augment", "--method", "audio_noise",
+                             "-m", "manifest.csv", "-f", "features.parquet", "-o", str(out),
+                             "--report-dir", str(report))
+    assert done.returncode == 128 + getattr(signal, sig), done.stderr
+    assert "cannot describe" not in done.stderr and "error:" not in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
+    assert not out.exists() and not report.exists() and not _temps(tmp_path)
+
+
+# ------------------------------------------------------------------ 7. a killed background parent
+
+
+def test_background_stage_ends_with_its_killed_parent(demo, tmp_path):
+    """``dvc repro &``: the stage inherits SIGINT ignored; a ``kill -9`` of DVC still stops it
+    well before the watchdog's grace period (10 s), through its ``finally`` blocks."""
+    psutil = pytest.importorskip("psutil")
+    out = tmp_path / "f.parquet"
+    slow = ("import time, opensmile.core.smile as sm\n"
+            "original = sm.Smile._sink_callback\n"
+            "def patched(*a):\n"
+            "    cb = original(*a)\n"
+            "    def wrapper(data, meta):\n"
+            "        time.sleep(0.5)\n"
+            "        cb(data, meta)\n"
+            "    return wrapper\n"
+            "sm.Smile._sink_callback = staticmethod(patched)\n"
+            "import sys; from adan_ser.cli import main; sys.exit(main())\n")
+    stage = subprocess.list2cmdline([sys.executable, "-c", slow, "--params", "params.yaml", "extract",
+                                     "-m", "manifest.csv", "-o", str(out)])
+    # the parent stands in for DVC: it runs the stage through a shell, as DVC does, with SIGINT
+    # ignored as in a background job
+    parent = ("import signal, subprocess, sys, time\n"
+              "signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+              f"subprocess.Popen(['sh', '-c', {stage!r}])\n"
+              "time.sleep(120)\n")
+    proc = subprocess.Popen([sys.executable, "-c", parent], cwd=demo, env=_env(**{DVC_STAGE_ENV: "extract"}),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while not _temps(tmp_path):  # the stage is writing
+            assert time.monotonic() < deadline, "the stage never started"
+            time.sleep(0.05)
+        kids = psutil.Process(proc.pid).children(recursive=True)
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    killed_at = time.monotonic()
+    _, alive = psutil.wait_procs(kids, timeout=8)
+    alive = [p for p in alive if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    for p in alive:
+        p.kill()
+    assert not alive, "the stage outlived its killed parent"
+    assert time.monotonic() - killed_at < 8
+    assert not out.exists() and not _temps(tmp_path)  # interrupted, and its finally blocks ran
