@@ -171,3 +171,79 @@ def test_background_stage_ends_with_its_killed_parent(demo, tmp_path):
     assert not alive, "the stage outlived its killed parent"
     assert time.monotonic() - killed_at < 8
     assert not out.exists() and not _temps(tmp_path)  # interrupted, and its finally blocks ran
+
+
+# ------------------------------------------------------------------ 4. an output that is an input
+
+
+def _snapshot(folder: Path) -> dict:
+    return {p.relative_to(folder): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("case", ["prepare-csv", "prepare-demo-labels", "extract", "augment-holds-input"])
+def test_output_that_is_an_input_is_refused(demo, tmp_path, capsys, case):
+    work = tmp_path / "w"
+    shutil.copytree(demo, work, ignore=shutil.ignore_patterns("*.wav"))
+    before = _snapshot(work)
+    params = ["--params", str(work / "params.yaml")]
+    if case == "prepare-csv":
+        labels = work / "demo" / "labels.csv"
+        argv = [*params, "prepare", "--corpus", "csv", "--root", str(labels), "-o", str(labels)]
+        culprit = "corpus CSV"
+    elif case == "prepare-demo-labels":
+        argv = [*params, "prepare", "--root", str(demo / "demo"), "-o", str(demo / "demo" / "labels.csv")]
+        culprit = "demo labels"
+    elif case == "extract":
+        argv = [*params, "extract", "-m", str(work / "manifest.csv"), "-o", str(work / "manifest.csv")]
+        culprit = "manifest"
+    else:  # the output folder is replaced whole: one holding the features would lose them
+        argv = [*params, "augment", "--method", "smote", "-m", str(work / "manifest.csv"),
+                "-f", str(work / "features.parquet"), "-o", str(work)]
+        culprit = "holds the manifest"
+    assert main(argv) == 2
+    _one_line_error(capsys, "-o", culprit)
+    assert _snapshot(work) == before and not _temps(work)
+
+
+# ------------------------------------------------------------------ 5. the report, all or nothing
+
+
+def test_failed_report_leaves_the_last_report_whole(tmp_path, monkeypatch):
+    import adan_ser.reporting.significance as significance
+    from adan_ser.core.errors import AdanError
+    from adan_ser.reporting.report import write_report
+
+    rows = [dict(corpus="c", feature_set="IS11", method="none", train_data="real", classifier="svm", head="-",
+                 seed=0, fold=f"f{i % 2}", file=f"{i}.wav", speaker=f"s{i % 2}", true=t, pred=p)
+            for i, (t, p) in enumerate([("a", "a"), ("b", "b"), ("a", "b"), ("b", "b")])]
+    predictions = pd.DataFrame(rows)
+    out = tmp_path / "results"
+    (out / "predictions").mkdir(parents=True)
+    (out / "predictions" / "keep.parquet").write_bytes(b"another stage's")
+    write_report(predictions, ["a", "b"], out)
+    before = _snapshot(out)
+    assert {"results.csv", "results.md", "runs.csv", "metrics.json"} <= {p.name for p in out.iterdir()}
+
+    def fail(*args, **kwargs):
+        raise AdanError("eval.references: no such method")
+
+    monkeypatch.setattr(significance, "significance_table", fail)
+    with pytest.raises(AdanError):
+        write_report(predictions.assign(pred="a"), ["a", "b"], out)  # other figures, had it finished
+    assert _snapshot(out) == before
+    assert not _temps(tmp_path)
+
+
+# ------------------------------------------------------------------ 9. outputs that cannot be written
+
+
+@pytest.mark.parametrize("output", ["", "a-folder", "under-a-file/f.parquet"])
+def test_unwritable_output_is_one_line(demo, tmp_path, capsys, output):
+    (tmp_path / "a-folder").mkdir()
+    (tmp_path / "under-a-file").write_text("a file, not a folder")
+    before = _snapshot(tmp_path)
+    target = "" if output == "" else str(tmp_path / output)
+    argv = ["--params", str(demo / "params.yaml"), "extract", "-m", str(demo / "manifest.csv"), "-o", target]
+    assert main(argv) == 2
+    _one_line_error(capsys, "-o")
+    assert _snapshot(tmp_path) == before and not _temps(tmp_path)

@@ -16,6 +16,7 @@ import click
 from click.core import ParameterSource
 
 from adan_ser.core.errors import AdanError
+from adan_ser.core.io import check_output
 from adan_ser.core.lifecycle import exit_with_parent, raise_on_term
 from adan_ser.params import AUDIO_METHODS, METHODS, Params, load_params
 
@@ -167,9 +168,10 @@ def demo(p: Params, out: str) -> None:
 def prepare(p: Params, output: str, corpus: str | None, root: str | None) -> None:
     """Read a corpus folder into a manifest CSV (data.*)."""
     from adan_ser.contracts.manifest import write_manifest
-    from adan_ser.corpora.build import build_manifest
+    from adan_ser.corpora.build import build_manifest, corpus_files
 
     corpus = corpus or p.need("data.corpus")
+    check_output(output, option="-o", inputs=corpus_files(corpus, root or p.need("data.root")))
     manifest = build_manifest(corpus, root or p.need("data.root"), classes=p.data.classes or None,
                               merge_excited=p.data.merge_excited)
     write_manifest(manifest, output)
@@ -196,6 +198,7 @@ def extract(p: Params, manifest: str, output: str, root: str | None, feature_set
     from adan_ser.corpora.build import corpus_root
     from adan_ser.features.opensmile import FEATURE_DIMS, extract_to_parquet
 
+    check_output(output, option="-o", inputs={"manifest": manifest})
     rows = load_manifest(manifest)
     feature_set = feature_set or p.need("features.set")
     # Streamed to disk as chunks arrive: memory does not grow with the corpus.
@@ -227,6 +230,7 @@ def spectrogram(p: Params, manifest: str, output: str, root: str | None) -> None
         save_spectrograms,
     )
 
+    check_output(output, option="-o", inputs={"manifest": manifest})
     cfg = frontend_config(p.block("spectro.frontend"))
     specs = compute_spectrograms(load_manifest(manifest), corpus_root(p.need("data.corpus"), root or p.need("data.root")),
                                  cfg)
@@ -270,6 +274,10 @@ def augment(p: Params, method: str, manifest: str, features: str, output: str, r
     from adan_ser.contracts.align import load_features
     from adan_ser.contracts.manifest import load_manifest
 
+    check_output(output, folder=True, option="-o", inputs={"manifest": manifest, "features": features})
+    if report_dir is not None:
+        check_output(report_dir, folder=True, option="--report-dir",
+                     inputs={"manifest": manifest, "features": features, "-o folder": output})
     params, ratio = _augment_settings(p, method)
     audio = _audio_settings(p, method)
     table = augment_folds(
@@ -313,6 +321,7 @@ def export(p: Params, method: str, fold: str | None, per_class: int, seed: int, 
     """One fold's synthetic feature vectors as CSV (augment.*)."""
     from adan_ser.augment.export import export_csv
 
+    check_output(output, option="-o", inputs={"manifest": manifest, "features": features, "model": model})
     ctx = click.get_current_context()
     if model is not None:
         given = [f"--{name}" for name in ("method", "fold", "manifest", "features")
@@ -357,6 +366,8 @@ def evaluate(p: Params, manifest: str, features: str, output: str, log_dir: str 
     from adan_ser.contracts.predictions import write_predictions
     from adan_ser.evaluation.evaluate import evaluate_corpus
 
+    check_output(output, folder=True, option="-o",
+                 inputs={"manifest": manifest, "features": features, "synthetic sets": synthetic_dir})
     if log_dir:
         Path(log_dir).mkdir(parents=True, exist_ok=True)  # a DVC output even when no DNN logs
     predictions = evaluate_corpus(
@@ -395,6 +406,7 @@ def evaluate_spectro(p: Params, manifest: str, spectrograms: str, output: str, l
     from adan_ser.evaluation.evaluate_spectrogram import evaluate_spectro as run
     from adan_ser.features.spectrogram import load_spectrograms
 
+    check_output(output, option="-o", inputs={"manifest": manifest, "spectrograms": spectrograms})
     if log_dir:
         Path(log_dir).mkdir(parents=True, exist_ok=True)  # a DVC output even with no model
     s = p.spectro
@@ -443,6 +455,7 @@ def report(p: Params, predictions: tuple[str, ...], more: tuple[str, ...], manif
 
     # `-p a b`: click options take one value each, so the paths after the first arrive as `more`
     paths = [*predictions, *more] or ["results/predictions"]
+    check_output(out_dir, folder=True, option="-o")
     results = report_from_files(paths, manifest, out_dir, augment_dir, alpha=float(p.eval.alpha),
                                 confidence=float(p.eval.confidence), n_resamples=int(p.eval.n_resamples),
                                 seed=int(p.seed), references=list(p.eval.references))
