@@ -247,3 +247,108 @@ def test_unwritable_output_is_one_line(demo, tmp_path, capsys, output):
     assert main(argv) == 2
     _one_line_error(capsys, "-o")
     assert _snapshot(tmp_path) == before and not _temps(tmp_path)
+
+
+# ------------------------------------------------------------------ 6. a manifest given with -m
+
+
+def test_manifest_given_with_m_is_spelled_as_prepare_spells_it(tmp_path):
+    from adan_ser.contracts.folds import folds_for
+    from adan_ser.contracts.manifest import load_manifest
+
+    rows = pd.DataFrame({"file": [f"u{i}.wav" for i in range(6)],
+                         "speaker": ["03", " 03", "08", "08", "11", "11 "],
+                         "gender": ["m", "Male", "f", "f", "F", "female"],
+                         "emotion": ["anger", "Anger", " sadness", "anger", "SADNESS", "anger"],
+                         "session": ["03", "03 ", "08", "08", "11", "11"], "condition": "", "duration": 1.0})
+    rows.to_csv(tmp_path / "m.csv", index=False)
+    manifest = load_manifest(tmp_path / "m.csv")
+    assert sorted(manifest["emotion"].unique()) == ["anger", "sadness"]  # two classes, not four
+    assert sorted(manifest["speaker"].unique()) == ["03", "08", "11"]
+    assert set(manifest["gender"]) == {"f", "m"}
+    folds = folds_for(manifest, "leave-one-speaker-out")
+    assert sorted(f.name for f in folds) == ["03", "08", "11"]  # no fold " 03" beside "03"
+
+
+# ------------------------------------------------------------------ 8. one recording twice, nothing, rubbish
+
+
+def _csv_corpus(demo: Path, folder: Path, alias: str) -> Path:
+    """A CSV corpus of two demo files, plus a third row that is the first again (``alias``)."""
+    (folder / "audio" / "sub").mkdir(parents=True)
+    names = sorted(p.name for p in (demo / "demo").glob("*.wav"))[:2]
+    for name in names:
+        shutil.copy(demo / "demo" / name, folder / "audio" / name)
+    shutil.copy(demo / "demo" / names[0], folder / "audio" / "sub" / "copy.wav")
+    third = {"copy": "audio/sub/copy.wav", "alias": f"audio/../audio/{names[0]}"}[alias]
+    pd.DataFrame({"file": [f"audio/{names[0]}", f"audio/{names[1]}", third], "speaker": ["1", "2", "2"],
+                  "emotion": ["anger", "sadness", "anger"]}).to_csv(folder / "labels.csv", index=False)
+    return folder / "labels.csv"
+
+
+@pytest.mark.parametrize("alias", ["copy", "alias"])
+def test_one_recording_listed_twice_is_refused(demo, tmp_path, capsys, alias):
+    labels = _csv_corpus(demo, tmp_path / "corpus", alias)
+    out = tmp_path / "manifest.csv"
+    argv = ["--params", str(demo / "params.yaml"), "prepare", "--corpus", "csv", "--root", str(labels), "-o", str(out)]
+    assert main(argv) == 2
+    line = _one_line_error(capsys, "one recording", "identical bytes" if alias == "copy" else "the same file")
+    assert "audio/sub/copy.wav" in line or "audio/../audio/" in line
+    assert not out.exists()
+    # the same manifest given to extract with -m: its two lines named
+    manifest = pd.read_csv(labels).assign(gender="f", session=lambda d: d["speaker"], condition="", duration=1.0)
+    manifest.to_csv(tmp_path / "m.csv", index=False)
+    argv = ["--params", str(demo / "params.yaml"), "extract", "-m", str(tmp_path / "m.csv"),
+            "--root", str(tmp_path / "corpus"), "-o", str(tmp_path / "f.parquet")]
+    assert main(argv) == 2
+    assert "lines 2 and 4" in _one_line_error(capsys, "one recording")
+    assert not (tmp_path / "f.parquet").exists()
+
+
+def test_manifest_rows_without_features_are_named(demo):
+    from adan_ser.contracts.align import align, load_features
+    from adan_ser.contracts.manifest import load_manifest
+
+    manifest, features = load_manifest(demo / "manifest.csv"), load_features(demo / "features.parquet")
+    with pytest.warns(UserWarning, match=r"2 of 24 manifest rows have no features \(first "):
+        rows, X, _ = align(manifest, features.iloc[2:])
+    assert len(rows) == len(X) == 22
+
+
+@pytest.mark.parametrize("case", ["every-file-bad", "header-only"])
+def test_nothing_to_extract_is_an_error(demo, tmp_path, capsys, case):
+    manifest = pd.read_csv(demo / "manifest.csv", dtype=str)
+    if case == "every-file-bad":
+        for i, name in enumerate(manifest["file"][:3]):
+            (tmp_path / name).write_bytes(b"RIFF not audio %d" % i)
+        manifest = manifest.iloc[:3]
+    else:
+        manifest = manifest.iloc[:0]
+    manifest.to_csv(tmp_path / "m.csv", index=False)
+    out = tmp_path / "out" / "f.parquet"
+    argv = ["--params", str(demo / "params.yaml"), "extract", "--skip-bad", "-m", str(tmp_path / "m.csv"),
+            "--root", str(tmp_path), "-o", str(out)]
+    assert main(argv) == 2
+    _one_line_error(capsys, "every file is bad (3)" if case == "every-file-bad" else "no rows")
+    assert not out.exists() and not _temps(tmp_path)
+
+
+def test_corrupt_quality_table_is_named(demo, tmp_path, capsys):
+    from adan_ser.contracts.predictions import write_predictions
+
+    rows = pd.DataFrame({"corpus": "demo", "feature_set": "x", "method": "smote", "train_data": "real+synthetic",
+                         "classifier": "svm", "head": "-", "seed": 0, "fold": ["03", "08"] * 2,
+                         "speaker": ["03", "08"] * 2, "file": [f"{i}.wav" for i in range(4)],
+                         "true": ["anger", "sadness"] * 2, "pred": ["anger", "anger", "anger", "sadness"]})
+    write_predictions(rows, tmp_path / "predictions")
+    pd.DataFrame({"file": rows["file"], "speaker": rows["speaker"], "gender": "f", "emotion": rows["true"],
+                  "session": rows["speaker"], "condition": "", "duration": 1.0}).to_csv(tmp_path / "m.csv", index=False)
+    (tmp_path / "augment" / "smote").mkdir(parents=True)
+    quality = tmp_path / "augment" / "smote" / "quality.csv"
+    quality.write_bytes(b"seed,fold\x00\xff\xfe,garbage\n\x00\x01")
+    out = tmp_path / "results"
+    argv = ["--params", str(demo / "params.yaml"), "report", "-p", str(tmp_path / "predictions"),
+            "-m", str(tmp_path / "m.csv"), "-o", str(out), "--augment-dir", str(tmp_path / "augment")]
+    assert main(argv) == 2
+    _one_line_error(capsys, str(quality))
+    assert not out.exists() and not _temps(tmp_path)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import functools
 import signal
+import sys
+import warnings
 from pathlib import Path
 
 import click
@@ -44,10 +46,24 @@ class CommandError(click.ClickException):
         click.echo(f"adan {self.command}: error: {self.format_message()}", file=file, err=file is None)
 
 
+def _warning_line(command: str):
+    """``warnings.showwarning`` printing one line, ``adan <command>: warning: ...``, above any
+    progress bar (tqdm.write) instead of Python's two-line form with a source line inside it."""
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        from tqdm.auto import tqdm
+
+        tqdm.write(f"adan {command}: warning: {' '.join(str(message).split())}", file=sys.stderr)
+
+    return show
+
+
 class StageCommand(click.Command):
     def invoke(self, ctx: click.Context):
         try:
-            return super().invoke(ctx)
+            with warnings.catch_warnings():
+                warnings.showwarning = _warning_line(self.name)
+                return super().invoke(ctx)
         except AdanError as exc:
             raise CommandError(self.name, str(exc)) from None
         except KeyboardInterrupt as exc:
@@ -194,17 +210,23 @@ def prepare(p: Params, output: str, corpus: str | None, root: str | None) -> Non
 def extract(p: Params, manifest: str, output: str, root: str | None, feature_set: str | None,
             workers: int | None, skip_bad: bool, scheduler: str | None) -> None:
     """openSMILE functionals of every manifest row (features.*)."""
-    from adan_ser.contracts.manifest import load_manifest
+    from adan_ser.contracts.manifest import load_manifest, same_audio
     from adan_ser.corpora.build import corpus_root
     from adan_ser.features.opensmile import FEATURE_DIMS, extract_to_parquet
 
     check_output(output, option="-o", inputs={"manifest": manifest})
     rows = load_manifest(manifest)
+    audio_root = corpus_root(p.need("data.corpus"), root or p.need("data.root"))
+    twice = same_audio(rows["file"], audio_root)
+    if twice is not None:  # one recording counted twice, perhaps in a training and a test fold
+        i, j, why = twice
+        raise AdanError(f"{manifest}: lines {i + 2} and {j + 2} ({rows['file'].iloc[i]!r}, "
+                        f"{rows['file'].iloc[j]!r}) are one recording ({why}); remove one")
     feature_set = feature_set or p.need("features.set")
     # Streamed to disk as chunks arrive: memory does not grow with the corpus.
     n, bad = extract_to_parquet(
         rows,
-        corpus_root(p.need("data.corpus"), root or p.need("data.root")),
+        audio_root,
         feature_set,
         output,
         workers=workers or p.features.workers,

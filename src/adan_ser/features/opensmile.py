@@ -511,8 +511,10 @@ def extract_to_parquet(
         finally:
             if writer is not None:
                 writer.close()
-        if writer is None:  # every file was bad: an empty table with the right columns
-            _empty_table(feature_set).to_parquet(tmp, index=False)
+        if writer is None:  # every file was bad, or there was none: a table of no rows serves no stage
+            if bad:
+                raise AdanError(f"every file is bad ({len(bad)}), nothing written; first {bad[0][0]}: {bad[0][1]}")
+            raise AdanError("the manifest lists no file, nothing written")
     return written, bad
 
 
