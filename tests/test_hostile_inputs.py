@@ -352,3 +352,62 @@ def test_corrupt_quality_table_is_named(demo, tmp_path, capsys):
     assert main(argv) == 2
     _one_line_error(capsys, str(quality))
     assert not out.exists() and not _temps(tmp_path)
+
+
+# ------------------------------------------------------------------ 9. params that would crash or exhaust
+
+
+def _set(params: dict, dotted: str, value) -> dict:
+    node = params
+    *parents, last = dotted.split(".")
+    for part in parents:
+        node = node.setdefault(part, {})
+    node[last] = value
+    return params
+
+
+@pytest.mark.parametrize("dotted, value", [
+    ("augment.ratio", 1e9),
+    ("augment.smote.ratio", 101),
+    ("data.demo.speakers", 1_000_000),
+    ("data.demo.utterances_per_class", 100_000),
+    ("data.demo.utterances", 10**7),
+    ("eval.seeds", [0, 2**32]),
+    ("seed", 2**32),
+    ("data.demo.seed", 2**40),
+    ("classify.dnn.device", "cuda"),
+    ("augment.adan.device", "cuda:0"),
+    ("classify.dnn.device", "toaster"),
+])
+def test_param_that_would_crash_or_exhaust_is_named(tmp_path, capsys, dotted, value):
+    import torch
+
+    if "device" in dotted and value != "toaster" and torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    params = _set(yaml.safe_load((REPO / "params.yaml").read_text()), dotted, value)
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(params))
+    out = tmp_path / "m.csv"
+    assert main(["--params", str(path), "prepare", "-o", str(out)]) == 2
+    line = _one_line_error(capsys, f"{dotted}: ")
+    if "device" in dotted and value != "toaster":
+        assert "no CUDA device" in line
+    assert not out.exists()
+
+
+def test_params_file_not_utf8_is_named(tmp_path, capsys):
+    path = tmp_path / "params.yaml"
+    path.write_bytes((REPO / "params.yaml").read_bytes() + b"# caf\xe9\n")
+    assert main(["--params", str(path), "prepare", "-o", str(tmp_path / "m.csv")]) == 2
+    _one_line_error(capsys, str(path), "not UTF-8")
+
+
+def test_demo_that_would_not_fit_on_disk_is_refused_before_writing(tmp_path, monkeypatch):
+    import adan_ser.corpora.demo as demo_module
+    from adan_ser.core.errors import AdanError
+
+    free = shutil.disk_usage(tmp_path).free
+    monkeypatch.setattr(demo_module.shutil, "disk_usage", lambda p: shutil._ntuple_diskusage(free, free - 1000, 1000))
+    with pytest.raises(AdanError, match=r"demo corpus: about .* GB of wav \(16 files\), but .* free"):
+        demo_module.generate_demo(tmp_path / "demo", speakers=2, utterances_per_class=2)
+    assert list(tmp_path.iterdir()) == []
