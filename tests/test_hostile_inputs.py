@@ -411,3 +411,130 @@ def test_demo_that_would_not_fit_on_disk_is_refused_before_writing(tmp_path, mon
     with pytest.raises(AdanError, match=r"demo corpus: about .* GB of wav \(16 files\), but .* free"):
         demo_module.generate_demo(tmp_path / "demo", speakers=2, utterances_per_class=2)
     assert list(tmp_path.iterdir()) == []
+
+
+# ------------------------------------------------------------------ 9. rows that used to end in a traceback
+
+
+def _toy_project(tmp_path: Path, *, speakers: int = 4, emotion=None, constant: bool = False,
+                 duplicate_row: bool = False) -> list[str]:
+    """A toy manifest, features and params under ``tmp_path``; returns ``adan augment`` argv."""
+    sys.path.insert(0, str(REPO / "tests"))
+    from toy import toy_corpus
+
+    manifest, features = toy_corpus(n=36, speakers=speakers)
+    if emotion is not None:
+        manifest["emotion"] = emotion
+    if constant:
+        features.iloc[:, 1:] = 1.0
+    if duplicate_row:
+        features = pd.concat([features, features.iloc[[5]]], ignore_index=True)
+    manifest.to_csv(tmp_path / "m.csv", index=False)
+    features.to_parquet(tmp_path / "f.parquet")
+    params = yaml.safe_load((REPO / "params.yaml").read_text())
+    params["eval"]["seeds"] = [0]
+    params["cv"]["scheduler"] = "local"
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    return ["--params", str(tmp_path / "params.yaml"), "augment", "--method", "smote", "-m", str(tmp_path / "m.csv"),
+            "-f", str(tmp_path / "f.parquet"), "-o", str(tmp_path / "out" / "sets"),
+            "--report-dir", str(tmp_path / "out" / "report")]
+
+
+@pytest.mark.parametrize("case, culprit", [
+    ("duplicate-feature-row", "features hold file 'u005.wav' twice (rows 5 and 36"),
+    ("one-class", "hold one emotion ('angry')"),
+    ("constant-features", "every feature is constant over the 36 rows"),
+])
+def test_augment_input_that_used_to_raise_is_one_line(tmp_path, capsys, case, culprit):
+    argv = _toy_project(tmp_path, emotion="angry" if case == "one-class" else None,
+                        constant=case == "constant-features", duplicate_row=case == "duplicate-feature-row")
+    assert main(argv) == 2
+    _one_line_error(capsys, culprit)
+    # 10: nor an empty folder above the outputs
+    assert not (tmp_path / "out").exists() and not _temps(tmp_path)
+
+
+def test_smote_on_one_class_rows_is_named():
+    from adan_ser.augment.baselines import SMOTESampler
+    from adan_ser.core.errors import AdanError
+
+    X = np.random.default_rng(0).normal(size=(10, 3))
+    with pytest.raises(AdanError, match=r"SMOTESampler: the training rows hold one class \('sad'\)"):
+        SMOTESampler(ratio=1.0).generate(X, np.array(["sad"] * 10))
+
+
+def test_export_seed_beyond_2_32_is_a_usage_error(demo, tmp_path, capsys):
+    argv = ["--params", str(demo / "params.yaml"), "export", "--fold", "spk01", "--seed", str(2**32),
+            "-o", str(tmp_path / "x.csv")]
+    assert main(argv) == 2
+    assert "--seed" in capsys.readouterr().err and not (tmp_path / "x.csv").exists()
+
+
+# ------------------------------------------------------------------ 10. messages that say what is wrong
+
+
+def test_csv_corpus_duplicate_names_its_file_lines(demo, tmp_path, capsys):
+    names = [f"demo/{n}" for n in sorted(p.name for p in (demo / "demo").glob("*.wav"))[:13]]
+    order = [names[5]] + names[:5] + names[6:] + [names[0]]  # not sorted; names[0] on lines 3 and 15
+    pd.DataFrame({"file": order, "speaker": "1", "emotion": "anger"}).to_csv(tmp_path / "labels.csv", index=False)
+    shutil.copytree(demo / "demo", tmp_path / "demo")
+    argv = ["--params", str(demo / "params.yaml"), "prepare", "--corpus", "csv", "--root", str(tmp_path / "labels.csv"),
+            "-o", str(tmp_path / "m.csv")]
+    assert main(argv) == 2
+    _one_line_error(capsys, f"file {names[0]!r} listed twice", "lines 3 and 15")
+
+
+def test_missing_audio_file_is_called_missing(demo, tmp_path, capsys):
+    manifest = pd.read_csv(demo / "manifest.csv", dtype=str).iloc[:2]
+    manifest.loc[1, "file"] = "gone.wav"
+    manifest.to_csv(tmp_path / "m.csv", index=False)
+    argv = ["--params", str(demo / "params.yaml"), "extract", "-m", str(tmp_path / "m.csv"), "-o", str(tmp_path / "f.parquet")]
+    assert main(argv) == 2
+    line = _one_line_error(capsys, "gone.wav: file not found")
+    assert "System error" not in line
+
+
+def test_two_speakers_with_a_validation_speaker_says_why(tmp_path, capsys):
+    argv = _toy_project(tmp_path, speakers=2)
+    assert main(argv) == 2
+    _one_line_error(capsys, "classify.dnn.val_groups: 1", "no rows")
+    assert not (tmp_path / "out").exists()
+
+
+def test_library_warning_is_one_line(demo, tmp_path, capsys):
+    from adan_ser.contracts.align import align  # noqa: F401 (its warning goes through the CLI)
+
+    features = pd.read_parquet(demo / "features.parquet").iloc[1:]
+    features.to_parquet(tmp_path / "f.parquet")
+    argv = ["--params", str(demo / "params.yaml"), "augment", "--method", "none", "-m", str(demo / "manifest.csv"),
+            "-f", str(tmp_path / "f.parquet"), "-o", str(tmp_path / "sets")]
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    warned = [line for line in err.replace("\r", "\n").splitlines() if "warning:" in line]
+    assert warned == [f"adan augment: warning: 1 of 24 manifest rows have no features (first "
+                      f"'spk01_angry_001.wav': skipped by extract --skip-bad?); they are left out"], err
+    assert "UserWarning" not in err and "warnings.warn" not in err
+
+
+def test_one_class_in_data_classes_is_refused(tmp_path, capsys):
+    params = _set(yaml.safe_load((REPO / "params.yaml").read_text()), "data.classes", ["angry"])
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    assert main(["--params", str(tmp_path / "params.yaml"), "prepare", "-o", str(tmp_path / "m.csv")]) == 2
+    _one_line_error(capsys, "data.classes: ['angry'] is not a list of two or more")
+
+
+def test_stereo_files_are_mixed_down_and_said_so_once(demo, tmp_path, capsys):
+    import soundfile as sf
+
+    manifest = pd.read_csv(demo / "manifest.csv", dtype=str).iloc[:3]
+    for name in manifest["file"]:
+        x, sr = sf.read(demo / "demo" / name)
+        sf.write(tmp_path / name, np.stack([x, 0.5 * x], axis=1), sr)
+    manifest.to_csv(tmp_path / "m.csv", index=False)
+    argv = ["--params", str(demo / "params.yaml"), "extract", "-m", str(tmp_path / "m.csv"), "--root", str(tmp_path),
+            "-o", str(tmp_path / "f.parquet")]
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    warned = [line for line in err.replace("\r", "\n").splitlines() if "warning:" in line]
+    assert len(warned) == 1 and "3 of 3 files have more than one channel" in warned[0], err
+    assert len(pd.read_parquet(tmp_path / "f.parquet")) == 3

@@ -333,7 +333,8 @@ def augment(p: Params, method: str, manifest: str, features: str, output: str, r
 @click.option("--method", default="adan", show_default=True, help="augmentation method fitted on the fold")
 @click.option("--fold", help="test group of the fold whose training rows the method learns from")
 @click.option("--per-class", type=int, default=100, show_default=True, help="synthetic vectors per emotion")
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True,
+              help="seeds the augmenter (below 2^32, as numpy and torch need)")
 @click.option("--model", help="sample a saved ADAN model (.pt) instead of fitting one")
 @manifest_option
 @features_option("default: data/features/<features.set>.parquet", required=False)

@@ -91,6 +91,12 @@ SEED_KIND = "an integer in [0, 2^32)"
 Seeds = Annotated[Union[Seed, list[Seed]], AfterValidator(_seeds)]
 
 
+def _not_one(value: list) -> list:
+    if len(set(value)) == 1 or len(set(value)) != len(value):
+        raise ValueError("one class, or a class twice")
+    return value
+
+
 class _Reason(ValueError):
     """A validator's refusal whose message is shown after the key (what exactly is wrong)."""
 
@@ -195,7 +201,9 @@ class DemoParams(Block):
 class DataParams(Block):
     corpus: Optional[Str] = key(None, "a corpus name", "demo, emodb, iemocap, ravdess, cremad or csv")
     root: Optional[Str] = key(None, "a path", "the corpus folder (csv: the CSV file or its folder)")
-    classes: list[Str] = key([], "a list of emotion words", "e.g. [angry, happy, neutral, sad]; [] keeps all")
+    # one class would be no recognition at all: every stage after prepare would fail on it
+    classes: Annotated[list[Str], AfterValidator(_not_one)] = key(
+        [], "a list of two or more distinct emotion words, or []", "e.g. [angry, happy, neutral, sad]; [] keeps all")
     merge_excited: Bool = key(False, "true or false", "IEMOCAP: count excited as happy")
     demo: Optional[DemoParams] = key(None, "a mapping", "the generated demo corpus")
 

@@ -71,6 +71,13 @@ def align(manifest: pd.DataFrame, features: pd.DataFrame) -> tuple[pd.DataFrame,
                       f"skipped by extract --skip-bad?); they are left out", stacklevel=2)
     X = merged[names].to_numpy(dtype=np.float64)
     check_finite(X, names)
+    classes = merged["emotion"].unique() if "emotion" in merged else None
+    if classes is not None and len(classes) < 2:
+        raise AdanError(f"the manifest rows with features hold one emotion ({classes[0]!r}); "
+                        "recognising emotions needs two or more")
+    if len(X) > 1 and X.shape[1] and not (X != X[0]).any():
+        raise AdanError(f"every feature is constant over the {len(X)} rows (features of identical or "
+                        "silent audio?): nothing to learn from")
     return merged[list(manifest.columns)].reset_index(drop=True), X, names
 
 

@@ -74,6 +74,27 @@ def remove_stale_temps(path: str | os.PathLike, suffix: str = "") -> list[Path]:
     return removed
 
 
+def _make_parents(path: Path) -> list[Path]:
+    """Create the missing folders above ``path``; returns them, deepest first."""
+    made = []
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        made.append(folder)
+        folder = folder.parent
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return made
+
+
+def _remove_if_empty(folders: list[Path]) -> None:
+    """Remove folders :func:`_make_parents` made that hold nothing (the write failed): a failed
+    command leaves no empty folder behind; one that now holds an output stays."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:  # not empty (the output, or another writer's), or gone already
+            return
+
+
 @contextlib.contextmanager
 def _output_errors(path: Path) -> Iterator[None]:
     """An OSError while creating or renaming ``path``'s temporary (no permission, a file where a
@@ -159,7 +180,7 @@ def atomic_path(path: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
     suffix = suffix or ".tmp"
     check_output(path)
     with _output_errors(path):
-        path.parent.mkdir(parents=True, exist_ok=True)
+        made = _make_parents(path)
         remove_stale_temps(path, suffix)
         while True:
             tmp_path = path.parent / _temp_name(path, suffix)
@@ -176,6 +197,7 @@ def atomic_path(path: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp_path.unlink()
+        _remove_if_empty(made)
 
 
 @contextlib.contextmanager
@@ -184,7 +206,7 @@ def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
     path = Path(path)
     check_output(path, folder=True)
     with _output_errors(path):
-        path.parent.mkdir(parents=True, exist_ok=True)
+        made = _make_parents(path)
         remove_stale_temps(path)
         while True:
             tmp = path.parent / _temp_name(path, "")
@@ -202,6 +224,7 @@ def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
+        _remove_if_empty(made)
 
 
 def write_parquet(df: pd.DataFrame, path: str | os.PathLike) -> None:

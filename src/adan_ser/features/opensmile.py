@@ -119,6 +119,8 @@ def read_mono(path: str | os.PathLike, sample_rate: int | None = None) -> tuple[
     empty, at another rate than ``sample_rate`` (Hz; None: any) or silent;
     reading once here serves both the check and extraction.
     """
+    if not os.path.isfile(path):  # libsndfile would call it "System error."
+        raise BadAudio("file not found" if not os.path.exists(path) else "not a file")
     try:
         signal, sr = sf.read(path, dtype="float32", always_2d=True)
     except (sf.SoundFileError, RuntimeError, OSError) as exc:
@@ -157,15 +159,19 @@ def check_audio(path: str | os.PathLike, sample_rate: int | None = None) -> None
         raise AdanError(f"{path}: {exc}") from None
 
 
-def corpus_rate(paths: Iterable[str | os.PathLike]) -> int | None:
+def corpus_rate(paths: Iterable[str | os.PathLike], multichannel: list | None = None) -> int | None:
     """The sample rate (Hz) of most of ``paths``, from their headers; on a tie, that of the first
-    such file. Unreadable headers count for no rate; None when no header is readable."""
+    such file. Unreadable headers count for no rate; None when no header is readable.
+    ``multichannel``: when given, the paths of more than one channel are appended to it."""
     rates: Counter = Counter()
     for path in paths:
         try:
-            rates[int(sf.info(str(path)).samplerate)] += 1
+            info = sf.info(str(path))
         except (sf.SoundFileError, RuntimeError, OSError):
             continue
+        rates[int(info.samplerate)] += 1
+        if multichannel is not None and info.channels > 1:
+            multichannel.append(path)
     # most_common sorts stably, so among equal counts the rate seen first wins
     return rates.most_common(1)[0][0] if rates else None
 
@@ -356,7 +362,12 @@ def _start(manifest: pd.DataFrame, root, feature_set: str, workers, chunk_size, 
         # Dask workers run in their own folder (on other machines, too): give them absolute paths.
         root_ = (root_ or Path.cwd()).resolve()
     items = [(i, resolve_path(f, root_)) for i, f in enumerate(files)]
-    return smile, files, items, corpus_rate(path for _, path in items)
+    multichannel: list = []
+    rate = corpus_rate((path for _, path in items), multichannel)
+    if multichannel:  # said once here, not by every worker for every file
+        warnings.warn(f"{len(multichannel)} of {len(items)} files have more than one channel (first "
+                      f"{multichannel[0]}); each is described as the mean of its channels", stacklevel=2)
+    return smile, files, items, rate
 
 
 def _iter_tables(
