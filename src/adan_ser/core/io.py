@@ -152,7 +152,7 @@ def staged_files(path: str | os.PathLike) -> Iterator[Path]:
     path = Path(path)
     check_output(path, folder=True)
     with _output_errors(path):
-        path.parent.mkdir(parents=True, exist_ok=True)
+        made = _make_parents(path)
         remove_stale_temps(path, ".staged")
         staging = path.parent / _temp_name(path, ".staged")
         staging.mkdir(0o777)
@@ -167,6 +167,7 @@ def staged_files(path: str | os.PathLike) -> Iterator[Path]:
                 os.replace(source, target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+        _remove_if_empty(made)
 
 
 @contextlib.contextmanager
