@@ -279,8 +279,10 @@ def _csv_corpus(demo: Path, folder: Path, alias: str) -> Path:
     names = sorted(p.name for p in (demo / "demo").glob("*.wav"))[:2]
     for name in names:
         shutil.copy(demo / "demo" / name, folder / "audio" / name)
-    shutil.copy(demo / "demo" / names[0], folder / "audio" / "sub" / "copy.wav")
-    third = {"copy": "audio/sub/copy.wav", "alias": f"audio/../audio/{names[0]}"}[alias]
+    third = {"copy": f"audio/sub/{names[0]}", "alias": f"audio/../audio/{names[0]}",
+             "renamed-copy": "audio/sub/other.wav"}[alias]
+    if alias != "alias":
+        shutil.copy(demo / "demo" / names[0], folder / third)
     pd.DataFrame({"file": [f"audio/{names[0]}", f"audio/{names[1]}", third], "speaker": ["1", "2", "2"],
                   "emotion": ["anger", "sadness", "anger"]}).to_csv(folder / "labels.csv", index=False)
     return folder / "labels.csv"
@@ -293,7 +295,7 @@ def test_one_recording_listed_twice_is_refused(demo, tmp_path, capsys, alias):
     argv = ["--params", str(demo / "params.yaml"), "prepare", "--corpus", "csv", "--root", str(labels), "-o", str(out)]
     assert main(argv) == 2
     line = _one_line_error(capsys, "one recording", "identical bytes" if alias == "copy" else "the same file")
-    assert "audio/sub/copy.wav" in line or "audio/../audio/" in line
+    assert "'audio/sub/" in line or "'audio/../audio/" in line
     assert not out.exists()
     # the same manifest given to extract with -m: its two lines named
     manifest = pd.read_csv(labels).assign(gender="f", session=lambda d: d["speaker"], condition="", duration=1.0)
@@ -301,8 +303,20 @@ def test_one_recording_listed_twice_is_refused(demo, tmp_path, capsys, alias):
     argv = ["--params", str(demo / "params.yaml"), "extract", "-m", str(tmp_path / "m.csv"),
             "--root", str(tmp_path / "corpus"), "-o", str(tmp_path / "f.parquet")]
     assert main(argv) == 2
-    assert "lines 2 and 4" in _one_line_error(capsys, "one recording")
+    assert "line 2 (" in _one_line_error(capsys, "one recording", "and line 4 (")
     assert not (tmp_path / "f.parquet").exists()
+
+
+def test_identical_bytes_under_another_name_are_named_in_a_warning(demo, tmp_path, capsys):
+    # a corpus may ship such a pair (two takes stored as one): it is named, and both rows stay
+    labels = _csv_corpus(demo, tmp_path / "corpus", "renamed-copy")
+    out = tmp_path / "manifest.csv"
+    argv = ["--params", str(demo / "params.yaml"), "prepare", "--corpus", "csv", "--root", str(labels), "-o", str(out)]
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    warned = [line for line in err.splitlines() if "warning:" in line]
+    assert len(warned) == 1 and "identical bytes" in warned[0] and "'audio/sub/other.wav'" in warned[0], err
+    assert len(pd.read_csv(out)) == 3
 
 
 def test_manifest_rows_without_features_are_named(demo):

@@ -210,18 +210,16 @@ def prepare(p: Params, output: str, corpus: str | None, root: str | None) -> Non
 def extract(p: Params, manifest: str, output: str, root: str | None, feature_set: str | None,
             workers: int | None, skip_bad: bool, scheduler: str | None) -> None:
     """openSMILE functionals of every manifest row (features.*)."""
-    from adan_ser.contracts.manifest import load_manifest, same_audio
+    from adan_ser.contracts.manifest import check_same_audio, load_manifest
     from adan_ser.corpora.build import corpus_root
     from adan_ser.features.opensmile import FEATURE_DIMS, extract_to_parquet
 
     check_output(output, option="-o", inputs={"manifest": manifest})
     rows = load_manifest(manifest)
     audio_root = corpus_root(p.need("data.corpus"), root or p.need("data.root"))
-    twice = same_audio(rows["file"], audio_root)
-    if twice is not None:  # one recording counted twice, perhaps in a training and a test fold
-        i, j, why = twice
-        raise AdanError(f"{manifest}: lines {i + 2} and {j + 2} ({rows['file'].iloc[i]!r}, "
-                        f"{rows['file'].iloc[j]!r}) are one recording ({why}); remove one")
+    # one recording counted twice could sit in a training and a test fold at once
+    files = rows["file"].tolist()
+    check_same_audio(files, audio_root, manifest, lambda i: f"line {i + 2} ({files[i]!r})")
     feature_set = feature_set or p.need("features.set")
     # Streamed to disk as chunks arrive: memory does not grow with the corpus.
     n, bad = extract_to_parquet(

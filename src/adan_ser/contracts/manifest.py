@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import warnings
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -162,21 +163,24 @@ def _digest(path: str, limit: int | None) -> bytes | None:
     return h.digest()
 
 
-def same_audio(files: Iterable[str], root: str | os.PathLike | None) -> tuple[int, int, str] | None:
-    """The first two positions of ``files`` (paths relative to ``root``, or absolute) that are one
+def same_audio(files: Iterable[str], root: str | os.PathLike | None) -> list[tuple[int, int, str]]:
+    """Pairs of positions of ``files`` (paths relative to ``root``, or absolute) that are one
     recording, and why: ``"the same file"`` (one path resolved: a ``..`` alias, a symbolic link,
-    a second spelling) or ``"identical bytes"`` (a copy, e.g. in a subfolder); None if all differ.
+    a second spelling) or ``"identical bytes"`` (a copy, e.g. in a subfolder); each file pairs with
+    the first of its kind, in order of position.
 
     Copies are found without reading every file: only files of equal size are compared, first by
     a hash of their first 64 KiB, then in full. Missing files are skipped (their reader names them).
     """
     paths = [str(Path(root) / f) if root is not None and not Path(f).is_absolute() else str(f) for f in files]
+    pairs = []
     seen: dict = {}
     by_size: dict = {}
     for i, path in enumerate(paths):
         real = os.path.realpath(path)
         if real in seen:
-            return seen[real], i, "the same file"
+            pairs.append((seen[real], i, "the same file"))
+            continue
         seen[real] = i
         try:
             by_size.setdefault(os.path.getsize(real), []).append(i)
@@ -195,9 +199,29 @@ def same_audio(files: Iterable[str], root: str | os.PathLike | None) -> tuple[in
             for i in same_head:
                 digest = _digest(paths[i], None)
                 if digest is not None and digest in full:
-                    return full[digest], i, "identical bytes"
+                    pairs.append((full[digest], i, "identical bytes"))
                 full.setdefault(digest, i)
-    return None
+    return sorted(pairs, key=lambda pair: (pair[1], pair[0]))
+
+
+def check_same_audio(files: Sequence[str], root: str | os.PathLike | None, source: object, where=repr) -> None:
+    """Refuse a recording listed twice: one file under two paths, or a copy of one under the same
+    name (a copy in a subfolder) → AdanError naming ``source`` and both, as ``where(i)`` names position
+    ``i`` (default: the file's ``repr``).
+
+    Identical bytes under two different names only warn (naming both): a corpus may ship such a
+    pair (the RAVDESS copy here has one, two repetitions of one actor's sentence), and refusing
+    would make it unusable unedited; the two rows then count as two utterances.
+    """
+    files = list(files)
+    pairs = same_audio(files, root)
+    for i, j, why in pairs:
+        if why == "the same file" or Path(files[i]).name == Path(files[j]).name:
+            raise AdanError(f"{source}: {where(i)} and {where(j)} are one recording ({why}); remove one")
+    if pairs:
+        i, j, _ = pairs[0]
+        warnings.warn(f"{source}: {len(pairs)} pair(s) of audio files hold identical bytes under different names, "
+                      f"first {where(i)} and {where(j)}; each counts as an utterance of its own", stacklevel=2)
 
 
 def write_manifest(df: pd.DataFrame, path: str | os.PathLike) -> None:

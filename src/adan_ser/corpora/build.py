@@ -14,7 +14,7 @@ from typing import Callable, Iterable
 
 import pandas as pd
 
-from adan_ser.contracts.manifest import one_line, same_audio, validate_manifest
+from adan_ser.contracts.manifest import check_same_audio, one_line, validate_manifest
 from adan_ser.core.errors import AdanError
 from adan_ser.corpora import demo as demo_corpus
 from adan_ser.corpora.cremad import CREMAD_DEMOGRAPHICS, read_cremad
@@ -130,9 +130,6 @@ def build_manifest(
     validate_manifest(df, f"{name} corpus at {root}")
     df = df.reset_index(drop=True)
     # a recording listed twice would count twice, and could sit in a training and a test fold at once
-    twice = same_audio(df["file"], corpus_root(name, root))
-    if twice is not None:
-        i, j, why = twice
-        raise AdanError(f"{name} corpus at {root}: {df['file'].iloc[i]!r} and {df['file'].iloc[j]!r} are one "
-                        f"recording ({why}); remove one")
+    files = df["file"].tolist()
+    check_same_audio(files, corpus_root(name, root), f"{name} corpus at {root}", lambda i: repr(files[i]))
     return df
