@@ -131,7 +131,8 @@ def test_interrupt_inside_opensmile_stops_audio_augmentation(demo, tmp_path, sig
 
 def test_background_stage_ends_with_its_killed_parent(demo, tmp_path):
     """``dvc repro &``: the stage inherits SIGINT ignored; a ``kill -9`` of DVC still stops it
-    well before the watchdog's grace period (10 s), through its ``finally`` blocks."""
+    well before the watchdog's grace period (10 s), through its ``finally`` blocks, and with
+    ``--skip-bad`` it skips no file on the way out."""
     psutil = pytest.importorskip("psutil")
     out = tmp_path / "f.parquet"
     slow = ("import time, opensmile.core.smile as sm\n"
@@ -144,8 +145,9 @@ def test_background_stage_ends_with_its_killed_parent(demo, tmp_path):
             "    return wrapper\n"
             "sm.Smile._sink_callback = staticmethod(patched)\n"
             "import sys; from adan_ser.cli import main; sys.exit(main())\n")
-    stage = subprocess.list2cmdline([sys.executable, "-c", slow, "--params", "params.yaml", "extract",
-                                     "-m", "manifest.csv", "-o", str(out)])
+    log = tmp_path / "stage.log"
+    stage = subprocess.list2cmdline([sys.executable, "-c", slow, "--params", "params.yaml", "extract", "--skip-bad",
+                                     "-m", "manifest.csv", "-o", str(out)]) + f" 2> {log}"
     # the parent stands in for DVC: it runs the stage through a shell, as DVC does, with SIGINT
     # ignored as in a background job
     parent = ("import signal, subprocess, sys, time\n"
@@ -171,6 +173,8 @@ def test_background_stage_ends_with_its_killed_parent(demo, tmp_path):
     assert not alive, "the stage outlived its killed parent"
     assert time.monotonic() - killed_at < 8
     assert not out.exists() and not _temps(tmp_path)  # interrupted, and its finally blocks ran
+    said = log.read_text()
+    assert "interrupted (SIGTERM)" in said and "skipped" not in said and "Traceback" not in said, said
 
 
 # ------------------------------------------------------------------ 4. an output that is an input
