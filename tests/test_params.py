@@ -177,7 +177,7 @@ def test_console_script_prints_no_traceback(tmp_path):
                           "--params", str(path), "prepare", "-o", str(out)], capture_output=True, text=True)
     assert run.returncode == 2
     assert run.stderr.splitlines() == [f"adan prepare: error: {path}: eval.seeds: '12' is not a non-empty list "
-                                       "of distinct integers ≥ 0, or one integer (run seeds, e.g. [0, 1, 2]; "
+                                       "of distinct integers in [0, 2^32), or one integer (run seeds, e.g. [0, 1, 2]; "
                                        "absent: [seed]; write numbers without quotes)"]
     assert not out.exists()
 

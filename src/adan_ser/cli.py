@@ -9,14 +9,18 @@ usage errors exit 2 as well.
 from __future__ import annotations
 
 import functools
+import signal
+import sys
+import warnings
 from pathlib import Path
 
 import click
 from click.core import ParameterSource
 
 from adan_ser.core.errors import AdanError
+from adan_ser.core.io import check_output
 from adan_ser.core.kernels import exec_portable
-from adan_ser.core.lifecycle import exit_with_parent
+from adan_ser.core.lifecycle import exit_with_parent, raise_on_term
 from adan_ser.params import AUDIO_METHODS, METHODS, Params, load_params
 
 #: ``adan --help`` lists the commands under these headings, in data-flow order.
@@ -43,12 +47,31 @@ class CommandError(click.ClickException):
         click.echo(f"adan {self.command}: error: {self.format_message()}", file=file, err=file is None)
 
 
+def _warning_line(command: str):
+    """``warnings.showwarning`` printing one line, ``adan <command>: warning: ...``, above any
+    progress bar (tqdm.write) instead of Python's two-line form with a source line inside it."""
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        from tqdm.auto import tqdm
+
+        tqdm.write(f"adan {command}: warning: {' '.join(str(message).split())}", file=sys.stderr)
+
+    return show
+
+
 class StageCommand(click.Command):
     def invoke(self, ctx: click.Context):
         try:
-            return super().invoke(ctx)
+            with warnings.catch_warnings():
+                warnings.showwarning = _warning_line(self.name)
+                return super().invoke(ctx)
         except AdanError as exc:
             raise CommandError(self.name, str(exc)) from None
+        except KeyboardInterrupt as exc:
+            # outputs are renamed into place only when complete, so an interrupt leaves none
+            signum = getattr(exc, "signum", signal.SIGINT)
+            click.echo(f"adan {self.name}: interrupted ({signal.Signals(signum).name}), nothing written", err=True)
+            ctx.exit(128 + signum)
 
 
 class Pipeline(click.Group):
@@ -101,6 +124,8 @@ def main(params_file: str) -> None:
 
     Settings come from the params file; options override them for one run.
     """
+    # `kill` (SIGTERM) stops a command as Ctrl-C does: temporary outputs removed, pools shut down
+    raise_on_term()
     # Under `dvc repro`, a killed dvc must not leave this command running on its own.
     exit_with_parent()
 
@@ -163,9 +188,10 @@ def demo(p: Params, out: str) -> None:
 def prepare(p: Params, output: str, corpus: str | None, root: str | None) -> None:
     """Read a corpus folder into a manifest CSV (data.*)."""
     from adan_ser.contracts.manifest import write_manifest
-    from adan_ser.corpora.build import build_manifest
+    from adan_ser.corpora.build import build_manifest, corpus_files
 
     corpus = corpus or p.need("data.corpus")
+    check_output(output, option="-o", inputs=corpus_files(corpus, root or p.need("data.root")))
     manifest = build_manifest(corpus, root or p.need("data.root"), classes=p.data.classes or None,
                               merge_excited=p.data.merge_excited)
     write_manifest(manifest, output)
@@ -188,16 +214,21 @@ def prepare(p: Params, output: str, corpus: str | None, root: str | None) -> Non
 def extract(p: Params, manifest: str, output: str, root: str | None, feature_set: str | None,
             workers: int | None, skip_bad: bool, scheduler: str | None) -> None:
     """openSMILE functionals of every manifest row (features.*)."""
-    from adan_ser.contracts.manifest import load_manifest
+    from adan_ser.contracts.manifest import check_same_audio, load_manifest
     from adan_ser.corpora.build import corpus_root
     from adan_ser.features.opensmile import FEATURE_DIMS, extract_to_parquet
 
+    check_output(output, option="-o", inputs={"manifest": manifest})
     rows = load_manifest(manifest)
+    audio_root = corpus_root(p.need("data.corpus"), root or p.need("data.root"))
+    # one recording counted twice could sit in a training and a test fold at once
+    files = rows["file"].tolist()
+    check_same_audio(files, audio_root, manifest, lambda i: f"line {i + 2} ({files[i]!r})")
     feature_set = feature_set or p.need("features.set")
     # Streamed to disk as chunks arrive: memory does not grow with the corpus.
     n, bad = extract_to_parquet(
         rows,
-        corpus_root(p.need("data.corpus"), root or p.need("data.root")),
+        audio_root,
         feature_set,
         output,
         workers=workers or p.features.workers,
@@ -223,6 +254,7 @@ def spectrogram(p: Params, manifest: str, output: str, root: str | None) -> None
         save_spectrograms,
     )
 
+    check_output(output, option="-o", inputs={"manifest": manifest})
     cfg = frontend_config(p.block("spectro.frontend"))
     specs = compute_spectrograms(load_manifest(manifest), corpus_root(p.need("data.corpus"), root or p.need("data.root")),
                                  cfg)
@@ -266,6 +298,10 @@ def augment(p: Params, method: str, manifest: str, features: str, output: str, r
     from adan_ser.contracts.align import load_features
     from adan_ser.contracts.manifest import load_manifest
 
+    check_output(output, folder=True, option="-o", inputs={"manifest": manifest, "features": features})
+    if report_dir is not None:
+        check_output(report_dir, folder=True, option="--report-dir",
+                     inputs={"manifest": manifest, "features": features, "-o folder": output})
     params, ratio = _augment_settings(p, method)
     audio = _audio_settings(p, method)
     table = augment_folds(
@@ -299,7 +335,8 @@ def augment(p: Params, method: str, manifest: str, features: str, output: str, r
 @click.option("--method", default="adan", show_default=True, help="augmentation method fitted on the fold")
 @click.option("--fold", help="test group of the fold whose training rows the method learns from")
 @click.option("--per-class", type=int, default=100, show_default=True, help="synthetic vectors per emotion")
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True,
+              help="seeds the augmenter (below 2^32, as numpy and torch need)")
 @click.option("--model", help="sample a saved ADAN model (.pt) instead of fitting one")
 @manifest_option
 @features_option("default: data/features/<features.set>.parquet", required=False)
@@ -309,6 +346,7 @@ def export(p: Params, method: str, fold: str | None, per_class: int, seed: int, 
     """One fold's synthetic feature vectors as CSV (augment.*)."""
     from adan_ser.augment.export import export_csv
 
+    check_output(output, option="-o", inputs={"manifest": manifest, "features": features, "model": model})
     ctx = click.get_current_context()
     if model is not None:
         given = [f"--{name}" for name in ("method", "fold", "manifest", "features")
@@ -353,6 +391,8 @@ def evaluate(p: Params, manifest: str, features: str, output: str, log_dir: str 
     from adan_ser.contracts.predictions import write_predictions
     from adan_ser.evaluation.evaluate import evaluate_corpus
 
+    check_output(output, folder=True, option="-o",
+                 inputs={"manifest": manifest, "features": features, "synthetic sets": synthetic_dir})
     if log_dir:
         Path(log_dir).mkdir(parents=True, exist_ok=True)  # a DVC output even when no DNN logs
     predictions = evaluate_corpus(
@@ -391,6 +431,7 @@ def evaluate_spectro(p: Params, manifest: str, spectrograms: str, output: str, l
     from adan_ser.evaluation.evaluate_spectrogram import evaluate_spectro as run
     from adan_ser.features.spectrogram import load_spectrograms
 
+    check_output(output, option="-o", inputs={"manifest": manifest, "spectrograms": spectrograms})
     if log_dir:
         Path(log_dir).mkdir(parents=True, exist_ok=True)  # a DVC output even with no model
     s = p.spectro
@@ -439,6 +480,7 @@ def report(p: Params, predictions: tuple[str, ...], more: tuple[str, ...], manif
 
     # `-p a b`: click options take one value each, so the paths after the first arrive as `more`
     paths = [*predictions, *more] or ["results/predictions"]
+    check_output(out_dir, folder=True, option="-o")
     results = report_from_files(paths, manifest, out_dir, augment_dir, alpha=float(p.eval.alpha),
                                 confidence=float(p.eval.confidence), n_resamples=int(p.eval.n_resamples),
                                 seed=int(p.seed), references=list(p.eval.references),

@@ -84,7 +84,47 @@ def _seeds(value):
     return seeds
 
 
-Seeds = Annotated[Union[Natural, list[Natural]], AfterValidator(_seeds)]
+# numpy's legacy RandomState, scikit-learn's random_state and torch.manual_seed take seeds below
+# 2^32; a larger one would fail deep inside a run instead of here
+Seed = _int(ge=0, lt=2**32)
+SEED_KIND = "an integer in [0, 2^32)"
+Seeds = Annotated[Union[Seed, list[Seed]], AfterValidator(_seeds)]
+
+
+def _not_one(value: list) -> list:
+    if len(set(value)) == 1 or len(set(value)) != len(value):
+        raise ValueError("one class, or a class twice")
+    return value
+
+
+class _Reason(ValueError):
+    """A validator's refusal whose message is shown after the key (what exactly is wrong)."""
+
+
+def _device(value: str) -> str:
+    if value in ("auto", "cpu"):
+        return value  # no torch import for the common case: every command validates the file
+    import torch
+
+    try:
+        device = torch.device(value)
+    except (RuntimeError, ValueError):
+        raise _Reason("not a torch device name") from None
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise _Reason("torch sees no CUDA device on this machine; use auto or cpu")
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise _Reason(f"this machine has {torch.cuda.device_count()} CUDA device(s)")
+    elif device.type == "mps":
+        if not torch.backends.mps.is_available():
+            raise _Reason("torch sees no MPS device on this machine; use auto or cpu")
+    elif device.type != "cpu":
+        raise _Reason("not a device the models run on")
+    return value
+
+
+Device = Annotated[StrictStr, AfterValidator(_device)]
+DEVICE_KIND = "a device available here"
 
 
 def _fractions(value):
@@ -137,7 +177,7 @@ def block(model: type[Block], hint: str = "") -> Any:
 
 
 class EvalParams(Block):
-    seeds: Optional[Seeds] = key(None, "a non-empty list of distinct integers ≥ 0, or one integer",
+    seeds: Optional[Seeds] = key(None, "a non-empty list of distinct integers in [0, 2^32), or one integer",
                                  "run seeds, e.g. [0, 1, 2]; absent: [seed]")
     alpha: Share = key(0.05, "a number in (0, 1)", "family-wise level of Holm's correction")
     confidence: Share = key(0.95, "a number in (0, 1)", "level of the bootstrap intervals")
@@ -152,18 +192,23 @@ class EvalParams(Block):
 
 
 class DemoParams(Block):
-    speakers: Count = key(8, "an integer ≥ 1")
-    utterances_per_class: Count = key(10, "an integer ≥ 1")
+    # bounds a typo away from filling the disk: 1000 speakers × 4 emotions × 10 utterances is 2 GB
+    # of wav; generate_demo also refuses, before writing, a corpus the free space cannot hold
+    speakers: _int(ge=1, le=1000) = key(8, "an integer in [1, 1000]")
+    utterances_per_class: _int(ge=1, le=10_000) = key(10, "an integer in [1, 10000]")
     emotions: list[Str] = key(["angry", "happy", "neutral", "sad"], "a list of emotion words")
     sample_rate: Count = key(16000, "an integer ≥ 1", "Hz")
-    seed: Natural = key(0, "an integer ≥ 0")
-    utterances: Optional[Count] = key(None, "an integer ≥ 1 or null")
+    seed: Seed = key(0, SEED_KIND)
+    # 10^6 is the largest corpus docs/scaling.md measures (about 24 GB of 0.5-1.0 s wav)
+    utterances: Optional[_int(ge=1, le=1_000_000)] = key(None, "an integer in [1, 10^6] or null")
 
 
 class DataParams(Block):
     corpus: Optional[Str] = key(None, "a corpus name", "demo, emodb, iemocap, ravdess, cremad or csv")
     root: Optional[Str] = key(None, "a path", "the corpus folder (csv: the CSV file or its folder)")
-    classes: list[Str] = key([], "a list of emotion words", "e.g. [angry, happy, neutral, sad]; [] keeps all")
+    # one class would be no recognition at all: every stage after prepare would fail on it
+    classes: Annotated[list[Str], AfterValidator(_not_one)] = key(
+        [], "a list of two or more distinct emotion words, or []", "e.g. [angry, happy, neutral, sad]; [] keeps all")
     merge_excited: Bool = key(False, "true or false", "IEMOCAP: count excited as happy")
     demo: Optional[DemoParams] = key(None, "a mapping", "the generated demo corpus")
 
@@ -178,7 +223,7 @@ class FeatureParams(Block):
 class DownsampleParams(Block):
     classes: list[Str] = key([], "a list of emotion words")
     keep: Optional[_num(gt=0, le=1)] = key(None, "a number in (0, 1]", "share of those classes' rows kept")
-    seed: Optional[Natural] = key(None, "an integer ≥ 0")
+    seed: Optional[Seed] = key(None, SEED_KIND)
 
 
 class CVParams(Block):
@@ -217,7 +262,7 @@ class DNNParams(Block):
     patience: Natural = key(10, "an integer ≥ 0")
     val_groups: Natural = key(1, "an integer ≥ 0")
     class_weight: ClassWeight = key(None, "null, balanced or a mapping class → weight")
-    device: Str = key("auto", "a device name", "auto, cpu, cuda, cuda:N or mps")
+    device: Device = key("auto", DEVICE_KIND, "auto, cpu, cuda, cuda:N or mps")
     head: Str = key("softmax", "a head name", "e.g. softmax, arcface, arcface+focal")
     head_params: Optional[dict[Str, Any]] = key(None, "a mapping or null")
 
@@ -237,8 +282,10 @@ AUDIO_METHODS = ("audio_speed", "audio_noise", "audio_mix")
 METHODS = ("none", "duplicate", "noise", "smote", "borderline_smote", "adasyn", "adan", "adan_separate",
            "wadan", "adan_latent", "aae", *AUDIO_METHODS)
 Method = Literal[METHODS]
-Ratio = Optional[Positive]
-RATIO_KIND = "a number > 0 or null"
+# 100 synthetic rows per real one already makes a training set 101 times its size (EmoDB with IS11:
+# 9 GB of float32); beyond, memory runs out (1e9 was a MemoryError) long before any gain
+Ratio = Optional[_num(gt=0, le=100)]
+RATIO_KIND = "a number in (0, 100] or null"
 
 
 class NoParams(Block):
@@ -278,7 +325,7 @@ class _AutoencoderParams(Block):
     eps: Positive = key(1e-5, "a number > 0")
     batch_size: Count = key(128, "an integer ≥ 1")
     epochs: Count = key(1500, "an integer ≥ 1")
-    device: Str = key("auto", "a device name", "auto, cpu, cuda, cuda:N or mps")
+    device: Device = key("auto", DEVICE_KIND, "auto, cpu, cuda, cuda:N or mps")
 
 
 class _LatentParams(_AutoencoderParams):
@@ -440,7 +487,7 @@ class SpectroTrainParams(Block):
     batch_size: Count = key(32, "an integer ≥ 1")
     patience: Natural = key(6, "an integer ≥ 0")
     val_groups: Natural = key(1, "an integer ≥ 0")
-    device: Str = key("auto", "a device name", "auto, cpu, cuda, cuda:N or mps")
+    device: Device = key("auto", DEVICE_KIND, "auto, cpu, cuda, cuda:N or mps")
 
 
 class SpectroParams(Block):
@@ -457,7 +504,7 @@ class SpectroParams(Block):
 class Params(Block):
     """All of params.yaml. Attribute access gives validated values (``p.eval.alpha``)."""
 
-    seed: Natural = key(0, "an integer ≥ 0", "seeds the report's resampling")
+    seed: Seed = key(0, SEED_KIND, "seeds the report's resampling")
     eval: EvalParams = block(EvalParams)
     data: DataParams = block(DataParams)
     features: FeatureParams = block(FeatureParams)
@@ -528,8 +575,14 @@ def load_params(path: str | Path = "params.yaml") -> Params:
     path = Path(path)
     if not path.is_file():
         raise AdanError(f"params file not found: {path}")
+    data = path.read_bytes()
     try:
-        raw = yaml.load(path.read_text(), Loader=_Loader)
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise AdanError(f"{path}:{line}: not UTF-8 text (byte {data[exc.start]:#04x}); save the file as UTF-8") from None
+    try:
+        raw = yaml.load(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
@@ -625,6 +678,9 @@ def _explain(error: dict, raw: dict) -> str:
         return f"{dotted}: {_show(node)}: {error['msg'].lower()}"
     kind = (field.json_schema_extra or {}).get("kind") or error["msg"].lower()
     hint = field.description or ""
+    reason = (error.get("ctx") or {}).get("error")
+    if isinstance(reason, _Reason):
+        hint = str(reason)
     if isinstance(node, str) and _is_number(node):
         hint = "; ".join(filter(None, [hint, "write numbers without quotes"]))
     return f"{dotted}: {_show(node)} is not {kind}" + (f" ({hint})" if hint else "")

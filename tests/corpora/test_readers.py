@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -24,10 +25,11 @@ SR = 8000
 
 
 def tone(path: Path, seconds: float = 0.1) -> Path:
-    """Write a short 220 Hz tone (wav or flac, by suffix)."""
+    """Write a short tone of 220-419 Hz (wav or flac, by suffix); its pitch follows the path, since
+    two files of identical bytes are one recording listed twice, which build_manifest refuses."""
     path.parent.mkdir(parents=True, exist_ok=True)
     t = np.arange(int(seconds * SR)) / SR
-    sf.write(path, 0.3 * np.sin(2 * np.pi * 220 * t), SR)
+    sf.write(path, 0.3 * np.sin(2 * np.pi * (220 + zlib.crc32(str(path).encode()) % 200) * t), SR)
     return path
 
 

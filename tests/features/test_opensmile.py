@@ -328,13 +328,14 @@ def test_streamed_parquet_error_leaves_nothing(tmp_path):
     assert list(out_dir.iterdir()) == []
 
 
-def test_streamed_parquet_all_bad_is_empty_table(tmp_path):
+def test_streamed_parquet_all_bad_is_an_error(tmp_path):
+    # a table of no rows serves no later stage: the run fails, naming the first bad file
     bad_names = _bad_files(tmp_path)
     out = tmp_path / "f.parquet"
-    rows, bad = osm.extract_to_parquet(pd.DataFrame({"file": bad_names}), tmp_path, "eGeMAPSv02",
-                                       out, progress=False, skip_bad=True)
-    assert rows == 0 and [f for f, _ in bad] == bad_names
-    assert load_features(out).shape == (0, 89)
+    with pytest.raises(AdanError, match=rf"every file is bad \({len(bad_names)}\), nothing written; first {bad_names[0]}"):
+        osm.extract_to_parquet(pd.DataFrame({"file": bad_names}), tmp_path, "eGeMAPSv02",
+                               out, progress=False, skip_bad=True)
+    assert not out.exists()
 
 
 def test_bad_scheduler_named(good_dir):

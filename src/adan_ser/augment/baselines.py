@@ -123,6 +123,10 @@ class _NeighbourSampler(SyntheticSampler):
         return Zr[len(Z):], yr[len(Z):]
 
     def _generate(self, X, y, n_new):
+        present = np.unique(y)
+        if len(present) < 2:  # imblearn's own refusal is a bare ValueError
+            raise AdanError(f"{type(self).__name__}: the training rows hold one class ({present.tolist()[0]!r}); "
+                            "SMOTE needs two or more")
         self._require_neighbours(y, n_new)
         counts = dict(zip(*np.unique(y, return_counts=True)))
         strategy = {label: int(counts[label]) + n for label, n in n_new.items() if n > 0}

@@ -73,7 +73,23 @@ def fit_fold(method, params, seed, ratio, X, y, fold: Fold, log_dir=None):
         X_syn, y_syn = sampler.generate(X[fold.train], y[fold.train])
     except AdanError as exc:
         raise AdanError(f"fold {fold.name}, seed {seed}: {exc}") from None
+    except ValueError as exc:  # a library's refusal of this fold's rows (imblearn, scikit-learn)
+        text = " ".join(str(exc).split()) or type(exc).__name__
+        raise AdanError(f"fold {fold.name}, seed {seed}: {method}: {text}") from None
     return sampler, X_syn, y_syn
+
+
+def _augmenter_rows(subset: Fold, speakers: np.ndarray, validation_speakers: int, seed: int) -> Fold:
+    """:func:`~adan_ser.contracts.folds.augmenter_train`, refused when the validation speakers
+    take every training speaker (two speakers: one tests, the other validates): the augmenter
+    would get no rows, and scikit-learn's "0 sample(s)" would not say why."""
+    train = augmenter_train(subset, speakers, validation_speakers, seed)
+    if len(train.train) == 0 and len(subset.train):
+        held = len(np.unique(speakers[subset.train]))
+        raise AdanError(f"fold {subset.name}, seed {seed}: the DNN's validation speakers "
+                        f"(classify.dnn.val_groups: {validation_speakers}) take all {held} training "
+                        "speaker(s), so the augmenter has no rows; set classify.dnn.val_groups: 0 or add speakers")
+    return train
 
 
 def validation_rows(subset: Fold, train: Fold) -> np.ndarray:
@@ -166,7 +182,7 @@ def augment_folds(
             for seed in seeds:
                 for fold in folds:
                     subset = train_subset(fold, speakers, y, fraction, seed)
-                    train = augmenter_train(subset, speakers, validation_speakers, seed)
+                    train = _augmenter_rows(subset, speakers, validation_speakers, seed)
                     jobs.append((fraction, seed, train, validation_rows(subset, train)))
         shown = next(i for i, job in enumerate(jobs) if job[0] == max(fractions))
 
@@ -232,7 +248,7 @@ def _augment_audio(rows, X, names, scheme, method, params, seeds, ratio, out_dir
                 for fold in folds:
                     # the fraction is cut first, then the validation speakers (as for the other methods)
                     subset = train_subset(fold, speakers, y, fraction, seed)
-                    train = augmenter_train(subset, speakers, validation_speakers, seed)
+                    train = _augmenter_rows(subset, speakers, validation_speakers, seed)
                     keep = np.isin(perturbed.rows, train.train)
                     X_syn, y_syn = perturbed.X[keep].astype(np.float64), y[perturbed.rows[keep]]
                     write_parquet(synthetic_frame(X_syn, y_syn, names),

@@ -4,6 +4,7 @@ float matrix)."""
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 from typing import Optional, Sequence
 
@@ -54,11 +55,29 @@ def align(manifest: pd.DataFrame, features: pd.DataFrame) -> tuple[pd.DataFrame,
     unknown = set(features["file"]) - set(manifest["file"])
     if unknown:
         raise AdanError(f"features hold a file the manifest lacks: {sorted(unknown)[0]} (re-run extract)")
+    twice = features["file"].duplicated().to_numpy()
+    if twice.any():
+        row = int(twice.argmax())
+        file = features["file"].iloc[row]
+        first = int((features["file"] == file).to_numpy().argmax())
+        raise AdanError(f"features hold file {file!r} twice (rows {first} and {row}; re-run extract)")
     merged = manifest.merge(features, on="file", how="inner", validate="one_to_one")
     if merged.empty:
         raise AdanError("no manifest row has features")
+    missing = len(manifest) - len(merged)
+    if missing:
+        absent = manifest.loc[~manifest["file"].isin(features["file"]), "file"].iloc[0]
+        warnings.warn(f"{missing} of {len(manifest)} manifest rows have no features (first {absent!r}: "
+                      f"skipped by extract --skip-bad?); they are left out", stacklevel=2)
     X = merged[names].to_numpy(dtype=np.float64)
     check_finite(X, names)
+    classes = merged["emotion"].unique() if "emotion" in merged else None
+    if classes is not None and len(classes) < 2:
+        raise AdanError(f"the manifest rows with features hold one emotion ({classes[0]!r}); "
+                        "recognising emotions needs two or more")
+    if len(X) > 1 and X.shape[1] and not (X != X[0]).any():
+        raise AdanError(f"every feature is constant over the {len(X)} rows (features of identical or "
+                        "silent audio?): nothing to learn from")
     return merged[list(manifest.columns)].reset_index(drop=True), X, names
 
 

@@ -15,7 +15,11 @@ the one it serves and exits on its own when that one is gone:
   each stage command as a child (through ``$SHELL -c``) and set ``DVC_STAGE`` (the stage's name)
   and ``DVC_ROOT`` in its environment (``dvc/stage/run.py``, ``prepare_kwargs``). A ``kill -9`` of
   DVC would leave the stage running on, writing outputs DVC no longer records; so under DVC a
-  watchdog interrupts the command when DVC is gone.
+  watchdog interrupts the command when DVC is gone. It interrupts with SIGTERM, not SIGINT: a
+  command started in the background (``dvc repro &``, ``nohup``) inherits SIGINT ignored, and
+  Python then neither raises on SIGINT nor delivers ``_thread.interrupt_main(SIGINT)``.
+* :func:`raise_on_term`: SIGTERM raises :class:`Interrupted` (a ``KeyboardInterrupt``) in the
+  main thread, as Ctrl-C does, so ``finally`` blocks remove temporary outputs and shut pools down.
 
 The watchdogs are daemon threads that poll every ``interval_s`` (0.5 s): cheap, portable to any
 POSIX system, and they need nothing from the parent.
@@ -23,7 +27,6 @@ POSIX system, and they need nothing from the parent.
 
 from __future__ import annotations
 
-import _thread
 import os
 import signal
 import threading
@@ -92,6 +95,37 @@ def die_with(owner_pid: int, interval_s: float = 0.5) -> threading.Thread:
     return _watch([int(owner_pid)], lambda: os._exit(1), interval_s, f"die-with-{owner_pid}")
 
 
+class Interrupted(KeyboardInterrupt):
+    """SIGTERM (or SIGINT) turned into an exception of the main thread; ``signum`` says which."""
+
+    def __init__(self, signum: int = signal.SIGINT):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = int(signum)
+
+
+def _raise_interrupted(signum, frame):
+    raise Interrupted(signum)
+
+
+def raise_on_term() -> bool:
+    """Let SIGTERM raise :class:`Interrupted` in the main thread (its default would end the process
+    without running any ``finally``); SIGINT keeps Python's KeyboardInterrupt, or stays ignored
+    when it was ignored at start (a background job must not die of the terminal's Ctrl-C).
+
+    Does nothing outside the main thread (only it may set handlers) or when SIGTERM already has a
+    handler of someone else's. Returns True when SIGTERM now raises.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return False
+    current = signal.getsignal(signal.SIGTERM)
+    if current is _raise_interrupted:
+        return True
+    if current not in (signal.SIG_DFL, None):
+        return False
+    signal.signal(signal.SIGTERM, _raise_interrupted)
+    return True
+
+
 def _comm(pid: int) -> str:
     try:
         with open(f"/proc/{pid}/comm") as fh:
@@ -111,13 +145,16 @@ def exit_with_parent(grace_s: float = 10.0, interval_s: float = 0.5) -> threadin
     Does nothing, and returns None, unless ``DVC_STAGE`` is set (see the module docstring): run
     by hand, ``adan`` may outlive the shell that started it, as any command does. Under DVC a
     daemon thread watches the parent, and also the grandparent when the parent is the shell DVC
-    ran the command through. When one dies, the main thread gets a KeyboardInterrupt, so
-    ``finally`` blocks run (temporary outputs are removed, pools shut down); if it has not
-    exited ``grace_s`` seconds later (blocked in native code), the process exits with status 1.
+    ran the command through. When one dies, this process sends itself SIGTERM, which
+    :func:`raise_on_term` turns into :class:`Interrupted` in the main thread (also when SIGINT is
+    ignored, as in a background job), so ``finally`` blocks run (temporary outputs are removed,
+    pools shut down); if it has not exited ``grace_s`` seconds later (blocked in native code), the
+    process exits with status 1.
     Returns the watchdog thread.
     """
     if not os.environ.get(DVC_STAGE_ENV):
         return None
+    raise_on_term()
     parent = os.getppid()
     watched = [parent]
     grandparent = _ppid_of(parent)
@@ -125,7 +162,9 @@ def exit_with_parent(grace_s: float = 10.0, interval_s: float = 0.5) -> threadin
         watched.append(grandparent)
 
     def on_death():
-        _thread.interrupt_main(signal.SIGINT)
+        # os.kill rather than _thread.interrupt_main: a signal also wakes a main thread blocked in
+        # a system call (a pool's result queue), and SIGTERM is never ignored by a background job
+        os.kill(os.getpid(), signal.SIGTERM)
         time.sleep(grace_s)
         os._exit(1)
 

@@ -9,7 +9,7 @@ from typing import Iterable
 import pandas as pd
 import soundfile as sf
 
-from adan_ser.contracts.manifest import MANIFEST_COLUMNS, one_line
+from adan_ser.contracts.manifest import MANIFEST_COLUMNS, gender_word, one_line  # noqa: F401 (readers' import)
 from adan_ser.core.errors import AdanError
 
 
@@ -49,15 +49,3 @@ def manifest_frame(rows: list[dict]) -> pd.DataFrame:
     df = pd.DataFrame(rows, columns=MANIFEST_COLUMNS)
     df["duration"] = df["duration"].astype(float)
     return df.sort_values("file", kind="stable").reset_index(drop=True)
-
-
-def gender_word(value: str, where: str) -> str:
-    """Normalise a gender given as f/m/female/male (any case) or empty."""
-    word = str(value).strip().lower()
-    if word in ("f", "female", "w", "woman"):
-        return "f"
-    if word in ("m", "male", "man"):
-        return "m"
-    if word in ("", "unknown", "u", "nan", "none", "na", "n/a", "?"):
-        return "unknown"
-    raise AdanError(f"unrecognised gender {value!r} in {where} (expected f, m or unknown)")

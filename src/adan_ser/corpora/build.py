@@ -14,11 +14,11 @@ from typing import Callable, Iterable
 
 import pandas as pd
 
-from adan_ser.contracts.manifest import one_line, validate_manifest
+from adan_ser.contracts.manifest import check_same_audio, one_line, validate_manifest
 from adan_ser.core.errors import AdanError
 from adan_ser.corpora import demo as demo_corpus
-from adan_ser.corpora.cremad import read_cremad
-from adan_ser.corpora.csv_manifest import read_csv_manifest
+from adan_ser.corpora.cremad import CREMAD_DEMOGRAPHICS, read_cremad
+from adan_ser.corpora.csv_manifest import csv_manifest_path, read_csv_manifest
 from adan_ser.corpora.emodb import read_emodb
 from adan_ser.corpora.iemocap import IEMOCAP_DEFAULT_CLASSES, read_iemocap
 from adan_ser.corpora.ravdess import read_ravdess
@@ -48,6 +48,19 @@ def corpus_root(corpus: str, root: str | os.PathLike) -> Path:
     if _check_corpus(corpus) == "csv" and not root.is_dir():
         return root.parent
     return root
+
+
+def corpus_files(corpus: str, root: str | os.PathLike) -> dict[str, Path]:
+    """The files besides audio that reading ``corpus`` at ``root`` takes its labels from
+    ({what: path}), which a manifest written over one of them would destroy."""
+    name, root = _check_corpus(corpus), Path(root)
+    if name == "csv":
+        return {"corpus CSV": csv_manifest_path(root)}
+    if name == "demo":
+        return {"demo labels": root / demo_corpus.LABELS_FILE, "demo params": root / demo_corpus.PARAMS_FILE}
+    if name == "cremad":
+        return {"CREMA-D demographics": root / CREMAD_DEMOGRAPHICS}
+    return {}
 
 
 def _ensure_demo(root: Path, demo_options: dict) -> None:
@@ -115,4 +128,8 @@ def build_manifest(
                 )
         df = df[df["emotion"].isin(wanted)]
     validate_manifest(df, f"{name} corpus at {root}")
-    return df.reset_index(drop=True)
+    df = df.reset_index(drop=True)
+    # a recording listed twice would count twice, and could sit in a training and a test fold at once
+    files = df["file"].tolist()
+    check_same_audio(files, corpus_root(name, root), f"{name} corpus at {root}", lambda i: repr(files[i]))
+    return df

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from adan_ser.contracts.manifest import REQUIRED_NONEMPTY, read_table, require_columns
+from adan_ser.contracts.manifest import REQUIRED_NONEMPTY, normalise_labels, read_table, require_columns
 from adan_ser.core.errors import AdanError
-from adan_ser.corpora._common import audio_duration, gender_word, manifest_frame
+from adan_ser.corpora._common import audio_duration, manifest_frame
 
 CSV_MANIFEST_NAME = "manifest.csv"
 
@@ -33,27 +33,32 @@ def read_csv_manifest(path: str | os.PathLike) -> pd.DataFrame:
     base = csv_path.parent
     table = read_table(csv_path)
     require_columns(table, REQUIRED_NONEMPTY, csv_path)
-    rows = []
+    for column in ("gender", "session", "condition"):
+        if column not in table:
+            table[column] = ""
+    table = normalise_labels(table, csv_path, first_line=2)  # +2: header line, 1-based
+    rows, first_line_of = [], {}
     for i, record in enumerate(table.to_dict("records")):
-        where = f"{csv_path} row {i + 2}"  # +2: header line, 1-based
-        file = record["file"].strip()
-        speaker = record["speaker"].strip()
-        emotion = record["emotion"].strip().lower()
+        where = f"{csv_path} line {i + 2}"
+        file, speaker, emotion = record["file"], record["speaker"], record["emotion"]
         for column, value in (("file", file), ("speaker", speaker), ("emotion", emotion)):
             if not value:
                 raise AdanError(f"empty {column!r} in {where}")
+        # caught here, before the manifest is sorted, so both lines are the file's own
+        if file in first_line_of:
+            raise AdanError(f"file {file!r} listed twice in {csv_path}: lines {first_line_of[file]} and {i + 2}")
+        first_line_of[file] = i + 2
         audio = Path(file)
         if not audio.is_absolute():
             audio = base / audio
-        session = record.get("session", "").strip() or speaker
         rows.append(
             {
-                "file": Path(file).as_posix(),
+                "file": file,
                 "speaker": speaker,
-                "gender": gender_word(record.get("gender", ""), where),
+                "gender": record["gender"],
                 "emotion": emotion,
-                "session": session,
-                "condition": record.get("condition", "").strip(),
+                "session": record["session"] or speaker,
+                "condition": record["condition"],
                 "duration": audio_duration(audio),
             }
         )

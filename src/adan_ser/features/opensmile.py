@@ -30,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import sys
 import threading
 import warnings
 from collections import Counter
@@ -118,6 +119,8 @@ def read_mono(path: str | os.PathLike, sample_rate: int | None = None) -> tuple[
     empty, at another rate than ``sample_rate`` (Hz; None: any) or silent;
     reading once here serves both the check and extraction.
     """
+    if not os.path.isfile(path):  # libsndfile would call it "System error."
+        raise BadAudio("file not found" if not os.path.exists(path) else "not a file")
     try:
         signal, sr = sf.read(path, dtype="float32", always_2d=True)
     except (sf.SoundFileError, RuntimeError, OSError) as exc:
@@ -156,15 +159,19 @@ def check_audio(path: str | os.PathLike, sample_rate: int | None = None) -> None
         raise AdanError(f"{path}: {exc}") from None
 
 
-def corpus_rate(paths: Iterable[str | os.PathLike]) -> int | None:
+def corpus_rate(paths: Iterable[str | os.PathLike], multichannel: list | None = None) -> int | None:
     """The sample rate (Hz) of most of ``paths``, from their headers; on a tie, that of the first
-    such file. Unreadable headers count for no rate; None when no header is readable."""
+    such file. Unreadable headers count for no rate; None when no header is readable.
+    ``multichannel``: when given, the paths of more than one channel are appended to it."""
     rates: Counter = Counter()
     for path in paths:
         try:
-            rates[int(sf.info(str(path)).samplerate)] += 1
+            info = sf.info(str(path))
         except (sf.SoundFileError, RuntimeError, OSError):
             continue
+        rates[int(info.samplerate)] += 1
+        if multichannel is not None and info.channels > 1:
+            multichannel.append(path)
     # most_common sorts stably, so among equal counts the rate seen first wins
     return rates.most_common(1)[0][0] if rates else None
 
@@ -220,6 +227,38 @@ def _extract_one(smile: opensmile.Smile, path: str, sample_rate: int | None) -> 
     return describe_signal(smile, signal, sr)
 
 
+# openSMILE hands each frame of results to a Python callback through ctypes, and ctypes swallows
+# what that callback raises (it reports it to sys.unraisablehook and returns). An interrupt
+# (Ctrl-C, SIGTERM made an exception) arriving then would leave the file without features, and
+# the file would be blamed as one openSMILE cannot describe; so the hook below keeps what a
+# callback of this thread swallowed and :func:`_interrupts_kept` raises it again.
+_SWALLOWED = threading.local()
+_chained_hook = sys.unraisablehook
+
+
+def _keep_swallowed(unraisable) -> None:
+    exc_type = unraisable.exc_type
+    if getattr(_SWALLOWED, "active", False) and exc_type is not None and not issubclass(exc_type, Exception):
+        _SWALLOWED.exc = unraisable.exc_value if unraisable.exc_value is not None else exc_type()
+        return
+    _chained_hook(unraisable)
+
+
+@contextlib.contextmanager
+def _interrupts_kept() -> Iterator[None]:
+    global _chained_hook
+    if sys.unraisablehook is not _keep_swallowed:
+        _chained_hook, sys.unraisablehook = sys.unraisablehook, _keep_swallowed
+    _SWALLOWED.exc, _SWALLOWED.active = None, True
+    try:
+        yield
+    finally:
+        _SWALLOWED.active = False
+    swallowed, _SWALLOWED.exc = _SWALLOWED.exc, None
+    if swallowed is not None:
+        raise swallowed
+
+
 def describe_signal(smile: opensmile.Smile, signal: np.ndarray, sr: int) -> np.ndarray:
     """Functionals of a (samples,) float signal at ``sr`` Hz, shape ``(D,)`` float32.
 
@@ -228,7 +267,7 @@ def describe_signal(smile: opensmile.Smile, signal: np.ndarray, sr: int) -> np.n
     try:
         # A segment shorter than one analysis window yields no frame: openSMILE then warns and
         # pads with NaN. The NaN check below turns that into a bad file, so the warning is noise.
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _interrupts_kept():
             warnings.filterwarnings("ignore", message="Segment too short", category=UserWarning)
             values = smile.process_signal(signal, sr).to_numpy(dtype=np.float32)
     except Exception as exc:  # the C engine's errors have no common base class
@@ -323,7 +362,12 @@ def _start(manifest: pd.DataFrame, root, feature_set: str, workers, chunk_size, 
         # Dask workers run in their own folder (on other machines, too): give them absolute paths.
         root_ = (root_ or Path.cwd()).resolve()
     items = [(i, resolve_path(f, root_)) for i, f in enumerate(files)]
-    return smile, files, items, corpus_rate(path for _, path in items)
+    multichannel: list = []
+    rate = corpus_rate((path for _, path in items), multichannel)
+    if multichannel:  # said once here, not by every worker for every file
+        warnings.warn(f"{len(multichannel)} of {len(items)} files have more than one channel (first "
+                      f"{multichannel[0]}); each is described as the mean of its channels", stacklevel=2)
+    return smile, files, items, rate
 
 
 def _iter_tables(
@@ -478,8 +522,10 @@ def extract_to_parquet(
         finally:
             if writer is not None:
                 writer.close()
-        if writer is None:  # every file was bad: an empty table with the right columns
-            _empty_table(feature_set).to_parquet(tmp, index=False)
+        if writer is None:  # every file was bad, or there was none: a table of no rows serves no stage
+            if bad:
+                raise AdanError(f"every file is bad ({len(bad)}), nothing written; first {bad[0][0]}: {bad[0][1]}")
+            raise AdanError("the manifest lists no file, nothing written")
     return written, bad
 
 

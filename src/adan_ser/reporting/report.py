@@ -19,7 +19,7 @@ from adan_ser.contracts.results import (
     fill_fraction,
     key_columns,
 )
-from adan_ser.core.io import write_csv, write_json, write_text
+from adan_ser.core.io import staged_files, write_csv, write_json, write_text
 from adan_ser.reporting.metrics import scores
 
 RESULT_COLUMNS = KEY + ["wa", "uar", "n_folds"]
@@ -228,7 +228,15 @@ def significance_markdown(table: pd.DataFrame, alpha: float, confidence: float) 
             f"with the observed spread (none: too few {unit}s). See docs/methods.md.\n\n" + to_markdown(rows))
 
 
-def write_report(
+def write_report(predictions: pd.DataFrame, classes: Sequence[str], out_dir: str | Path,
+                 quality: pd.DataFrame | None = None, **options) -> pd.DataFrame:
+    """:func:`_write_report` all or nothing: its files are written to a staging folder and moved
+    into ``out_dir`` only when every one is complete, so a failed report leaves the last one whole."""
+    with staged_files(out_dir) as staging:
+        return _write_report(predictions, classes, staging, quality, **options)
+
+
+def _write_report(
     predictions: pd.DataFrame,
     classes: Sequence[str],
     out_dir: str | Path,
@@ -323,6 +331,30 @@ def write_report(
     return results
 
 
+#: What a quality.csv of the augment stage holds at least, and its columns that must be numbers.
+QUALITY_COLUMNS = ("seed", "fold", "method")
+QUALITY_MEASURES = ("two_sample_acc", "nn_ratio", "copies_pct", "spread_ratio", "n_synthetic")
+
+
+def _read_quality(path: Path) -> pd.DataFrame:
+    """One augment stage's quality.csv; a file that is not one is an error naming it, rather than a
+    table that silently leaves the report."""
+    from adan_ser.core.errors import AdanError
+
+    try:
+        table = pd.read_csv(path)
+    except Exception as exc:  # pandas' parser errors share no base class with its decode errors
+        raise AdanError(f"cannot read {path} ({' '.join(str(exc).split())})") from None
+    missing = [c for c in QUALITY_COLUMNS if c not in table]
+    if missing:
+        raise AdanError(f"{path} is not an augment quality table: no column {missing[0]!r}")
+    for column in QUALITY_MEASURES:
+        if column in table and not pd.api.types.is_numeric_dtype(table[column]):
+            raise AdanError(f"{path}: column {column!r} holds text, not numbers (line "
+                            f"{int(pd.to_numeric(table[column], errors='coerce').isna().to_numpy().argmax()) + 2})")
+    return table
+
+
 def report_from_files(
     prediction_paths: Sequence[str | Path],
     manifest_path: str | Path,
@@ -358,7 +390,7 @@ def report_from_files(
     classes = sorted(load_manifest(manifest_path)["emotion"].unique())
     quality = None
     if augment_dir and Path(augment_dir).is_dir():
-        parts = [pd.read_csv(q) for q in sorted(Path(augment_dir).glob("*/quality.csv"))]
+        parts = [_read_quality(q) for q in sorted(Path(augment_dir).glob("*/quality.csv"))]
         quality = pd.concat(parts, ignore_index=True) if parts else None
     return write_report(predictions, classes, out_dir, quality=quality, alpha=alpha, confidence=confidence,
                         n_resamples=n_resamples, seed=seed, references=references, primary=primary,
