@@ -161,7 +161,7 @@ def _adan(*args) -> list[str]:
     return [exe, *args] if exe else [sys.executable, "-m", "adan_ser.cli", *args]
 
 
-def _kill_when(proc: subprocess.Popen, ready, timeout_s: float = 60.0) -> list:
+def _kill_when(proc: subprocess.Popen, ready, timeout_s: float = 180.0) -> list:
     """Poll until ``ready(children)`` holds for ``proc``'s descendants, then ``kill -9`` ``proc``
     alone (not its group) and return the descendants it had."""
     parent = psutil.Process(proc.pid)
