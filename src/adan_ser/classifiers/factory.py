@@ -18,7 +18,7 @@ from adan_ser.core.errors import AdanError
 CLASSIFIERS = {"svm": SVMClassifier, "dnn": DNNClassifier}
 
 
-def make_classifier(name: str, params: Optional[dict], seed: int) -> Pipeline:
+def make_classifier(name: str, params: Optional[dict], seed: int, fold: Optional[str] = None) -> Pipeline:
     """Unfitted ``Pipeline([("pre", make_preprocessor()), ("clf", <classifier>)])``.
 
     Fit it with ``fit(X, y, clf__groups=speakers)`` so early stopping and inner searches hold out
@@ -26,7 +26,9 @@ def make_classifier(name: str, params: Optional[dict], seed: int) -> Pipeline:
 
     ``params``: constructor arguments of the classifier (see SVMClassifier / DNNClassifier).
     ``seed`` is the experiment seed and is the only source of the classifier's seed, so a
-    ``seed`` key in params is rejected rather than silently winning or losing.
+    ``seed`` key in params is rejected rather than silently winning or losing. ``fold``: the name
+    of the fold the model trains in; a classifier with inner validation (``val_fold``) draws its
+    validation speakers from (seed, fold), as the augment stage does. Likewise set here only.
     """
     if name not in CLASSIFIERS:
         raise AdanError(f"unknown classifier {name!r}; known: {', '.join(sorted(CLASSIFIERS))}")
@@ -36,8 +38,12 @@ def make_classifier(name: str, params: Optional[dict], seed: int) -> Pipeline:
     for key in params:
         if key == "seed":
             raise AdanError(f"{name} parameter 'seed' is set by the experiment seed, not in params")
+        if key == "val_fold":
+            raise AdanError(f"{name} parameter 'val_fold' is set by the fold, not in params")
         if key not in known:
             raise AdanError(
                 f"unknown {name} parameter {key!r}; known: {', '.join(sorted(known - {'seed'}))}"
             )
+    if "val_fold" in known:
+        params["val_fold"] = fold
     return Pipeline([("pre", make_preprocessor()), ("clf", cls(**params, seed=seed))])

@@ -147,7 +147,7 @@ def evaluate(
                             run_dir = fit_log_dir(log_dir, name, head, run_name(method, use), *sub, seed=seed,
                                                   fold=fold_name)
                             params = {**params, "log_dir": str(run_dir)}
-                        return make_classifier(name, params, seed)
+                        return make_classifier(name, params, seed, fold=fold_name)
 
                     pred = cross_validate(X, y, speakers, folds, make_model, train_data=use, synthetic=source,
                                           desc=f"{name} {head} {method} {use}{label} seed {seed}",

@@ -18,7 +18,7 @@ from typing import Callable, Iterable, Mapping, Optional, Sequence
 import numpy as np
 import pandas as pd
 
-from adan_ser.classifiers.torch_base import validation_uar
+from adan_ser.classifiers.torch_base import validation_speakers, validation_uar
 from adan_ser.contracts.align import check_finite
 from adan_ser.contracts.folds import SYNTHETIC_GROUP, Fold
 from adan_ser.core.errors import AdanError
@@ -102,16 +102,17 @@ def fit_params(model, groups, fit_data: Mapping) -> dict:
 
 def _fit_predict_fold(
     X, make_model, fold_name, train, X_syn, y_train, groups, fit_data, test, scores
-) -> tuple[np.ndarray, pd.DataFrame, float]:
+) -> tuple[np.ndarray, pd.DataFrame, float, str]:
     """Build ``make_model(fold_name)``, fit it on one fold's training rows, predict its test rows.
 
     The unit of work of :func:`cross_validate`, and the task a Dask worker runs. X is the whole
     set (sent to each worker once); the task cuts the training rows ``train`` (indices, or None)
     and appends the fold's synthetic rows ``X_syn``, fits with ``groups`` and ``fit_data`` (per
     training row) routed to the final estimator, and only then cuts and predicts the ``test`` rows.
-    Returns ``(pred, scores, val_uar)``: predictions, shape ``(len(test),)``, the per-class scores
-    of :func:`score_frame` (``(len(test), K)``, or no columns when ``scores`` is False) and
-    :func:`adan_ser.classifiers.torch_base.validation_uar` of the fitted model.
+    Returns ``(pred, scores, val_uar, val_speakers)``: predictions, shape ``(len(test),)``, the
+    per-class scores of :func:`score_frame` (``(len(test), K)``, or no columns when ``scores`` is
+    False), :func:`adan_ser.classifiers.torch_base.validation_uar` and
+    :func:`~adan_ser.classifiers.torch_base.validation_speakers` of the fitted model.
     """
     model = make_model(fold_name)
     if train is None:
@@ -125,7 +126,7 @@ def _fit_predict_fold(
     model.fit(X_train, y_train, **fit_params(model, groups, fit_data))
     X_test = take(X, test)
     frame = score_frame(model, X_test) if scores else pd.DataFrame(index=range(len(test)))
-    return np.asarray(model.predict(X_test)), frame, validation_uar(model)
+    return np.asarray(model.predict(X_test)), frame, validation_uar(model), validation_speakers(model)
 
 
 def cross_validate(
@@ -159,7 +160,8 @@ def cross_validate(
     A class of y without training rows in a fold is reported with a :class:`MissingClassWarning`.
     Returns one row per test item: ``row`` (position in X), ``fold``, ``true``, ``pred``,
     ``val_uar`` (the fold model's inner-validation UAR, NaN without one; see
-    :func:`adan_ser.classifiers.torch_base.validation_uar`) and, when ``scores`` and the model
+    :func:`adan_ser.classifiers.torch_base.validation_uar`), ``val_speakers`` (its validation
+    speakers, space-separated; "" without) and, when ``scores`` and the model
     has ``decision_function``, one ``score_<class>`` column per class (see :func:`score_frame`;
     computed inside the fold task, so Dask and local agree).
     """
@@ -191,13 +193,13 @@ def cross_validate(
             [
                 pd.DataFrame(
                     {"row": fold.test, "fold": fold.name, "true": y[fold.test], "pred": pred,
-                     "val_uar": val_uar}
+                     "val_uar": val_uar, "val_speakers": val_speakers}
                 ),
                 frame.reset_index(drop=True),
             ],
             axis=1,
         )
-        for fold, (pred, frame, val_uar) in zip(folds, preds)
+        for fold, (pred, frame, val_uar, val_speakers) in zip(folds, preds)
     ]
     return pd.concat(parts, ignore_index=True)
 
