@@ -115,6 +115,7 @@ BAD = [
     ("augment.adan.epochs", 1.5, "1.5"),
     ("spectro.frontend.kind", "cqt", "'cqt'"),
     ("data.merge_excited", "yes please", "'yes please'"),
+    ("classify.scale_on", "synthetic", "'synthetic'"),
 ]
 
 

@@ -18,8 +18,9 @@ from adan_ser.core.errors import AdanError
 CLASSIFIERS = {"svm": SVMClassifier, "dnn": DNNClassifier}
 
 
-def make_classifier(name: str, params: Optional[dict], seed: int, fold: Optional[str] = None) -> Pipeline:
-    """Unfitted ``Pipeline([("pre", make_preprocessor()), ("clf", <classifier>)])``.
+def make_classifier(name: str, params: Optional[dict], seed: int, fold: Optional[str] = None,
+                    scale_on: str = "all") -> Pipeline:
+    """Unfitted ``Pipeline([("pre", make_preprocessor(scale_on)), ("clf", <classifier>)])``.
 
     Fit it with ``fit(X, y, clf__groups=speakers)`` so early stopping and inner searches hold out
     whole speakers (both classifiers take ``groups`` in ``fit``).
@@ -29,6 +30,8 @@ def make_classifier(name: str, params: Optional[dict], seed: int, fold: Optional
     ``seed`` key in params is rejected rather than silently winning or losing. ``fold``: the name
     of the fold the model trains in; a classifier with inner validation (``val_fold``) draws its
     validation speakers from (seed, fold), as the augment stage does. Likewise set here only.
+    ``scale_on``: ``classify.scale_on``, the training rows the preprocessor is fitted on (``all``, or
+    ``real``: the evaluation runner marks them with ``pre__real_rows``).
     """
     if name not in CLASSIFIERS:
         raise AdanError(f"unknown classifier {name!r}; known: {', '.join(sorted(CLASSIFIERS))}")
@@ -46,4 +49,4 @@ def make_classifier(name: str, params: Optional[dict], seed: int, fold: Optional
             )
     if "val_fold" in known:
         params["val_fold"] = fold
-    return Pipeline([("pre", make_preprocessor()), ("clf", cls(**params, seed=seed))])
+    return Pipeline([("pre", make_preprocessor(scale_on)), ("clf", cls(**params, seed=seed))])
