@@ -19,7 +19,7 @@ CLASSIFIERS = {"svm": SVMClassifier, "dnn": DNNClassifier}
 
 
 def make_classifier(name: str, params: Optional[dict], seed: int, fold: Optional[str] = None,
-                    scale_on: str = "all") -> Pipeline:
+                    scale_on: str = "real") -> Pipeline:
     """Unfitted ``Pipeline([("pre", make_preprocessor(scale_on)), ("clf", <classifier>)])``.
 
     Fit it with ``fit(X, y, clf__groups=speakers)`` so early stopping and inner searches hold out

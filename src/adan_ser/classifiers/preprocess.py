@@ -23,11 +23,11 @@ SCALE_ON = ("real", "all")
 class Preprocessor(TransformerMixin, BaseEstimator):
     """``VarianceThreshold(0.0)`` → ``StandardScaler()``, fitted on chosen training rows.
 
-    ``scale_on``: ``"all"`` fits on every row given to :meth:`fit`; ``"real"`` on the rows marked
-    in ``real_rows`` (the fold's real training rows; the evaluation runner passes the mask), and
-    falls back to every row when none is marked (a classifier trained on synthetic rows alone has
-    no real rows). Either way :meth:`transform` applies the same statistics to every row, real,
-    synthetic or test.
+    ``scale_on``: ``"all"`` fits on every row given to :meth:`fit`; ``"real"`` (the default) on the
+    rows marked in ``real_rows`` (the fold's real training rows; the evaluation runner passes the
+    mask), and on every row when no mask is given or none is marked (a classifier trained on
+    synthetic rows alone has no real rows). Either way :meth:`transform` applies the same
+    statistics to every row, real, synthetic or test.
 
     Input (n_samples, n_features) in feature units; output (n_samples, n_kept) z-scores, where
     the features constant on the fitted rows are dropped (they would divide by zero).
@@ -35,7 +35,7 @@ class Preprocessor(TransformerMixin, BaseEstimator):
     indexing the preprocessor indexes it (``pre["scale"].mean_``, ``pre[0].get_support()``).
     """
 
-    def __init__(self, scale_on: str = "all"):
+    def __init__(self, scale_on: str = "real"):
         self.scale_on = scale_on
 
     def fit(self, X, y=None, real_rows=None):
@@ -63,7 +63,7 @@ class Preprocessor(TransformerMixin, BaseEstimator):
         return self.pipeline_[key]
 
 
-def make_preprocessor(scale_on: str = "all") -> Preprocessor:
+def make_preprocessor(scale_on: str = "real") -> Preprocessor:
     """Unfitted :class:`Preprocessor` (``VarianceThreshold(0.0)`` → ``StandardScaler()``).
 
     ``scale_on``: ``classify.scale_on``, the training rows its statistics come from (``"all"`` or

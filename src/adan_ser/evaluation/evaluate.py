@@ -81,7 +81,7 @@ def evaluate(
     train_downsample: Optional[Mapping] = None,
     scheduler: Optional[str] = None,
     train_fraction: float | Sequence[float] = 1.0,
-    scale_on: str = "all",
+    scale_on: str = "real",
 ) -> pd.DataFrame:
     """Predictions of every classifier in ``models`` (name → params) on every fold.
 
