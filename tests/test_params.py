@@ -115,6 +115,7 @@ BAD = [
     ("augment.adan.epochs", 1.5, "1.5"),
     ("spectro.frontend.kind", "cqt", "'cqt'"),
     ("data.merge_excited", "yes please", "'yes please'"),
+    ("classify.scale_on", "synthetic", "'synthetic'"),
 ]
 
 
@@ -214,7 +215,7 @@ def _fields(model) -> set[str]:
     return set(model.model_fields)
 
 
-SET_BY_THE_STAGE = {"seed", "log_dir", "progress"}
+SET_BY_THE_STAGE = {"seed", "log_dir", "progress", "val_fold"}
 
 
 def test_classifier_blocks_match_constructors():

@@ -412,6 +412,7 @@ def evaluate(p: Params, manifest: str, features: str, output: str, log_dir: str 
         train_downsample=p.block("cv.train_downsample"),
         scheduler=scheduler or p.cv.scheduler,
         train_fraction=p.cv.train_fraction,
+        scale_on=p.classify.scale_on,
     )
     files = write_predictions(predictions, output)
     click.echo(f"{len(predictions)} predictions in {len(files)} files → {output}")

@@ -275,6 +275,7 @@ class ClassifyParams(Block):
     heads_on: dict[Str, Optional[list[Str]]] = key({}, "a mapping method → list of train data",
                                                    "e.g. {none: [real], adan: [real+synthetic]}")
     head_params: HeadParams = key({}, HEAD_PARAMS_KIND, "e.g. {arcface: {s: 30, m: 0.5}}")
+    scale_on: Literal["real", "all"] = key("real", "real or all")
 
 
 #: Methods that perturb the corpus audio (adan_ser.augment.audio) rather than feature vectors.

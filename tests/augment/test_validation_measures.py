@@ -100,7 +100,7 @@ def _expected_validation_rows(manifest, fraction, seed):
     for fold in folds_for(manifest, SCHEME):
         rows = train_subset(fold, speakers, y, fraction, seed).train
         # the DNN draws from its training groups: real speakers and the synthetic rows' group
-        held = inner_validation_groups(np.append(speakers[rows], SYNTHETIC_GROUP), 1, seed)
+        held = inner_validation_groups(np.append(speakers[rows], SYNTHETIC_GROUP), 1, seed, fold.name)
         out.append((fold, rows, [int(r) for r in rows if speakers[r] in held]))
     return out
 

@@ -33,6 +33,22 @@ def test_unknown_name_and_param_are_named():
         make_classifier("dnn", {"lerning_rate": 0.1}, seed=0)
     with pytest.raises(AdanError, match="'seed'"):
         make_classifier("svm", {"seed": 1}, seed=0)
+    with pytest.raises(AdanError, match="'val_fold' is set by the fold"):
+        make_classifier("dnn", {"val_fold": "a"}, seed=0)
+
+
+def test_fold_places_the_dnn_validation_speakers(one_torch_thread):
+    """The DNN holds out the fold contract's draw of its (seed, fold), the speakers the augment
+    stage keeps from that fold's augmenters."""
+    from adan_ser.contracts.folds import inner_validation_groups
+
+    X, y, g = _data()
+    assert make_classifier("svm", {}, seed=0, fold="spk5")["clf"].get_params().get("val_fold") is None
+    for fold in ("spk0", "spk5", "other"):
+        model = make_classifier("dnn", {"hidden": [4], "epochs": 1, "device": "cpu"}, seed=2, fold=fold)
+        assert model["clf"].val_fold == fold
+        model.fit(X, y, clf__groups=g)
+        assert list(model["clf"].val_groups_) == list(inner_validation_groups(g, 1, 2, fold))
 
 
 def test_pipeline_fit_routes_groups_by_step_name_and_fits_pre_on_train_only():

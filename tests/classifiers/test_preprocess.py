@@ -36,6 +36,28 @@ def test_test_rows_do_not_change_fitted_stats():
     np.testing.assert_allclose(out[0], (1e9 - mean) / scale)
 
 
+def test_scale_on_real_fits_on_the_marked_rows_and_transforms_all():
+    X = _data()
+    X[:, 2] = np.arange(40.0)
+    real = np.arange(40) < 25
+    X[~real] += 100.0  # "synthetic" rows far from the real ones
+    pre = make_preprocessor("real").fit(X, real_rows=real)
+    np.testing.assert_allclose(pre["scale"].mean_, X[real].mean(axis=0))
+    np.testing.assert_allclose(pre["scale"].scale_, X[real].std(axis=0))
+    np.testing.assert_allclose(pre.transform(X), (X - X[real].mean(0)) / X[real].std(0))
+    # "all" ignores the mask; "real" without a mask (or with no real row) fits on every row
+    for pre in (make_preprocessor("all").fit(X, real_rows=real), make_preprocessor("real").fit(X),
+                make_preprocessor("real").fit(X, real_rows=np.zeros(40, bool))):
+        np.testing.assert_allclose(pre["scale"].mean_, X.mean(axis=0))
+
+
+def test_scale_on_bad_value_names_the_key():
+    with pytest.raises(AdanError, match=r"classify.scale_on must be one of real, all, got 'synthetic'"):
+        make_preprocessor("synthetic")
+    with pytest.raises(AdanError, match=r"real_rows has shape"):
+        make_preprocessor("real").fit(_data(), real_rows=np.ones(3, bool))
+
+
 def test_check_finite_names_first_bad_column():
     X = np.zeros((5, 4))
     X[3, 2] = np.nan

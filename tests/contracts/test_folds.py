@@ -2,7 +2,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from adan_ser.contracts.folds import folds_for, make_folds
+from adan_ser.contracts.folds import (
+    SYNTHETIC_GROUP,
+    augmenter_train,
+    folds_for,
+    inner_validation_groups,
+    make_folds,
+)
 from adan_ser.core.errors import AdanError
 
 
@@ -69,3 +75,56 @@ def test_train_downsample_empty_and_bad():
         folds_for(m, "leave-one-speaker-out", {"classes": ["fear"], "keep": 0})
     with pytest.raises(AdanError, match="'share'"):
         folds_for(m, "leave-one-speaker-out", {"classes": ["fear"], "share": 0.5})
+
+
+EMODB_SPEAKERS = ["03", "08", "09", "10", "11", "12", "13", "14", "15", "16"]
+
+
+def _validation_draw(speakers, n_groups, seed):
+    """Per leave-one-speaker-out fold (in fold order): the speakers its DNN validates on."""
+    speakers = np.asarray(speakers)
+    out = []
+    for fold in make_folds(speakers):
+        train = np.append(speakers[fold.train], SYNTHETIC_GROUP)  # as on real + synthetic data
+        out.append(tuple(inner_validation_groups(train, n_groups, seed, fold.name)))
+    return out
+
+
+@pytest.mark.parametrize("n_groups", [1, 2, 3])
+def test_validation_draw_covers_every_training_speaker_and_differs_between_seeds(n_groups):
+    speakers = np.repeat(EMODB_SPEAKERS, 3)
+    draws = {seed: _validation_draw(speakers, n_groups, seed) for seed in range(6)}
+    for seed, draw in draws.items():
+        for fold, held in zip(EMODB_SPEAKERS, draw):
+            assert len(held) == n_groups and fold not in held  # never the test speaker
+        # over the folds of one seed every speaker validates, each exactly n_groups times
+        counts = pd.Series([s for held in draw for s in held]).value_counts()
+        assert sorted(counts.index) == EMODB_SPEAKERS and set(counts) == {n_groups}, (seed, counts.to_dict())
+    # two seeds draw different splits (seed 0 and seed 2 included)
+    for a in draws:
+        for b in draws:
+            if a < b:
+                assert draws[a] != draws[b], (a, b)
+
+
+def test_validation_draw_depends_on_seed_fold_and_candidates_only():
+    speakers = np.array(EMODB_SPEAKERS[1:])
+    held = inner_validation_groups(speakers, 1, 0, "03")
+    # row order, repetitions and synthetic rows do not move it
+    again = inner_validation_groups(np.concatenate([speakers[::-1], speakers, [SYNTHETIC_GROUP] * 5]), 1, 0, "03")
+    assert np.array_equal(held, again) and held[0] in speakers
+    # the fold places the draw: over the fold names the choice is not always the same speaker
+    assert len({inner_validation_groups(speakers, 1, 0, f)[0] for f in ["03", "a", "b", "c", "d", "e"]}) > 1
+    # never every group, never a synthetic row, none without a speaker to spare
+    assert inner_validation_groups(["a", "b"], 5, 0, "f").tolist() in (["a"], ["b"])
+    assert inner_validation_groups(["a", SYNTHETIC_GROUP], 1, 0, "f").tolist() == ["a"]
+    assert inner_validation_groups(["a", "a"], 1, 0, "f") is None
+    assert inner_validation_groups(speakers, 0, 0, "03") is None
+
+
+def test_augmenter_train_leaves_out_the_draw_of_its_seed_and_fold():
+    speakers = np.repeat(EMODB_SPEAKERS, 2)
+    for seed in (0, 1):
+        for fold, held in zip(make_folds(speakers), _validation_draw(speakers, 1, seed)):
+            cut = augmenter_train(fold, speakers, 1, seed)
+            assert set(speakers[cut.train]) == set(speakers[fold.train]) - set(held)

@@ -58,8 +58,8 @@ def test_kept_rows_per_speaker_and_emotion(fraction, expected):
     assert np.array_equal(sub.test, fold.test)  # the test fold is untouched
     # every training speaker stays, so the DNN's validation speakers do not depend on the fraction
     for seed in range(5):
-        assert np.array_equal(inner_validation_groups(speakers[sub.train], 1, seed),
-                              inner_validation_groups(speakers[fold.train], 1, seed))
+        assert np.array_equal(inner_validation_groups(speakers[sub.train], 1, seed, fold.name),
+                              inner_validation_groups(speakers[fold.train], 1, seed, fold.name))
 
 
 def test_seeded_by_run_seed_and_fold():

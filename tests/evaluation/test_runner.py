@@ -101,6 +101,49 @@ def test_real_preprocessor_statistics_come_from_training_rows_only():
         np.testing.assert_allclose(scaler.scale_, X[fold.train][:, kept].std(axis=0))
 
 
+@pytest.mark.parametrize("name", ["svm", "dnn"])
+@pytest.mark.parametrize("scale_on", ["real", "all"])
+def test_scale_on_real_fits_the_scaler_on_the_real_training_rows_alone(name, scale_on, one_torch_thread):
+    """classify.scale_on: with ``real`` the scaler's statistics are those of the fold's real
+    training rows alone (synthetic rows far away leave no trace); with ``all`` those of every row
+    the classifier trains on."""
+    X, y, speakers = _data()
+    folds = make_folds(speakers)
+    Xs = np.full((6, 4), 50.0)
+    Xs[:, 0] = 1000 + np.arange(6)
+    Xs[:, 1] = 80.0 + np.arange(6)
+    fitted = {}
+
+    def make_model(fold_name):
+        params = {"kernel": "linear"} if name == "svm" else {"hidden": [4], "epochs": 1, "device": "cpu"}
+        fitted[fold_name] = make_classifier(name, params, seed=0, fold=fold_name, scale_on=scale_on)
+        return fitted[fold_name]
+
+    cross_validate(X, y, speakers, folds, make_model, train_data="real+synthetic",
+                   synthetic=lambda f: (Xs, np.array(["a", "b", "c"] * 2)), progress=False)
+    for fold in folds:
+        pre = fitted[fold.name]["pre"]
+        rows = X[fold.train] if scale_on == "real" else np.concatenate([X[fold.train], Xs])
+        assert pre.n_fit_rows_ == len(rows) and pre[0].get_support().all()
+        np.testing.assert_allclose(pre["scale"].mean_, rows.mean(axis=0))
+        np.testing.assert_allclose(pre["scale"].scale_, rows.std(axis=0))
+
+
+def test_scale_on_real_without_real_rows_fits_on_the_synthetic_rows():
+    X, y, speakers = _data()
+    folds = make_folds(speakers)[:1]
+    Xs = np.random.default_rng(1).normal(5.0, 2.0, size=(9, 4))
+    fitted = []
+
+    def make_model(fold_name):
+        fitted.append(make_classifier("svm", {"kernel": "linear"}, seed=0, scale_on="real"))
+        return fitted[-1]
+
+    cross_validate(X, y, speakers, folds, make_model, train_data="synthetic",
+                   synthetic=lambda f: (Xs, np.array(["a", "b", "c"] * 3)), progress=False)
+    np.testing.assert_allclose(fitted[0]["pre"]["scale"].mean_, Xs.mean(axis=0))
+
+
 def test_synthetic_train_data_without_source_is_an_error():
     X, y, speakers = _data()
     with pytest.raises(AdanError, match="needs synthetic data"):

@@ -55,8 +55,8 @@ def _run(tmp_path, monkeypatch, validation_speakers):
     validated = []
     make_classifier = evaluate_module.make_classifier
 
-    def spy_make_classifier(name, params, seed):
-        pipe = make_classifier(name, params, seed)
+    def spy_make_classifier(name, params, seed, **kw):
+        pipe = make_classifier(name, params, seed, **kw)
         clf = pipe.named_steps["clf"]
         fit = clf.fit
 
@@ -103,6 +103,6 @@ def test_the_contract_draws_what_the_dnn_draws():
     for seed in SEEDS:
         for fold in folds_for(manifest, "leave-one-speaker-out"):
             cut = augmenter_train(fold, speakers, 1, seed)
-            held = inner_validation_groups(np.append(speakers[fold.train], "__synthetic__"), 1, seed)
+            held = inner_validation_groups(np.append(speakers[fold.train], "__synthetic__"), 1, seed, fold.name)
             assert set(speakers[cut.train]) == set(speakers[fold.train]) - set(held)
             assert len(cut.test) == len(fold.test) and np.array_equal(cut.test, fold.test)

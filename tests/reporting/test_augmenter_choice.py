@@ -47,6 +47,16 @@ def test_bars_and_the_pick_among_methods_meeting_them():
     assert "**ok_high**" in line and "meets both bars" in line and "74.00" in line
 
 
+def test_the_table_says_how_many_distinct_validation_speakers_each_row_rests_on():
+    q = _quality({"a": BARS["ok_low"], "b": BARS["ok_high"]})
+    assert augmenter_table(q)["n_val_speakers"].isna().all()  # a quality.csv of an older run
+    # seed 0 validates on s1 (f0) and s2 (f1); seed 1 on s2 s3 and s1: three distinct speakers
+    q["val_speakers"] = [{(0, "f0"): "s1", (0, "f1"): "s2", (1, "f0"): "s2 s3", (1, "f1"): "s1"}[k]
+                         for k in zip(q["seed"], q["fold"])]
+    table = augmenter_table(q)
+    assert list(table.columns) == CHOICE_COLUMNS and (table["n_val_speakers"] == 3).all()
+
+
 def test_when_none_meets_the_bars_the_best_of_all_is_chosen_and_marked():
     table = augmenter_table(_quality({k: BARS[k] for k in ("collapsed", "off_class")}))
     assert not table["meets_bars"].any()

@@ -57,6 +57,16 @@ def test_validation_is_averaged_over_fits_not_rows():
     assert val.set_index("head").loc["arcface", "val_uar"] == 50.0
 
 
+def test_the_choice_says_how_many_distinct_speakers_it_rests_on():
+    pred = _predictions({"softmax": ([2, 2, 2], [50, 50, 50]), "arcface": ([3, 3, 3], [60, 60, 60])})
+    assert np.isnan(_choose(pred)[0].iloc[0]["n_val_speakers"])  # predictions of an older run
+    # three folds, validated on s1, s2 and s1 s2: two distinct speakers
+    pred["val_speakers"] = pred["fold"].map({"s0": "s1", "s1": "s2", "s2": "s1 s2"})
+    chosen = _choose(pred)[0]
+    assert list(chosen.columns) == CHOICE_COLUMNS and chosen.iloc[0]["n_val_speakers"] == 2
+    assert validation_uar(pred).set_index("head")["n_val_speakers"].to_dict() == {"softmax": 2, "arcface": 2}
+
+
 def test_nothing_to_choose_without_validation_or_margin_heads():
     only_plain = _predictions({"softmax": ([2, 2], [50, 50])})
     assert _choose(only_plain)[0].empty

@@ -192,13 +192,14 @@ def augment_folds(
 
         fitted = run_tasks(_fit_and_measure, (task(*job) for job in jobs), scheduler,
                            desc=f"augment {method}", progress=progress, total=len(jobs))
-        for i, ((fraction, seed, fold, _), (sampler, X_syn, y_syn, measures)) in enumerate(zip(jobs, fitted)):
+        for i, ((fraction, seed, fold, val), (sampler, X_syn, y_syn, measures)) in enumerate(zip(jobs, fitted)):
             out = seed_dir(tmp, seed, fraction)
             write_parquet(synthetic_frame(X_syn, y_syn, names), out / f"{fold.name}.parquet")
             model = getattr(sampler, "adan_", None)
             fitted_on = np.unique(speakers[fold.train])
             records.append({"seed": seed, **({FRACTION: fraction} if with_fraction else {}), "fold": fold.name,
-                            "method": method, "fitted_speakers": " ".join(fitted_on), **measures})
+                            "method": method, "fitted_speakers": " ".join(fitted_on),
+                            "val_speakers": " ".join(np.unique(speakers[val])), **measures})
             if i == shown and tmp_report is not None and len(y_syn):
                 _pictures(tmp_report, method, fold, X, y, X_syn, y_syn, model, seed)
             if model is not None:
@@ -258,7 +259,8 @@ def _augment_audio(rows, X, names, scheme, method, params, seeds, ratio, out_dir
                     measures.update(validation_measures(X[train.train], y[train.train], X_syn, y_syn, X[val], y[val]))
                     records.append({"seed": seed, **({FRACTION: fraction} if with_fraction else {}),
                                     "fold": fold.name, "method": method,
-                                    "fitted_speakers": " ".join(np.unique(speakers[train.train])), **measures})
+                                    "fitted_speakers": " ".join(np.unique(speakers[train.train])),
+                                    "val_speakers": " ".join(np.unique(speakers[val])), **measures})
                     if fraction == max(fractions) and not shown and tmp_report is not None and len(y_syn):
                         _pictures(tmp_report, method, train, X, y, X_syn, y_syn, None, seed)
                         shown = True

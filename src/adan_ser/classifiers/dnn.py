@@ -44,10 +44,12 @@ class DNNClassifier(TorchClassifier):
     carries no penalty).
 
     Early stopping: with ``groups`` (speakers) in :meth:`fit`, ``val_groups`` whole speakers,
-    drawn from ``seed``, are held out; otherwise a stratified 10 % of rows. The weights of the
-    epoch with the best validation UAR (ties: lower validation loss) are kept, and training
-    stops after ``patience`` epochs without improvement. ``val_groups=0`` disables validation:
-    all rows train for ``epochs`` epochs and the last weights are kept.
+    drawn from ``seed`` and ``val_fold`` (the fold's name, see
+    :func:`adan_ser.contracts.folds.inner_validation_groups`), are held out; otherwise a
+    stratified 10 % of rows. The weights of the epoch with the best validation UAR (ties: lower
+    validation loss) are kept, and training stops after ``patience`` epochs without improvement.
+    ``val_groups=0`` disables validation: all rows train for ``epochs`` epochs and the last
+    weights are kept.
 
     Head and loss: ``head`` is a name from :data:`heads.HEAD_NAMES` (the head, then ``+loss``
     unless plain cross-entropy), ``head_params`` its parameters (s, m, m0, margins, lambda_*,
@@ -83,6 +85,7 @@ class DNNClassifier(TorchClassifier):
         batch_size: int = 64,
         patience: int = 10,
         val_groups: int = 1,
+        val_fold: Optional[str] = None,
         class_weight=None,
         device: str = "auto",
         seed: int = 0,
@@ -102,6 +105,7 @@ class DNNClassifier(TorchClassifier):
         self.batch_size = batch_size
         self.patience = patience
         self.val_groups = val_groups
+        self.val_fold = val_fold
         self.class_weight = class_weight
         self.device = device
         self.seed = seed

@@ -18,15 +18,20 @@ from adan_ser.core.errors import AdanError
 CLASSIFIERS = {"svm": SVMClassifier, "dnn": DNNClassifier}
 
 
-def make_classifier(name: str, params: Optional[dict], seed: int) -> Pipeline:
-    """Unfitted ``Pipeline([("pre", make_preprocessor()), ("clf", <classifier>)])``.
+def make_classifier(name: str, params: Optional[dict], seed: int, fold: Optional[str] = None,
+                    scale_on: str = "real") -> Pipeline:
+    """Unfitted ``Pipeline([("pre", make_preprocessor(scale_on)), ("clf", <classifier>)])``.
 
     Fit it with ``fit(X, y, clf__groups=speakers)`` so early stopping and inner searches hold out
     whole speakers (both classifiers take ``groups`` in ``fit``).
 
     ``params``: constructor arguments of the classifier (see SVMClassifier / DNNClassifier).
     ``seed`` is the experiment seed and is the only source of the classifier's seed, so a
-    ``seed`` key in params is rejected rather than silently winning or losing.
+    ``seed`` key in params is rejected rather than silently winning or losing. ``fold``: the name
+    of the fold the model trains in; a classifier with inner validation (``val_fold``) draws its
+    validation speakers from (seed, fold), as the augment stage does. Likewise set here only.
+    ``scale_on``: ``classify.scale_on``, the training rows the preprocessor is fitted on (``all``, or
+    ``real``: the evaluation runner marks them with ``pre__real_rows``).
     """
     if name not in CLASSIFIERS:
         raise AdanError(f"unknown classifier {name!r}; known: {', '.join(sorted(CLASSIFIERS))}")
@@ -36,8 +41,12 @@ def make_classifier(name: str, params: Optional[dict], seed: int) -> Pipeline:
     for key in params:
         if key == "seed":
             raise AdanError(f"{name} parameter 'seed' is set by the experiment seed, not in params")
+        if key == "val_fold":
+            raise AdanError(f"{name} parameter 'val_fold' is set by the fold, not in params")
         if key not in known:
             raise AdanError(
                 f"unknown {name} parameter {key!r}; known: {', '.join(sorted(known - {'seed'}))}"
             )
-    return Pipeline([("pre", make_preprocessor()), ("clf", cls(**params, seed=seed))])
+    if "val_fold" in known:
+        params["val_fold"] = fold
+    return Pipeline([("pre", make_preprocessor(scale_on)), ("clf", cls(**params, seed=seed))])

@@ -1,22 +1,74 @@
 """Feature preprocessing shared by every classifier, and input checks.
 
-The preprocessor is an sklearn ``Pipeline`` so that it is fitted on the training fold only and
-then applied unchanged to the test fold (statistics never see test rows).
+The preprocessor is fitted on the training fold only and then applied unchanged to the test fold
+(statistics never see test rows). Which training rows its statistics come from is
+``classify.scale_on``: all the rows the classifier trains on (real and synthetic), or the fold's
+real training rows alone, so that an augmenter cannot re-weight the features through the scaler.
 """
 
 from __future__ import annotations
 
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_selection import VarianceThreshold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
+from adan_ser.core.errors import AdanError
 
-def make_preprocessor() -> Pipeline:
-    """Unfitted ``VarianceThreshold(0.0)`` → ``StandardScaler()``.
+#: ``classify.scale_on`` values: the training rows the preprocessor's statistics are fitted on.
+SCALE_ON = ("real", "all")
+
+
+class Preprocessor(TransformerMixin, BaseEstimator):
+    """``VarianceThreshold(0.0)`` → ``StandardScaler()``, fitted on chosen training rows.
+
+    ``scale_on``: ``"all"`` fits on every row given to :meth:`fit`; ``"real"`` (the default) on the
+    rows marked in ``real_rows`` (the fold's real training rows; the evaluation runner passes the
+    mask), and on every row when no mask is given or none is marked (a classifier trained on
+    synthetic rows alone has no real rows). Either way :meth:`transform` applies the same
+    statistics to every row, real, synthetic or test.
 
     Input (n_samples, n_features) in feature units; output (n_samples, n_kept) z-scores, where
-    the features constant on the training rows are dropped (they would divide by zero).
+    the features constant on the fitted rows are dropped (they would divide by zero).
+    Fitted: ``pipeline_``, the fitted ``Pipeline([("drop_constant", ...), ("scale", ...)])``;
+    indexing the preprocessor indexes it (``pre["scale"].mean_``, ``pre[0].get_support()``).
     """
-    return Pipeline([("drop_constant", VarianceThreshold(0.0)), ("scale", StandardScaler())])
+
+    def __init__(self, scale_on: str = "real"):
+        self.scale_on = scale_on
+
+    def fit(self, X, y=None, real_rows=None):
+        """X: (n, d); real_rows: (n,) bool, True for a real training row, or None (all real)."""
+        if self.scale_on not in SCALE_ON:
+            raise AdanError(f"classify.scale_on must be one of {', '.join(SCALE_ON)}, got {self.scale_on!r}")
+        X = np.asarray(X)
+        rows = np.ones(len(X), dtype=bool)
+        if self.scale_on == "real" and real_rows is not None:
+            rows = np.asarray(real_rows, dtype=bool)
+            if rows.shape != (len(X),):
+                raise AdanError(f"real_rows has shape {rows.shape} for {len(X)} rows")
+            if not rows.any():
+                rows = np.ones(len(X), dtype=bool)
+        fit_on = X if rows.all() else X[rows]
+        self.pipeline_ = Pipeline([("drop_constant", VarianceThreshold(0.0)), ("scale", StandardScaler())])
+        self.pipeline_.fit(fit_on)
+        self.n_fit_rows_ = int(len(fit_on))
+        return self
+
+    def transform(self, X):
+        return self.pipeline_.transform(X)
+
+    def __getitem__(self, key):
+        return self.pipeline_[key]
 
 
+def make_preprocessor(scale_on: str = "real") -> Preprocessor:
+    """Unfitted :class:`Preprocessor` (``VarianceThreshold(0.0)`` → ``StandardScaler()``).
+
+    ``scale_on``: ``classify.scale_on``, the training rows its statistics come from (``"all"`` or
+    ``"real"``; a bad value → :class:`AdanError` naming the key).
+    """
+    if scale_on not in SCALE_ON:
+        raise AdanError(f"classify.scale_on must be one of {', '.join(SCALE_ON)}, got {scale_on!r}")
+    return Preprocessor(scale_on=scale_on)

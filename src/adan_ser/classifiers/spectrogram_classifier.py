@@ -95,6 +95,7 @@ class SpectroClassifier(TorchClassifier):
         batch_size: int = 32,
         patience: int = 6,
         val_groups: int = 1,
+        val_fold: Optional[str] = None,
         class_weight=None,
         sampling: str = "random",
         device: str = "auto",
@@ -120,6 +121,7 @@ class SpectroClassifier(TorchClassifier):
         self.batch_size = batch_size
         self.patience = patience
         self.val_groups = val_groups
+        self.val_fold = val_fold
         self.class_weight = class_weight
         self.sampling = sampling
         self.device = device

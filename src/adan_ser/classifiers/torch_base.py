@@ -50,12 +50,13 @@ def uar(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> float:
 
 
 def validation_split(y_idx: np.ndarray, groups, val_groups: int, seed: int,
-                     rng: np.random.Generator, what: str):
+                     rng: np.random.Generator, what: str, fold: Optional[str] = None):
     """Hold out ``val_groups`` training speakers (or, without speakers, a stratified 10 %).
 
     y_idx: (n,) class indices; groups: (n,) speakers or None. The speakers are the fold contract's
-    :func:`~adan_ser.contracts.folds.inner_validation_groups` of ``seed`` (the augment stage fits
-    that seed's augmenters without them); ``rng`` shuffles the fallback split only. Returns ``(train_idx, val_idx, held speakers or None)``;
+    :func:`~adan_ser.contracts.folds.inner_validation_groups` of ``seed`` and ``fold`` (the fold's
+    name; the augment stage fits that seed's and fold's augmenters without them); ``rng`` shuffles
+    the fallback split only. Returns ``(train_idx, val_idx, held speakers or None)``;
     ``val_idx`` is empty when ``val_groups`` ≤ 0. ``what`` names the classifier in errors.
     """
     n = len(y_idx)
@@ -66,7 +67,7 @@ def validation_split(y_idx: np.ndarray, groups, val_groups: int, seed: int,
         g = np.asarray(groups).astype(str)
         if len(g) != n:
             raise AdanError(f"groups has {len(g)} entries for {n} rows")
-        held = inner_validation_groups(g, val_groups, seed)
+        held = inner_validation_groups(g, val_groups, seed, fold)
         if held is not None:
             mask = np.isin(g, held)
             return idx[~mask], idx[mask], held
@@ -152,16 +153,28 @@ def validation_uar(model) -> float:
     return round(100.0 * float(history[best - 1]["val_uar"]), 4)
 
 
+def validation_speakers(model) -> str:
+    """The inner-validation speakers of a fitted torch classifier (or of the last step of a Pipeline
+    ending in one), space-separated in sorted order; "" for a model without them (the SVM, a fit
+    without validation or with a stratified share of rows). Lets a choice made on ``val_uar`` say
+    how many distinct speakers it rests on.
+    """
+    final = model.steps[-1][1] if hasattr(model, "steps") else model
+    held = getattr(final, "val_groups_", None)
+    return "" if held is None else " ".join(sorted(map(str, held)))
+
+
 class TorchClassifier(ClassifierMixin, BaseEstimator):
     """Base of the torch classifiers: one :meth:`fit` for all of them.
 
     Parameters every subclass has (set in its ``__init__``): ``head``, ``head_params``, ``lr``,
-    ``weight_decay``, ``epochs``, ``batch_size``, ``patience``, ``val_groups``, ``class_weight``,
-    ``device``, ``seed``, ``log_dir``.
+    ``weight_decay``, ``epochs``, ``batch_size``, ``patience``, ``val_groups``, ``val_fold`` (the
+    name of the fold the model trains in, which places its validation speakers; the factory sets it),
+    ``class_weight``, ``device``, ``seed``, ``log_dir``.
 
     :meth:`fit` runs, in this order: parameter and input checks, ``classes_``,
     :meth:`_prepare` (data-dependent preprocessing of X learnt from the whole training set),
-    the validation split (``val_groups`` speakers drawn from ``seed``, else a stratified 10 %),
+    the validation split (``val_groups`` speakers drawn from ``seed`` and ``val_fold``, else a stratified 10 %),
     class weights and counts of the training part, :meth:`_fit_data` (X → training and
     validation data), then, inside a forked torch RNG seeded with ``seed``, :meth:`_build`
     (modules) and the epoch loop (:func:`train_epochs`): Adam over the parameters of every
@@ -293,7 +306,8 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
         data = self._prepare(X, y_idx, **fit_data)
         n_classes = len(self.classes_)
         rng = np.random.default_rng(self.seed)
-        tr, va, held = validation_split(y_idx, groups, self.val_groups, self.seed, rng, self._what)
+        tr, va, held = validation_split(y_idx, groups, self.val_groups, self.seed, rng, self._what,
+                                        self.val_fold)
         self.val_groups_, self.val_idx_ = held, va
         cw = class_weights(self.class_weight, y_idx[tr], self.classes_, self._what)
         self.class_weight_ = np.ones(n_classes) if cw is None else cw

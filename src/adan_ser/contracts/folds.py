@@ -104,15 +104,38 @@ def holdout_groups(groups: np.ndarray) -> np.ndarray:
     return uniq[uniq != SYNTHETIC_GROUP]
 
 
-def inner_validation_groups(groups, n_groups: int, seed: int) -> Optional[np.ndarray]:
+#: Tag mixed into every inner-validation stream, so they share no entropy with other draws keyed by
+#: (seed, crc32(name)) such as :func:`train_subset`'s.
+_VALIDATION_STREAM = crc32(b"inner-validation")
+
+
+def validation_key(seed: int, name: str) -> float:
+    """Position in [0, 1) of ``name`` (a speaker or a fold) on run seed ``seed``'s circle.
+
+    The first uniform of ``np.random.default_rng(np.random.SeedSequence([seed, crc32(name),
+    crc32(b"inner-validation")]))``: one independent stream per (seed, name), so the position of a
+    speaker does not depend on which other speakers a fold has, and two seeds place the speakers
+    independently.
+    """
+    entropy = [int(seed), crc32(str(name).encode("utf-8")), _VALIDATION_STREAM]
+    return float(np.random.default_rng(np.random.SeedSequence(entropy)).random())
+
+
+def inner_validation_groups(groups, n_groups: int, seed: int, fold: Optional[str] = None) -> Optional[np.ndarray]:
     """The ``n_groups`` training speakers a fold's torch models validate on, or None.
 
     ``groups``: (n_rows,) group of every row a model trains on (speakers, and
-    :data:`SYNTHETIC_GROUP` for synthetic rows, which are never held out). The choice is the first
-    draw of ``np.random.default_rng(seed)`` among the sorted candidates, so the DNN (which calls this
-    with its run seed) and the augment stage (which fits each run seed's augmenter without these
-    speakers, see :func:`augmenter_train`) agree without talking to each other. At least one group
-    stays in training. None when ``n_groups`` ≤ 0 or no speaker can be held out.
+    :data:`SYNTHETIC_GROUP` for synthetic rows, which are never held out); ``fold``: the fold's
+    name, i.e. its test group (None: the sorted candidate speakers joined, a stable hash of the
+    training speakers). Every speaker and the fold get a position on run seed ``seed``'s circle
+    (:func:`validation_key`); the chosen speakers are the ``n_groups`` candidates that follow the
+    fold's position, going round the circle. Under leave-one-speaker-out the fold's position is its
+    test speaker's, so over the folds of one seed every speaker validates exactly ``n_groups``
+    times (the successor map of a cycle is a bijection), and each seed draws its own cycle. The
+    draw depends on (seed, fold, candidates) alone, so the DNN (which calls this with its run seed
+    and fold) and the augment stage (which fits each run seed's augmenter without these speakers,
+    see :func:`augmenter_train`) agree without talking to each other. At least one group stays in
+    training. None when ``n_groups`` ≤ 0 or no speaker can be held out.
     """
     g = np.asarray(groups).astype(str)
     candidates = holdout_groups(g)
@@ -120,20 +143,25 @@ def inner_validation_groups(groups, n_groups: int, seed: int) -> Optional[np.nda
     if int(n_groups) <= 0 or n_distinct < 2 or len(candidates) < 1:
         return None
     k = min(int(n_groups), len(candidates), n_distinct - 1)
-    return np.sort(np.random.default_rng(seed).choice(candidates, size=k, replace=False))
+    start = validation_key(seed, "\x00".join(candidates) if fold is None else fold)
+    keys = np.array([validation_key(seed, c) for c in candidates])
+    # distance going round the circle from the fold's position; ties (never seen) go by name
+    ahead = np.mod(keys - start, 1.0)
+    order = np.lexsort((candidates, ahead))
+    return np.sort(candidates[order[:k]])
 
 
 def augmenter_train(fold: Fold, speakers: Sequence[str], n_groups: int, seed: int) -> Fold:
     """``fold`` with the training rows an augmenter of run seed ``seed`` may learn from.
 
     Those are the fold's training rows minus the speakers its torch models validate on
-    (:func:`inner_validation_groups`, drawn as the DNN draws them on real + synthetic data), so no
-    synthetic row a model trains on comes from an augmenter that saw a speaker that model stops
-    early on. ``speakers``: (n_rows,) speaker of every manifest row.
+    (:func:`inner_validation_groups` of this seed and fold, drawn as the DNN draws them on real +
+    synthetic data), so no synthetic row a model trains on comes from an augmenter that saw a
+    speaker that model stops early on. ``speakers``: (n_rows,) speaker of every manifest row.
     """
     speakers = np.asarray(speakers).astype(str)
     train_speakers = speakers[fold.train]
-    held = inner_validation_groups(np.append(train_speakers, SYNTHETIC_GROUP), n_groups, seed)
+    held = inner_validation_groups(np.append(train_speakers, SYNTHETIC_GROUP), n_groups, seed, fold.name)
     if held is None:
         return fold
     return replace(fold, train=fold.train[~np.isin(train_speakers, held)])

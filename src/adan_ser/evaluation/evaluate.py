@@ -81,6 +81,7 @@ def evaluate(
     train_downsample: Optional[Mapping] = None,
     scheduler: Optional[str] = None,
     train_fraction: float | Sequence[float] = 1.0,
+    scale_on: str = "real",
 ) -> pd.DataFrame:
     """Predictions of every classifier in ``models`` (name → params) on every fold.
 
@@ -101,6 +102,9 @@ def evaluate(
     are whole. The fractions loop wraps the seeds loop. With any fraction other than 1 the
     predictions carry a ``train_fraction`` column (:data:`adan_ser.contracts.results.FRACTION`) and
     DNN logs of fractions below 1 go to ``.../<run>/fraction<f>/seed<k>/<fold>``.
+    ``scale_on``: ``classify.scale_on``, the training rows every classifier's scaler is fitted on
+    (``all``: real and synthetic; ``real``: the fold's real training rows, applied to all rows;
+    see :class:`adan_ser.classifiers.preprocess.Preprocessor`).
     Returns one row per (combination, head, seed, test utterance) with the results KEY columns,
     ``seed``, ``fold``, ``file``, ``speaker``, ``true``, ``pred``, ``val_uar`` (the fold model's
     inner-validation UAR, NaN for the SVM) and ``score_<class>`` columns.
@@ -147,7 +151,7 @@ def evaluate(
                             run_dir = fit_log_dir(log_dir, name, head, run_name(method, use), *sub, seed=seed,
                                                   fold=fold_name)
                             params = {**params, "log_dir": str(run_dir)}
-                        return make_classifier(name, params, seed)
+                        return make_classifier(name, params, seed, fold=fold_name, scale_on=scale_on)
 
                     pred = cross_validate(X, y, speakers, folds, make_model, train_data=use, synthetic=source,
                                           desc=f"{name} {head} {method} {use}{label} seed {seed}",

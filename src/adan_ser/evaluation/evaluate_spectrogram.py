@@ -36,9 +36,9 @@ from adan_ser.evaluation.runner import cross_validate
 from adan_ser.features.spectrogram import SpectrogramSet
 
 COLUMNS = ["corpus", "feature_set", "method", "train_data", "classifier", "head", "seed",
-           "fold", "true", "pred", "file", "speaker", "val_uar"]
+           "fold", "true", "pred", "file", "speaker", "val_uar", "val_speakers"]
 #: Estimator parameters the stage sets itself; params.yaml's spectro.train may not.
-_RESERVED = {"arch", "head", "head_params", "seed", "log_dir", "segment_frames", "train_hop", "eval_hop"}
+_RESERVED = {"arch", "head", "head_params", "seed", "val_fold", "log_dir", "segment_frames", "train_hop", "eval_hop"}
 
 
 def segment_frames(hop_ms: float, segment_s: float, train_overlap_s: float, eval_overlap_s: float) -> dict:
@@ -118,7 +118,7 @@ def evaluate_spectro(
                 def make_model(fold_name, arch=arch, head=head, seed=seed):
                     log = None if log_dir is None else str(fit_log_dir(log_dir, arch, head, seed=seed, fold=fold_name))
                     return SpectroClassifier(arch=arch, head=head, head_params=head_params.get(head), seed=seed,
-                                             log_dir=log, **seg, **train_params)
+                                             val_fold=fold_name, log_dir=log, **seg, **train_params)
 
                 pred = cross_validate(X, y, speakers, folds, make_model, fit_data={"gender": gender}, scores=False,
                                       desc=f"spectro {arch} {head} seed {seed}", progress=progress,
@@ -128,6 +128,7 @@ def evaluate_spectro(
                     "classifier": arch, "head": head, "seed": seed, "fold": pred["fold"],
                     "true": pred["true"], "pred": pred["pred"], "file": files[pred["row"]],
                     "speaker": speakers[pred["row"]], "val_uar": pred["val_uar"],
+                    "val_speakers": pred["val_speakers"],
                 }))
     return pd.concat(parts, ignore_index=True)[COLUMNS]
 

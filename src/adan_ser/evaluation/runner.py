@@ -17,8 +17,9 @@ from typing import Callable, Iterable, Mapping, Optional, Sequence
 
 import numpy as np
 import pandas as pd
+from sklearn.utils.validation import has_fit_parameter
 
-from adan_ser.classifiers.torch_base import validation_uar
+from adan_ser.classifiers.torch_base import validation_speakers, validation_uar
 from adan_ser.contracts.align import check_finite
 from adan_ser.contracts.folds import SYNTHETIC_GROUP, Fold
 from adan_ser.core.errors import AdanError
@@ -87,33 +88,44 @@ def training_rows(
     )
 
 
-def fit_params(model, groups, fit_data: Mapping) -> dict:
-    """Keyword arguments of ``model.fit`` that reach its final estimator: ``groups`` and ``fit_data``.
+def fit_params(model, groups, fit_data: Mapping, real_rows: Optional[np.ndarray] = None) -> dict:
+    """Keyword arguments of ``model.fit``: ``groups`` and ``fit_data`` for its final estimator, and
+    ``real_rows`` for each earlier Pipeline step whose ``fit`` takes it (the preprocessor, which
+    may fit its statistics on the real training rows alone, see ``classify.scale_on``).
 
-    A Pipeline routes them by the last step's name (``clf__groups``); a bare estimator takes them as
-    they are.
+    A Pipeline routes them by step name (``clf__groups``, ``pre__real_rows``); a bare estimator
+    takes ``groups`` and ``fit_data`` as they are. ``real_rows``: (n_train,) bool, True for a real
+    training row, False for a synthetic one; None passes nothing.
     """
     params = {"groups": groups, **fit_data}
     if hasattr(model, "steps"):
         prefix = f"{model.steps[-1][0]}__"
         params = {prefix + key: value for key, value in params.items()}
+        if real_rows is not None:
+            for name, step in model.steps[:-1]:
+                if step not in (None, "passthrough") and has_fit_parameter(step, "real_rows"):
+                    params[f"{name}__real_rows"] = real_rows
     return params
 
 
 def _fit_predict_fold(
     X, make_model, fold_name, train, X_syn, y_train, groups, fit_data, test, scores
-) -> tuple[np.ndarray, pd.DataFrame, float]:
+) -> tuple[np.ndarray, pd.DataFrame, float, str]:
     """Build ``make_model(fold_name)``, fit it on one fold's training rows, predict its test rows.
 
     The unit of work of :func:`cross_validate`, and the task a Dask worker runs. X is the whole
     set (sent to each worker once); the task cuts the training rows ``train`` (indices, or None)
     and appends the fold's synthetic rows ``X_syn``, fits with ``groups`` and ``fit_data`` (per
-    training row) routed to the final estimator, and only then cuts and predicts the ``test`` rows.
-    Returns ``(pred, scores, val_uar)``: predictions, shape ``(len(test),)``, the per-class scores
-    of :func:`score_frame` (``(len(test), K)``, or no columns when ``scores`` is False) and
-    :func:`adan_ser.classifiers.torch_base.validation_uar` of the fitted model.
+    training row) routed to the final estimator and the real-row mask to a preprocessor that takes
+    it (:func:`fit_params`), and only then cuts and predicts the ``test`` rows.
+    Returns ``(pred, scores, val_uar, val_speakers)``: predictions, shape ``(len(test),)``, the
+    per-class scores of :func:`score_frame` (``(len(test), K)``, or no columns when ``scores`` is
+    False), :func:`adan_ser.classifiers.torch_base.validation_uar` and
+    :func:`~adan_ser.classifiers.torch_base.validation_speakers` of the fitted model.
     """
     model = make_model(fold_name)
+    n_real = 0 if train is None else len(train)
+    n_syn = 0 if X_syn is None else len(X_syn)
     if train is None:
         X_train = X_syn
     else:
@@ -122,10 +134,11 @@ def _fit_predict_fold(
             X_train = np.concatenate([X_train, X_syn])
     if isinstance(X_train, np.ndarray):
         X_train = check_finite(X_train, what="training features")
-    model.fit(X_train, y_train, **fit_params(model, groups, fit_data))
+    real_rows = np.concatenate([np.ones(n_real, dtype=bool), np.zeros(n_syn, dtype=bool)])
+    model.fit(X_train, y_train, **fit_params(model, groups, fit_data, real_rows))
     X_test = take(X, test)
     frame = score_frame(model, X_test) if scores else pd.DataFrame(index=range(len(test)))
-    return np.asarray(model.predict(X_test)), frame, validation_uar(model)
+    return np.asarray(model.predict(X_test)), frame, validation_uar(model), validation_speakers(model)
 
 
 def cross_validate(
@@ -159,7 +172,8 @@ def cross_validate(
     A class of y without training rows in a fold is reported with a :class:`MissingClassWarning`.
     Returns one row per test item: ``row`` (position in X), ``fold``, ``true``, ``pred``,
     ``val_uar`` (the fold model's inner-validation UAR, NaN without one; see
-    :func:`adan_ser.classifiers.torch_base.validation_uar`) and, when ``scores`` and the model
+    :func:`adan_ser.classifiers.torch_base.validation_uar`), ``val_speakers`` (its validation
+    speakers, space-separated; "" without) and, when ``scores`` and the model
     has ``decision_function``, one ``score_<class>`` column per class (see :func:`score_frame`;
     computed inside the fold task, so Dask and local agree).
     """
@@ -191,13 +205,13 @@ def cross_validate(
             [
                 pd.DataFrame(
                     {"row": fold.test, "fold": fold.name, "true": y[fold.test], "pred": pred,
-                     "val_uar": val_uar}
+                     "val_uar": val_uar, "val_speakers": val_speakers}
                 ),
                 frame.reset_index(drop=True),
             ],
             axis=1,
         )
-        for fold, (pred, frame, val_uar) in zip(folds, preds)
+        for fold, (pred, frame, val_uar, val_speakers) in zip(folds, preds)
     ]
     return pd.concat(parts, ignore_index=True)
 

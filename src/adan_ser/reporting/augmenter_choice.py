@@ -29,7 +29,7 @@ SPREAD_BAR = 0.8
 #: ... and an SVM trained on it alone must reach this share of the real-data SVM's validation UAR.
 RATIO_BAR = 0.85
 
-STATS = ["n_fits", *VALIDATION, "synth_real_ratio", "spread_ratio", "meets_bars", "chosen"]
+STATS = ["n_fits", "n_val_speakers", *VALIDATION, "synth_real_ratio", "spread_ratio", "meets_bars", "chosen"]
 #: Columns without ``train_fraction``; with several fractions it comes first.
 CHOICE_COLUMNS = ["method", *STATS]
 
@@ -40,7 +40,9 @@ def augmenter_table(quality: pd.DataFrame | None, spread_bar: float = SPREAD_BAR
 
     ``quality``: quality.csv rows of one or more methods (one row per seed × fold, as the augment
     stage writes them; ``train_fraction`` missing or NaN counts as 1). Columns:
-    ``n_fits`` (seed × fold rows with a finite ``val_mixed_svm_uar``), the mean over those rows of
+    ``n_fits`` (seed × fold rows with a finite ``val_mixed_svm_uar``), ``n_val_speakers`` (how many
+    distinct speakers those rows were measured on, from their ``val_speakers``; NaN for a
+    quality.csv without that column), the mean over those rows of
     each :data:`VALIDATION` column (UAR, percent) and of ``spread_ratio``, ``synth_real_ratio`` (mean
     ``val_synth_svm_uar`` over mean ``val_real_svm_uar``), ``meets_bars`` (``spread_ratio`` ≥
     ``spread_bar`` and ``synth_real_ratio`` ≥ ``ratio_bar``; false where either is NaN) and
@@ -64,7 +66,10 @@ def augmenter_table(quality: pd.DataFrame | None, spread_bar: float = SPREAD_BAR
         synth, real = part["val_synth_svm_uar"].mean(), part["val_real_svm_uar"].mean()
         ratio = float(synth / real) if real > 0 else np.nan
         spread = float(part["spread_ratio"].mean())
+        held = ({s for v in part["val_speakers"].fillna("") for s in str(v).split()}
+                if "val_speakers" in part else None)
         rows.append({FRACTION: fraction, "method": method, "n_fits": int(len(part)),
+                     "n_val_speakers": np.nan if held is None else len(held),
                      "val_synth_svm_uar": round(float(synth), 2), "val_real_svm_uar": round(float(real), 2),
                      "val_mixed_svm_uar": round(float(part["val_mixed_svm_uar"].mean()), 2),
                      "synth_real_ratio": round(ratio, 4), "spread_ratio": round(spread, 4),
