@@ -109,9 +109,10 @@ def _fit_predict_fold(
     set (sent to each worker once); the task cuts the training rows ``train`` (indices, or None)
     and appends the fold's synthetic rows ``X_syn``, fits with ``groups`` and ``fit_data`` (per
     training row) routed to the final estimator, and only then cuts and predicts the ``test`` rows.
-    Returns ``(pred, scores, val_uar)``: predictions, shape ``(len(test),)``, the per-class scores
-    of :func:`score_frame` (``(len(test), K)``, or no columns when ``scores`` is False) and
-    :func:`adan_ser.classifiers.torch_base.validation_uar` of the fitted model.
+    Returns ``(pred, scores, val_uar, solver)``: predictions, shape ``(len(test),)``, the per-class
+    scores of :func:`score_frame` (``(len(test), K)``, or no columns when ``scores`` is False),
+    :func:`adan_ser.classifiers.torch_base.validation_uar` of the fitted model and its ``solver_``
+    (the SVM's solver, chosen by training-set size; ``""`` for a model without one).
     """
     model = make_model(fold_name)
     if train is None:
@@ -125,7 +126,8 @@ def _fit_predict_fold(
     model.fit(X_train, y_train, **fit_params(model, groups, fit_data))
     X_test = take(X, test)
     frame = score_frame(model, X_test) if scores else pd.DataFrame(index=range(len(test)))
-    return np.asarray(model.predict(X_test)), frame, validation_uar(model)
+    final = model.steps[-1][1] if hasattr(model, "steps") else model
+    return np.asarray(model.predict(X_test)), frame, validation_uar(model), str(getattr(final, "solver_", ""))
 
 
 def cross_validate(
@@ -159,7 +161,8 @@ def cross_validate(
     A class of y without training rows in a fold is reported with a :class:`MissingClassWarning`.
     Returns one row per test item: ``row`` (position in X), ``fold``, ``true``, ``pred``,
     ``val_uar`` (the fold model's inner-validation UAR, NaN without one; see
-    :func:`adan_ser.classifiers.torch_base.validation_uar`) and, when ``scores`` and the model
+    :func:`adan_ser.classifiers.torch_base.validation_uar`), ``solver`` (the fold SVM's ``solver_``,
+    ``libsvm`` or ``liblinear``; ``""`` for other models) and, when ``scores`` and the model
     has ``decision_function``, one ``score_<class>`` column per class (see :func:`score_frame`;
     computed inside the fold task, so Dask and local agree).
     """
@@ -191,13 +194,13 @@ def cross_validate(
             [
                 pd.DataFrame(
                     {"row": fold.test, "fold": fold.name, "true": y[fold.test], "pred": pred,
-                     "val_uar": val_uar}
+                     "val_uar": val_uar, "solver": solver}
                 ),
                 frame.reset_index(drop=True),
             ],
             axis=1,
         )
-        for fold, (pred, frame, val_uar) in zip(folds, preds)
+        for fold, (pred, frame, val_uar, solver) in zip(folds, preds)
     ]
     return pd.concat(parts, ignore_index=True)
 
