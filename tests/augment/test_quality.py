@@ -74,6 +74,7 @@ def test_measures_are_deterministic_under_subsampling(monkeypatch):
     full_uar = diagnostics.svm_uar(X_syn, y, X, y)
     # a cap below the set sizes: measures drawn from subsets, the same on every call
     monkeypatch.setattr(quality_mod, "MEASURE_ROWS", 90)
+    monkeypatch.setattr(quality_mod, "QUERY_ROWS", 90)
     monkeypatch.setattr(quality_mod.subsample, "__defaults__", (90, 0))
     capped = [quality(X, X_syn, seed=0, y_real=y, y_syn=y) for _ in range(2)]
     uars = [diagnostics.svm_uar(X_syn, y, X, y) for _ in range(2)]
@@ -82,3 +83,20 @@ def test_measures_are_deterministic_under_subsampling(monkeypatch):
     assert abs(capped[0]["nn_ratio"] - full["nn_ratio"]) < 0.2 * full["nn_ratio"]
     assert abs(capped[0]["two_sample_acc"] - full["two_sample_acc"]) < 15
     assert abs(uars[0] - full_uar) < 10
+
+
+def test_svm_uar_on_the_gram_matrix_is_the_linear_svc():
+    from sklearn.metrics import recall_score
+    from sklearn.svm import SVC
+
+    from adan_ser.augment.diagnostics import SVM_C, svm_uar
+    from adan_ser.augment.quality import znorm_like
+
+    rng = np.random.default_rng(1)
+    y = np.repeat(list("abcd"), 60)
+    X = rng.normal(size=(240, 30)) + 0.6 * np.repeat(rng.normal(size=(4, 30)), 60, axis=0)
+    X_fit, X_test = X[::2], X[1::2]
+    R, S = znorm_like(X_test, X_fit)
+    pred = SVC(kernel="linear", C=SVM_C).fit(S, y[::2]).predict(R)
+    expected = 100 * recall_score(y[1::2], pred, average="macro")
+    assert svm_uar(X_fit, y[::2], X_test, y[1::2]) == pytest.approx(expected, abs=1e-9)

@@ -62,8 +62,10 @@ def svm_uar(X_fit: np.ndarray, y_fit: np.ndarray, X_real: np.ndarray, y_real: np
     Features z-normalised with the statistics of ``X_norm`` (k, d) (default: ``X_real``; constant
     ones dropped). NaN when ``X_fit`` has fewer than two classes. The SVM is fitted on at most
     :data:`~adan_ser.augment.quality.MEASURE_ROWS` rows of ``X_fit`` (stratified by ``strata`` (m,),
-    default ``y_fit``; seed 0; all of them below the cap), so its cost (libsvm, ~rows²) stays bounded
-    at any fold size.
+    default ``y_fit``; seed 0; all of them below the cap). libsvm solves it on the linear kernel's
+    Gram matrix computed by BLAS (``kernel="precomputed"``): the same problem as
+    ``SVC(kernel="linear")`` (dual coefficients equal to ~1e-15), ~15 × faster to fit and ~10 × to
+    predict on IS11, since libsvm's own kernel evaluations are unvectorised dot products.
     """
     y_fit, y_real = np.asarray(y_fit), np.asarray(y_real)
     if len(np.unique(y_fit)) < 2:
@@ -74,7 +76,7 @@ def svm_uar(X_fit: np.ndarray, y_fit: np.ndarray, X_real: np.ndarray, y_real: np
         R, S = znorm_like(np.asarray(X_real, float), np.asarray(X_fit, float))
     else:
         _, R, S = znorm_like(np.asarray(X_norm, float), np.asarray(X_real, float), np.asarray(X_fit, float))
-    pred = SVC(kernel="linear", C=SVM_C).fit(S, y_fit).predict(R)
+    pred = SVC(kernel="precomputed", C=SVM_C).fit(S @ S.T, y_fit).predict(R @ S.T)
     return float(100.0 * recall_score(y_real, pred, labels=np.unique(y_real), average="macro", zero_division=0))
 
 

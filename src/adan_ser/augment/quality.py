@@ -18,11 +18,12 @@
 Distances and the classifier work on z-normalised features (training statistics), because raw
 openSMILE units span many orders of magnitude.
 
-Cost is bounded: every set a model is fitted on, and every set of nearest-neighbour queries, is cut
-to at most :data:`MEASURE_ROWS` rows by :func:`subsample` (stratified by class, fixed seed), so
-the measures grow at most linearly with the fold (the neighbour index keeps every real row, so a
-copy of any training row is still found). Below the cap nothing is drawn and the values are those of
-the whole sets (every EmoDB fold: ≤ 964 rows per set).
+Cost is bounded: every set a model is fitted on is cut to at most :data:`MEASURE_ROWS` rows, and
+the two-sample test and the nearest-neighbour queries to :data:`QUERY_ROWS` rows per set, by
+:func:`subsample` (stratified by class, fixed seed), so the measures grow at most linearly with the
+fold (the neighbour index keeps every real row, so a copy of any training row is still found).
+Below the caps nothing is drawn and the values are those of the whole sets: an EmoDB fold trains
+on at most 500 real rows (535 less the smallest speaker's 35), 1000 with ratio-1 synthetic rows.
 """
 
 from __future__ import annotations
@@ -37,10 +38,14 @@ from sklearn.preprocessing import StandardScaler
 from adan_ser.core.scaling import ZScaler
 
 
-#: Most rows a measure fits a model on or queries neighbours for. Above every set of an EmoDB fold
-#: (real ≈ 480, real + ratio-1 synthetic ≈ 960 rows), so those values are unchanged; at 1000 rows a
-#: linear SVC on IS11 fits in ~0.7 CPU s, which keeps a fold's measures to a few seconds at any size.
+#: Most rows a measure fits an SVM on: every real + ratio-1 synthetic set of an EmoDB fold (≤ 1000)
+#: is whole, so those values are unchanged; the Gram matrix is then at most 1000² (8 MB).
 MEASURE_ROWS = 1000
+
+#: Most rows per set of the two-sample test (each side) and of the nearest-neighbour queries: every
+#: EmoDB fold's real set (≤ 500) is whole; the test's 5 logistic fits and the queries (cost
+#: QUERY_ROWS × n × d) dominated a 4.5k-row IS11 fold's measures at 1000.
+QUERY_ROWS = 500
 
 
 def subsample(y: np.ndarray, cap: int = MEASURE_ROWS, seed: int = 0) -> np.ndarray:
@@ -75,10 +80,10 @@ def two_sample_accuracy(X_real: np.ndarray, X_syn: np.ndarray, seed: int = 0) ->
     """Cross-validated accuracy (percent) of real-vs-synthetic classification, on equal-sized sets.
 
     X_real: (n, d) training-fold vectors; X_syn: (m, d) synthetic vectors, feature units. At most
-    :data:`MEASURE_ROWS` of each are drawn (``seed``).
+    :data:`QUERY_ROWS` of each are drawn (``seed``).
     """
     rng = np.random.default_rng(seed)
-    n = min(len(X_real), len(X_syn), MEASURE_ROWS)
+    n = min(len(X_real), len(X_syn), QUERY_ROWS)
     if n < 5:
         return float("nan")
     R = X_real[rng.choice(len(X_real), n, replace=False)]
@@ -97,12 +102,13 @@ def nearest_neighbour_stats(X_real: np.ndarray, X_syn: np.ndarray, seed: int = 0
     """``nn_ratio`` (synthetic→real over real→real median NN distance) and ``copies_pct``.
 
     X_real: (n, d), X_syn: (m, d), feature units. Every real row is in the neighbour index; at most
-    :data:`MEASURE_ROWS` real and synthetic rows are queried (``seed``), so exact search costs
-    O(MEASURE_ROWS · n · d), linear in the fold.
+    :data:`QUERY_ROWS` real and synthetic rows are queried (``seed``), so exact search costs
+    O(QUERY_ROWS · n · d), linear in the fold.
     """
     R, S = znorm_like(np.asarray(X_real, float), np.asarray(X_syn, float))
     nn = NearestNeighbors(n_neighbors=2).fit(R)
-    rq, sq = subsample(np.zeros(len(R)), seed=seed), subsample(np.zeros(len(S)), seed=seed + 1)
+    rq = subsample(np.zeros(len(R)), QUERY_ROWS, seed)
+    sq = subsample(np.zeros(len(S)), QUERY_ROWS, seed + 1)
     real_d = nn.kneighbors(R[rq], 2, return_distance=True)[0][:, 1]  # [:, 0] is the point itself
     syn_d = nn.kneighbors(S[sq], 1, return_distance=True)[0][:, 0]
     scale = float(np.median(real_d))
