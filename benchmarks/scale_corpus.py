@@ -150,6 +150,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--cv-scheduler", default="local")
     ap.add_argument("--params", type=Path, default=Path("params.yaml"))
+    ap.add_argument("--stages", nargs="+", help="run only these stages (names as printed; the earlier "
+                    "stages' outputs must be in <scratch>/run<N> already)")
     args = ap.parse_args(argv)
     adan = [sys.executable, "-m", "adan_ser.cli"]
     table_path = args.scratch / "scale_corpus.csv"
@@ -160,8 +162,9 @@ def main(argv: list[str] | None = None) -> int:
         log = work / "stages.log"
         start, cpu0 = time.perf_counter(), time.process_time()
         build(n, args.ravdess, corpus, args.rate)
-        records.append({"n": n, "stage": "build (perturb + write)", "wall_s": round(time.perf_counter() - start, 2),
-                        "cpu_s": round(time.process_time() - cpu0, 2), "peak_rss_mib": float("nan")})
+        if not args.stages:
+            records.append({"n": n, "stage": "build (perturb + write)", "wall_s": round(time.perf_counter() - start, 2),
+                            "cpu_s": round(time.process_time() - cpu0, 2), "peak_rss_mib": float("nan")})
         (work / "params.yaml").write_text(yaml.safe_dump(params_for(args.params, corpus, args), sort_keys=False))
         fs = args.feature_set
         stages = [("prepare", ["prepare", "-o", "data/manifest.csv"]),
@@ -173,6 +176,8 @@ def main(argv: list[str] | None = None) -> int:
                                  "-o", "results/predictions", "--log-dir", "results/training",
                                  "--synthetic-dir", "data/synthetic"])]
         for name, cmd in stages:
+            if args.stages and name not in args.stages:
+                continue
             row = {"n": n, **run_stage(name, [*adan, "--params", "params.yaml", *cmd], work, log)}
             records.append(row)
             print(row, flush=True)
