@@ -242,6 +242,8 @@ class SVMParams(Block):
     class_weight: ClassWeight = key(None, "null, balanced or a mapping class → weight")
     inner_search: Bool = key(False, "true or false")
     grid: Optional[dict[Str, list[Any]]] = key(None, "a mapping parameter → list of values, or null")
+    solver: Literal["auto", "libsvm", "liblinear"] = key("auto", "one of auto, libsvm, liblinear",
+                                                         "linear kernel's solver; auto: by training rows")
 
 
 HeadParams = dict[Str, Optional[dict[Str, Any]]]

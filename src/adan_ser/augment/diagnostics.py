@@ -39,7 +39,7 @@ import numpy as np
 from sklearn.metrics import recall_score
 from sklearn.svm import SVC
 
-from adan_ser.augment.quality import spread_ratio, znorm_like
+from adan_ser.augment.quality import spread_ratio, subsample, znorm_like
 from adan_ser.contracts.synthetic import VALIDATION_COLUMNS
 
 __all__ = ["DIAGNOSTICS", "VALIDATION", "svm_uar", "validation_measures", "frechet_distance", "latent_frechet",
@@ -56,20 +56,27 @@ SVM_C = 1e-3
 
 
 def svm_uar(X_fit: np.ndarray, y_fit: np.ndarray, X_real: np.ndarray, y_real: np.ndarray,
-            X_norm: np.ndarray | None = None) -> float:
+            X_norm: np.ndarray | None = None, strata: np.ndarray | None = None) -> float:
     """UAR (percent) on ``X_real`` (n, d), ``y_real`` (n,) of a linear SVM fitted on ``X_fit`` (m, d), ``y_fit``.
 
     Features z-normalised with the statistics of ``X_norm`` (k, d) (default: ``X_real``; constant
-    ones dropped). NaN when ``X_fit`` has fewer than two classes.
+    ones dropped). NaN when ``X_fit`` has fewer than two classes. The SVM is fitted on at most
+    :data:`~adan_ser.augment.quality.MEASURE_ROWS` rows of ``X_fit`` (stratified by ``strata`` (m,),
+    default ``y_fit``; seed 0; all of them below the cap). libsvm solves it on the linear kernel's
+    Gram matrix computed by BLAS (``kernel="precomputed"``): the same problem as
+    ``SVC(kernel="linear")`` (dual coefficients equal to ~1e-15), ~15 × faster to fit and ~10 × to
+    predict on IS11, since libsvm's own kernel evaluations are unvectorised dot products.
     """
     y_fit, y_real = np.asarray(y_fit), np.asarray(y_real)
     if len(np.unique(y_fit)) < 2:
         return float("nan")
+    keep = subsample(y_fit if strata is None else strata)
+    X_fit, y_fit = np.asarray(X_fit)[keep], y_fit[keep]
     if X_norm is None:
         R, S = znorm_like(np.asarray(X_real, float), np.asarray(X_fit, float))
     else:
         _, R, S = znorm_like(np.asarray(X_norm, float), np.asarray(X_real, float), np.asarray(X_fit, float))
-    pred = SVC(kernel="linear", C=SVM_C).fit(S, y_fit).predict(R)
+    pred = SVC(kernel="precomputed", C=SVM_C).fit(S @ S.T, y_fit).predict(R @ S.T)
     return float(100.0 * recall_score(y_real, pred, labels=np.unique(y_real), average="macro", zero_division=0))
 
 
@@ -96,7 +103,10 @@ def validation_measures(X_fit: np.ndarray, y_fit: np.ndarray, X_syn: np.ndarray,
         out["val_synth_svm_uar"] = svm_uar(X_syn, y_syn, X_val, y_val, X_norm=X_fit)
     out["val_real_svm_uar"] = svm_uar(X_fit, y_fit, X_val, y_val, X_norm=X_fit)
     X_mix, y_mix = (np.vstack([X_fit, X_syn]), np.concatenate([y_fit, y_syn])) if len(X_syn) else (X_fit, y_fit)
-    out["val_mixed_svm_uar"] = svm_uar(X_mix, y_mix, X_val, y_val, X_norm=X_fit)
+    # a capped mixed set keeps its real : synthetic share in every class
+    origin = np.r_[np.zeros(len(X_fit), int), np.ones(len(y_mix) - len(X_fit), int)]
+    strata = 2 * np.unique(y_mix, return_inverse=True)[1].ravel() + origin
+    out["val_mixed_svm_uar"] = svm_uar(X_mix, y_mix, X_val, y_val, X_norm=X_fit, strata=strata)
     return out
 
 

@@ -17,6 +17,13 @@
 
 Distances and the classifier work on z-normalised features (training statistics), because raw
 openSMILE units span many orders of magnitude.
+
+Cost is bounded: every set a model is fitted on is cut to at most :data:`MEASURE_ROWS` rows, and
+the two-sample test and the nearest-neighbour queries to :data:`QUERY_ROWS` rows per set, by
+:func:`subsample` (stratified by class, fixed seed), so the measures grow at most linearly with the
+fold (the neighbour index keeps every real row, so a copy of any training row is still found).
+Below the caps nothing is drawn and the values are those of the whole sets: an EmoDB fold trains
+on at most 500 real rows (535 less the smallest speaker's 35), 1000 with ratio-1 synthetic rows.
 """
 
 from __future__ import annotations
@@ -31,6 +38,37 @@ from sklearn.preprocessing import StandardScaler
 from adan_ser.core.scaling import ZScaler
 
 
+#: Most rows a measure fits an SVM on: every real + ratio-1 synthetic set of an EmoDB fold (≤ 1000)
+#: is whole, so those values are unchanged; the Gram matrix is then at most 1000² (8 MB).
+MEASURE_ROWS = 1000
+
+#: Most rows per set of the two-sample test (each side) and of the nearest-neighbour queries: every
+#: EmoDB fold's real set (≤ 500) is whole; the test's 5 logistic fits and the queries (cost
+#: QUERY_ROWS × n × d) dominated a 4.5k-row IS11 fold's measures at 1000.
+QUERY_ROWS = 500
+
+
+def subsample(y: np.ndarray, cap: int = MEASURE_ROWS, seed: int = 0) -> np.ndarray:
+    """Sorted row indices of at most ``cap`` rows of ``y`` (n,), stratified by label; all rows if n ≤ cap.
+
+    Each label keeps its share of ``cap`` (largest remainders round up, at least one row per
+    label while ``cap`` allows), rows drawn without replacement by ``numpy.random.default_rng(seed)``
+    in sorted label order, so the same ``y``, ``cap`` and ``seed`` give the same rows.
+    """
+    y = np.asarray(y)
+    n = len(y)
+    if n <= cap:
+        return np.arange(n)
+    labels, codes, counts = np.unique(y, return_inverse=True, return_counts=True)
+    share = cap * counts / n
+    keep = np.floor(share).astype(int)
+    order = np.argsort(-(share - keep), kind="stable")
+    keep[order[: cap - keep.sum()]] += 1
+    rng = np.random.default_rng(seed)
+    picked = [rng.choice(np.flatnonzero(codes == c), keep[c], replace=False) for c in range(len(labels))]
+    return np.sort(np.concatenate(picked))
+
+
 def znorm_like(X_real: np.ndarray, *others: np.ndarray) -> list[np.ndarray]:
     """Z-normalise ``X_real`` (n, d) and ``others`` (m, d) with ``X_real``'s statistics; constant
     features dropped, so each result is (·, d_varying)."""
@@ -41,10 +79,11 @@ def znorm_like(X_real: np.ndarray, *others: np.ndarray) -> list[np.ndarray]:
 def two_sample_accuracy(X_real: np.ndarray, X_syn: np.ndarray, seed: int = 0) -> float:
     """Cross-validated accuracy (percent) of real-vs-synthetic classification, on equal-sized sets.
 
-    X_real: (n, d) training-fold vectors; X_syn: (m, d) synthetic vectors, feature units.
+    X_real: (n, d) training-fold vectors; X_syn: (m, d) synthetic vectors, feature units. At most
+    :data:`QUERY_ROWS` of each are drawn (``seed``).
     """
     rng = np.random.default_rng(seed)
-    n = min(len(X_real), len(X_syn))
+    n = min(len(X_real), len(X_syn), QUERY_ROWS)
     if n < 5:
         return float("nan")
     R = X_real[rng.choice(len(X_real), n, replace=False)]
@@ -59,12 +98,19 @@ def two_sample_accuracy(X_real: np.ndarray, X_syn: np.ndarray, seed: int = 0) ->
     return float(100.0 * cross_val_score(model, X, y, groups=groups, cv=cv).mean())
 
 
-def nearest_neighbour_stats(X_real: np.ndarray, X_syn: np.ndarray) -> dict:
-    """``nn_ratio`` (synthetic→real over real→real median NN distance) and ``copies_pct``."""
+def nearest_neighbour_stats(X_real: np.ndarray, X_syn: np.ndarray, seed: int = 0) -> dict:
+    """``nn_ratio`` (synthetic→real over real→real median NN distance) and ``copies_pct``.
+
+    X_real: (n, d), X_syn: (m, d), feature units. Every real row is in the neighbour index; at most
+    :data:`QUERY_ROWS` real and synthetic rows are queried (``seed``), so exact search costs
+    O(QUERY_ROWS · n · d), linear in the fold.
+    """
     R, S = znorm_like(np.asarray(X_real, float), np.asarray(X_syn, float))
     nn = NearestNeighbors(n_neighbors=2).fit(R)
-    real_d = nn.kneighbors(R, 2, return_distance=True)[0][:, 1]  # [:, 0] is the point itself
-    syn_d = nn.kneighbors(S, 1, return_distance=True)[0][:, 0]
+    rq = subsample(np.zeros(len(R)), QUERY_ROWS, seed)
+    sq = subsample(np.zeros(len(S)), QUERY_ROWS, seed + 1)
+    real_d = nn.kneighbors(R[rq], 2, return_distance=True)[0][:, 1]  # [:, 0] is the point itself
+    syn_d = nn.kneighbors(S[sq], 1, return_distance=True)[0][:, 0]
     scale = float(np.median(real_d))
     return {
         "nn_ratio": float(np.median(syn_d) / scale) if scale > 0 else float("nan"),
@@ -102,7 +148,7 @@ def quality(X_real: np.ndarray, X_syn: np.ndarray, seed: int = 0, y_real=None, y
         return {"two_sample_acc": nan, "nn_ratio": nan, "copies_pct": nan, "spread_ratio": nan, "n_synthetic": 0}
     return {
         "two_sample_acc": two_sample_accuracy(X_real, X_syn, seed),
-        **nearest_neighbour_stats(X_real, X_syn),
+        **nearest_neighbour_stats(X_real, X_syn, seed),
         "spread_ratio": nan if y_real is None or y_syn is None else spread_ratio(X_real, y_real, X_syn, y_syn),
         "n_synthetic": int(len(X_syn)),
     }

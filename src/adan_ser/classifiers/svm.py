@@ -1,12 +1,17 @@
 """Support-vector classifier with an optional speaker-grouped inner grid search.
 
-``sklearn.svm.SVC`` is used for every kernel, ``kernel="linear"`` included. LinearSVC was
-measured as the alternative on random standardized 480×4368 data, 7 classes (the eGeMAPS/ComParE
-scale of EmoDB): SVC(kernel="linear") fitted in ~0.45 s, LinearSVC in ~1.1 s, so the
-liblinear route buys nothing here and would change the loss (squared hinge, one-vs-rest) and
-the decision_function shape between kernels.
+Two solvers for the linear kernel, chosen by ``solver`` (``auto`` picks by training-set size):
 
-Preprocessing is not inside: compose it with :func:`adan_ser.classifiers.factory.make_classifier`.
+* ``libsvm``: ``sklearn.svm.SVC(kernel="linear")``; SMO on the kernel matrix, cost growing
+  faster than n in the training rows (n^1.33 from 500 to 8000 IS11 rows at C 0.001, n^1.96 at
+  larger C; docs/scaling.md). As fast as liblinear below ~1000 rows.
+* ``liblinear``: :class:`LinearOvO`, the same problem solved pairwise by liblinear's dual
+  coordinate descent (``LinearSVC(loss="hinge", dual=True)``, cost ~n per pass): one-vs-one like
+  libsvm, hinge loss like libsvm, the same per-class C weights, so only the bias (liblinear
+  regularises it, softened by ``intercept_scaling``) and the stopping rule differ.
+
+Every other kernel always uses libsvm. Preprocessing is not inside: compose it with
+:func:`adan_ser.classifiers.factory.make_classifier`.
 """
 
 from __future__ import annotations
@@ -16,8 +21,10 @@ from typing import Optional
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, GroupKFold
-from sklearn.svm import SVC
+from sklearn.svm import SVC, LinearSVC
+from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.validation import check_is_fitted
 
 from adan_ser.classifiers.inputs import check_features, check_n_classes
@@ -27,6 +34,15 @@ from adan_ser.core.errors import AdanError, InputError
 #: More held-out speakers than this → GroupKFold with this many folds instead of LOGO,
 #: to bound the inner-search cost (grid size × folds fits per outer fold).
 MAX_LOGO_GROUPS = 5
+
+#: ``solver: auto`` uses liblinear for a linear kernel from this many training rows on: the smallest
+#: measured size at which it fitted ≥ 1.5 × faster than libsvm on IS11 (CPU s at 500 / 1000 / 2000 /
+#: 8000 rows: libsvm 0.56 / 1.79 / 4.76 / 22.7, liblinear 0.62 / 1.29 / 2.74 / 12.5;
+#: benchmarks/svm_solver.py, docs/scaling.md). Every EmoDB fold with ratio-1 synthetic rows (≤ 1000
+#: rows) stays on libsvm, so its figures are unchanged.
+LIBLINEAR_MIN_ROWS = 2000
+
+SOLVERS = ("auto", "libsvm", "liblinear")
 
 _DEFAULT_C = [0.1, 1, 10, 100]
 # "scale" is 1 / (n_features · Var(X)); the numeric values bracket it for z-normed
@@ -62,16 +78,120 @@ def inner_splits(groups: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
     return splits
 
 
-class SVMClassifier(ClassifierMixin, BaseEstimator):
-    """``SVC`` wrapper; inputs are (n_samples, n_features) float arrays, labels any hashable.
+def resolve_solver(solver: str, kernel: str, n_rows: int) -> str:
+    """``libsvm`` or ``liblinear`` for a fit on ``n_rows`` rows (see :data:`LIBLINEAR_MIN_ROWS`).
 
-    Parameters mirror SVC (``kernel``, ``C``, ``gamma``, ``class_weight``). With
+    ``liblinear`` exists for the linear kernel only: asked for with another kernel it is refused.
+    """
+    if solver not in SOLVERS:
+        raise AdanError(f"svm: solver must be one of {', '.join(SOLVERS)}, got {solver!r}")
+    if solver == "liblinear" and kernel != "linear":
+        raise AdanError(f"svm: solver 'liblinear' needs kernel 'linear', got {kernel!r}")
+    if solver == "auto":
+        return "liblinear" if kernel == "linear" and n_rows >= LIBLINEAR_MIN_ROWS else "libsvm"
+    return solver
+
+
+def ovr_scores(pair_scores: np.ndarray, pairs: np.ndarray, n_classes: int) -> np.ndarray:
+    """SVC's one-vs-rest view of one-vs-one decisions: votes plus squashed summed confidences.
+
+    pair_scores: (n_samples, n_pairs), positive for the pair's second class; pairs: (n_pairs, 2)
+    class indices (i < j). Returns (n_samples, n_classes), as ``SVC.decision_function`` with
+    ``decision_function_shape="ovr"`` builds it (the confidence term lies in (-1/3, 1/3), so it
+    only orders classes with equal votes).
+    """
+    wins_j = (pair_scores > 0).astype(float)
+    # one-hot (n_pairs, n_classes) maps of each pair's first and second class
+    first = np.eye(n_classes)[pairs[:, 0]]
+    second = np.eye(n_classes)[pairs[:, 1]]
+    votes = (1.0 - wins_j) @ first + wins_j @ second
+    conf = pair_scores @ second - pair_scores @ first
+    return votes + conf / (3.0 * (np.abs(conf) + 1.0))
+
+
+class LinearOvO(ClassifierMixin, BaseEstimator):
+    """Linear SVM, one-vs-one, solved by liblinear: the problem ``SVC(kernel="linear")`` solves.
+
+    Each class pair gets ``LinearSVC(loss="hinge", dual=True)`` (libsvm's loss; the dual, since the
+    hinge loss has no primal liblinear solver) on that pair's rows, with ``class_weight`` computed
+    on the whole training set as libsvm does (per-row weights scale C). Cost per pass over the data:
+    O(n_samples x n_features), against libsvm's ~n_samples^2 kernel evaluations.
+    ``intercept_scaling``: liblinear penalises the bias as a weight on a constant feature of this
+    value; 10 makes that penalty ~1 % of the unit-feature one, close to libsvm's unpenalised bias.
+    ``tol`` 0.1 is liblinear's own default stopping tolerance for its dual solvers (scikit-learn's
+    1e-4 is meant for the primal ones): with near-duplicate rows (jittered copies, SMOTE
+    interpolations) the dual is ill-conditioned and 1e-3 or 1e-4 take hundreds of passes for no
+    change in predictions (benchmarks/svm_solver.py). ``max_iter`` caps the passes per pair, so a fit
+    costs at most ``max_iter`` x 2 x n_samples x n_features / n_classes per pair; liblinear's
+    convergence warning is silenced and ``n_iter_`` records the passes used.
+
+    Fitted: ``classes_``, ``coef_`` (n_pairs, n_features), ``intercept_`` (n_pairs,), ``pairs_``
+    (n_pairs, 2) class indices, ``n_iter_`` (max over pairs).
+    """
+
+    def __init__(self, C: float = 1.0, class_weight=None, intercept_scaling: float = 10.0,
+                 tol: float = 0.1, max_iter: int = 1000, seed: int = 0):
+        self.C = C
+        self.class_weight = class_weight
+        self.intercept_scaling = intercept_scaling
+        self.tol = tol
+        self.max_iter = max_iter
+        self.seed = seed
+
+    def fit(self, X, y) -> "LinearOvO":
+        """X: (n_samples, n_features) floats; y: (n_samples,) labels with ≥ 2 classes."""
+        X, y = np.asarray(X, dtype=float), np.asarray(y)
+        self.classes_, codes = np.unique(y, return_inverse=True)
+        k = len(self.classes_)
+        if self.class_weight is None:
+            weight = np.ones(k)
+        else:
+            weight = compute_class_weight(self.class_weight, classes=self.classes_, y=y)
+        self.pairs_ = np.array([(i, j) for i in range(k) for j in range(i + 1, k)], dtype=int)
+        coef, intercept, iters = [], [], []
+        for i, j in self.pairs_:
+            rows = np.flatnonzero((codes == i) | (codes == j))
+            model = LinearSVC(C=self.C, loss="hinge", dual=True, intercept_scaling=self.intercept_scaling,
+                              tol=self.tol, max_iter=self.max_iter, random_state=self.seed)
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", category=ConvergenceWarning)
+                model.fit(X[rows], (codes[rows] == j).astype(int), sample_weight=weight[codes[rows]])
+            coef.append(model.coef_[0])
+            intercept.append(model.intercept_[0])
+            iters.append(int(model.n_iter_))
+        self.coef_, self.intercept_ = np.asarray(coef), np.asarray(intercept)
+        self.n_iter_ = max(iters)
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def decision_function(self, X) -> np.ndarray:
+        """(n_samples, n_classes) as SVC's ``ovr`` shape ((n_samples,) for two classes)."""
+        check_is_fitted(self, "coef_")
+        pair_scores = np.asarray(X, dtype=float) @ self.coef_.T + self.intercept_
+        if len(self.classes_) == 2:
+            return pair_scores[:, 0]
+        return ovr_scores(pair_scores, self.pairs_, len(self.classes_))
+
+    def predict(self, X) -> np.ndarray:
+        """(n_samples,) labels: the class with most pairwise wins (ties: summed confidence)."""
+        scores = self.decision_function(X)
+        if scores.ndim == 1:
+            return self.classes_[(scores > 0).astype(int)]
+        return self.classes_[np.argmax(scores, axis=1)]
+
+
+class SVMClassifier(ClassifierMixin, BaseEstimator):
+    """``SVC`` / :class:`LinearOvO` wrapper; inputs are (n_samples, n_features) float arrays, labels any hashable.
+
+    Parameters mirror SVC (``kernel``, ``C``, ``gamma``, ``class_weight``); ``solver`` (``auto``,
+    ``libsvm``, ``liblinear``) picks the linear kernel's solver (:func:`resolve_solver`: ``auto``
+    takes liblinear from :data:`LIBLINEAR_MIN_ROWS` training rows on). With
     ``inner_search=True`` and ``groups`` passed to :meth:`fit`, ``GridSearchCV`` tunes
     ``grid`` (default: C ∈ {0.1, 1, 10, 100}, plus gamma ∈ {scale, 1e-4, 1e-3, 1e-2} for rbf)
     on speaker-disjoint splits of the training fold (:func:`inner_splits`), scoring balanced
     accuracy (UAR), then refits the best setting on the whole training fold.
 
-    Fitted: ``classes_``, ``estimator_`` (the SVC), ``best_params_`` (the grid's winner, or
+    Fitted: ``classes_``, ``solver_`` (the solver used), ``estimator_`` (the SVC or LinearOvO), ``best_params_`` (the grid's winner, or
     the constructor's C/gamma when no search ran), ``cv_results_`` (search only, else None),
     ``n_features_in_``.
     """
@@ -84,6 +204,7 @@ class SVMClassifier(ClassifierMixin, BaseEstimator):
         class_weight=None,
         inner_search: bool = False,
         grid: Optional[dict] = None,
+        solver: str = "auto",
         seed: int = 0,
     ):
         self.kernel = kernel
@@ -92,9 +213,13 @@ class SVMClassifier(ClassifierMixin, BaseEstimator):
         self.class_weight = class_weight
         self.inner_search = inner_search
         self.grid = grid
+        self.solver = solver
         self.seed = seed
 
-    def _svc(self) -> SVC:
+    def _svc(self, n_rows: int):
+        self.solver_ = resolve_solver(self.solver, self.kernel, n_rows)
+        if self.solver_ == "liblinear":
+            return LinearOvO(C=self.C, class_weight=self.class_weight, seed=self.seed)
         return SVC(
             kernel=self.kernel,
             C=self.C,
@@ -127,7 +252,7 @@ class SVMClassifier(ClassifierMixin, BaseEstimator):
                 if len(groups) != len(X):
                     raise InputError(f"svm: groups has {len(groups)} entries for {len(X)} rows")
                 search = GridSearchCV(
-                    self._svc(),
+                    self._svc(len(X)),
                     self._grid(),
                     scoring="balanced_accuracy",
                     cv=inner_splits(groups),
@@ -144,7 +269,7 @@ class SVMClassifier(ClassifierMixin, BaseEstimator):
                 self.cv_results_ = search.cv_results_
                 searched = True
         if not searched:
-            self.estimator_ = self._svc().fit(X, y)
+            self.estimator_ = self._svc(len(X)).fit(X, y)
             self.best_params_ = {"C": self.C, "gamma": self.gamma}
         self.classes_ = self.estimator_.classes_
         return self

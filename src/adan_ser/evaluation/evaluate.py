@@ -107,7 +107,8 @@ def evaluate(
     see :class:`adan_ser.classifiers.preprocess.Preprocessor`).
     Returns one row per (combination, head, seed, test utterance) with the results KEY columns,
     ``seed``, ``fold``, ``file``, ``speaker``, ``true``, ``pred``, ``val_uar`` (the fold model's
-    inner-validation UAR, NaN for the SVM) and ``score_<class>`` columns.
+    inner-validation UAR, NaN for the SVM), ``solver`` (the fold SVM's solver, ``""`` for the DNN)
+    and ``score_<class>`` columns.
     """
     from adan_ser.core.seeds import as_seeds
 

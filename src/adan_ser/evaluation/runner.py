@@ -118,10 +118,11 @@ def _fit_predict_fold(
     and appends the fold's synthetic rows ``X_syn``, fits with ``groups`` and ``fit_data`` (per
     training row) routed to the final estimator and the real-row mask to a preprocessor that takes
     it (:func:`fit_params`), and only then cuts and predicts the ``test`` rows.
-    Returns ``(pred, scores, val_uar, val_speakers)``: predictions, shape ``(len(test),)``, the
-    per-class scores of :func:`score_frame` (``(len(test), K)``, or no columns when ``scores`` is
+    Returns ``(pred, scores, val_uar, val_speakers, solver)``: predictions, shape ``(len(test),)``,
+    the per-class scores of :func:`score_frame` (``(len(test), K)``, or no columns when ``scores`` is
     False), :func:`adan_ser.classifiers.torch_base.validation_uar` and
-    :func:`~adan_ser.classifiers.torch_base.validation_speakers` of the fitted model.
+    :func:`~adan_ser.classifiers.torch_base.validation_speakers` of the fitted model, and its
+    ``solver_`` (the SVM's solver, chosen by training-set size; ``""`` for a model without one).
     """
     model = make_model(fold_name)
     n_real = 0 if train is None else len(train)
@@ -138,7 +139,9 @@ def _fit_predict_fold(
     model.fit(X_train, y_train, **fit_params(model, groups, fit_data, real_rows))
     X_test = take(X, test)
     frame = score_frame(model, X_test) if scores else pd.DataFrame(index=range(len(test)))
-    return np.asarray(model.predict(X_test)), frame, validation_uar(model), validation_speakers(model)
+    final = model.steps[-1][1] if hasattr(model, "steps") else model
+    return (np.asarray(model.predict(X_test)), frame, validation_uar(model), validation_speakers(model),
+            str(getattr(final, "solver_", "")))
 
 
 def cross_validate(
@@ -173,7 +176,8 @@ def cross_validate(
     Returns one row per test item: ``row`` (position in X), ``fold``, ``true``, ``pred``,
     ``val_uar`` (the fold model's inner-validation UAR, NaN without one; see
     :func:`adan_ser.classifiers.torch_base.validation_uar`), ``val_speakers`` (its validation
-    speakers, space-separated; "" without) and, when ``scores`` and the model
+    speakers, space-separated; "" without), ``solver`` (the fold SVM's ``solver_``, ``libsvm`` or
+    ``liblinear``; ``""`` for other models) and, when ``scores`` and the model
     has ``decision_function``, one ``score_<class>`` column per class (see :func:`score_frame`;
     computed inside the fold task, so Dask and local agree).
     """
@@ -205,13 +209,13 @@ def cross_validate(
             [
                 pd.DataFrame(
                     {"row": fold.test, "fold": fold.name, "true": y[fold.test], "pred": pred,
-                     "val_uar": val_uar, "val_speakers": val_speakers}
+                     "val_uar": val_uar, "val_speakers": val_speakers, "solver": solver}
                 ),
                 frame.reset_index(drop=True),
             ],
             axis=1,
         )
-        for fold, (pred, frame, val_uar, val_speakers) in zip(folds, preds)
+        for fold, (pred, frame, val_uar, val_speakers, solver) in zip(folds, preds)
     ]
     return pd.concat(parts, ignore_index=True)
 

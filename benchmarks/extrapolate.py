@@ -1,0 +1,69 @@
+"""Extrapolate each stage's cost to 10^5 and 10^6 utterances from measured growth exponents.
+
+    python benchmarks/extrapolate.py --table /tmp/adan-scale/scale_corpus.csv [--sizes 100000 1000000]
+                                     [--workers 1 10 100] [--folds 10]
+
+``--table``: the CSV of ``benchmarks/scale_corpus.py`` (one row per size × stage, CPU seconds).
+For each stage measured at two or more sizes, the exponent b of t ~ n^b is fitted between the
+smallest and the largest size (CPU time), and the stage's CPU time at N is t(n_max) (N / n_max)^b.
+Wall time on W one-thread workers: extraction (files in chunks) divides by W; augment and evaluate
+fit their folds in parallel, so they divide by min(W, folds). Printed as a markdown table with each
+size × worker count's total and the stage that bounds it. An extrapolation, not a measurement.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+
+import pandas as pd
+
+
+def _fmt(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 3 * 86400:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} days"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--table", required=True)
+    ap.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    ap.add_argument("--workers", type=int, nargs="+", default=[1, 10, 100])
+    ap.add_argument("--folds", type=int, default=10)
+    args = ap.parse_args(argv)
+    table = pd.read_csv(args.table)
+    table = table[~table["stage"].str.startswith("build")]
+    fits = []
+    for stage, part in table.groupby("stage", sort=False):
+        t = part.groupby("n")["cpu_s"].mean().sort_index()
+        if len(t) < 2 or t.iloc[0] <= 0:
+            continue
+        (n0, t0), (n1, t1) = (t.index[0], t.iloc[0]), (t.index[-1], t.iloc[-1])
+        fits.append((stage, math.log(t1 / t0) / math.log(n1 / n0), n1, t1))
+    cols = [f"{n:.0e}, W = {w}" for n in args.sizes for w in args.workers]
+    print("| stage | b (measured) | " + " | ".join(cols) + " |")
+    print("|---|---|" + "---|" * len(cols))
+    totals = {c: {} for c in cols}
+    for stage, b, n1, t1 in fits:
+        cells = []
+        for n in args.sizes:
+            cpu = t1 * (n / n1) ** b
+            for w in args.workers:
+                par = w if stage == "extract" else min(w, args.folds) if stage.startswith(("augment", "evaluate")) else 1
+                wall = cpu / par
+                totals[f"{n:.0e}, W = {w}"][stage] = wall
+                cells.append(_fmt(wall))
+        print(f"| {stage} | {b:.2f} | " + " | ".join(cells) + " |")
+    print("| **total** (bounded by) | | " + " | ".join(
+        f"{_fmt(sum(v.values()))} ({max(v, key=v.get)})" for v in totals.values()) + " |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
