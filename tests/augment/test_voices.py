@@ -299,3 +299,22 @@ def test_diagnostics_without_ids_or_rows_and_subsampled_deterministically():
     a = speaker_diagnostics(X, y, spk, X + 0.5, y, spk, spk, seed=3, max_rows=100)
     b = speaker_diagnostics(X, y, spk, X + 0.5, y, spk, spk, seed=3, max_rows=100)
     assert a == b and list(a) == list(SPEAKER_DIAGNOSTICS)
+
+
+def test_export_makes_the_stage_voices_of_the_fold_training_files(corpus, tmp_path):
+    from adan_ser.augment.export import export_csv
+    from adan_ser.contracts.manifest import write_manifest
+
+    root, manifest, features = corpus
+    write_manifest(manifest, tmp_path / "m.csv")
+    features.to_parquet(tmp_path / "f.parquet", index=False)
+    n = export_csv(tmp_path / "x.csv", "audio_voice", "spk02", per_class=1, seed=0,
+                   manifest_path=tmp_path / "m.csv", features_path=tmp_path / "f.parquet", scheme=SCHEME,
+                   params={}, audio_root=root, feature_set=FEATURE_SET)
+    table = pd.read_csv(tmp_path / "x.csv")
+    assert n == len(table) == 2
+    full = perturb_features(manifest, root, FEATURE_SET, ChangeGenderPerturber(copies=1), seed=0, progress=False)
+    train = manifest.index[manifest["speaker"] != "spk02"].to_numpy()
+    stage_rows = full.X[np.isin(full.rows, train)].astype(np.float64)
+    for row in table.drop(columns=["emotion", "synthetic"]).to_numpy():
+        assert np.isclose(stage_rows, row, rtol=1e-8).all(axis=1).any()
