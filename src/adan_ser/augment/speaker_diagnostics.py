@@ -27,7 +27,9 @@ from); never a test or validation row. Features are z-normalised with the real r
   near-copies of a real row.
 
 The classifier is a ridge classifier (closed form, so deterministic and fast on thousands of
-openSMILE features) with penalty α = d, the number of z-normalised features. Above ``max_rows``
+openSMILE features; scikit-learn's ``RidgeClassifier`` solved in its dual form, so one pair of Gram
+products serves every leave-one-speaker-out fit) with penalty α = d, the number of z-normalised
+features. Above ``max_rows``
 rows a set is subsampled with a generator seeded by ``seed`` (the run seed), so the measures are a
 function of their inputs and the seed.
 """
@@ -37,7 +39,6 @@ from __future__ import annotations
 from typing import Optional
 
 import numpy as np
-from sklearn.linear_model import RidgeClassifier
 from sklearn.neighbors import NearestNeighbors
 
 from adan_ser.core.scaling import ZScaler
@@ -80,32 +81,50 @@ def _spread(means: np.ndarray) -> float:
     return float(np.mean(np.sum(means**2, axis=1)) / means.shape[1])
 
 
-def _classifier(d: int) -> RidgeClassifier:
-    return RidgeClassifier(alpha=float(d))
+def _ridge_labels(G: np.ndarray, H: np.ndarray, fit: np.ndarray, y_fit: np.ndarray, alpha: float) -> np.ndarray:
+    """Labels a ridge classifier fitted on rows ``fit`` gives the query rows, from Gram matrices alone.
+
+    ``G`` (n, n): inner products of the real rows; ``H`` (q, n): of the query rows with the real rows;
+    ``fit`` (t,) int: the real rows fitted, ``y_fit`` (t,) their labels. The same as scikit-learn's
+    ``RidgeClassifier(alpha)`` (targets ±1 per class, intercept by centring X and targets), solved in
+    its dual form (t × t), so one pair of Gram products serves every leave-one-speaker-out fit.
+    Returns (q,) labels.
+    """
+    classes, codes = np.unique(y_fit, return_inverse=True)
+    Y = -np.ones((len(fit), len(classes)))
+    Y[np.arange(len(fit)), codes] = 1.0
+    y_mean = Y.mean(axis=0)
+    K = G[np.ix_(fit, fit)]
+    g = K.mean(axis=0)  # r_j · μ, μ the mean of the fitted rows
+    c = g.mean()  # μ · μ
+    Kc = K - g[:, None] - g[None, :] + c  # centred Gram matrix
+    Q = H[:, fit]
+    Qc = Q - Q.mean(axis=1, keepdims=True) - g[None, :] + c  # (q − μ) · (r_j − μ)
+    dual = np.linalg.solve(Kc + alpha * np.eye(len(fit)), Y - y_mean)
+    return classes[np.argmax(Qc @ dual + y_mean, axis=1)]
 
 
 def _agreement(R: np.ndarray, y_real: np.ndarray, speakers_real: np.ndarray, S: np.ndarray,
                y_syn: np.ndarray, sources_syn: Optional[np.ndarray]) -> tuple[float, float]:
-    """(synthetic, real) agreement in %: see the module docstring. One fit per real speaker."""
+    """(synthetic, real) agreement in %: see the module docstring. One dual ridge solve per real speaker."""
+    alpha = float(R.shape[1])
+    G, H = R @ R.T, S @ R.T
     real_hits = np.zeros(len(R), dtype=bool)
     syn_hits = np.zeros(len(S), dtype=bool)
     syn_done = np.zeros(len(S), dtype=bool)
     for speaker in np.unique(speakers_real):
         held = speakers_real == speaker
-        if len(np.unique(y_real[~held])) < 2:
+        fit = np.flatnonzero(~held)
+        if len(np.unique(y_real[fit])) < 2:
             continue  # one emotion left: no classifier; counted as a miss
-        clf = _classifier(R.shape[1]).fit(R[~held], y_real[~held])
-        real_hits[held] = clf.predict(R[held]) == y_real[held]
-        if sources_syn is not None:
-            mine = sources_syn == speaker
-            if mine.any():
-                syn_hits[mine] = clf.predict(S[mine]) == y_syn[mine]
-                syn_done[mine] = True
-    if sources_syn is None or not syn_done.all():
-        # no source (or one not among the real speakers): labelled by a fit on every real row
-        rest = ~syn_done
-        if len(np.unique(y_real)) >= 2:
-            syn_hits[rest] = _classifier(R.shape[1]).fit(R, y_real).predict(S[rest]) == y_syn[rest]
+        mine = np.zeros(len(S), dtype=bool) if sources_syn is None else sources_syn == speaker
+        labels = _ridge_labels(G, np.vstack([G[held], H[mine]]), fit, y_real[fit], alpha)
+        real_hits[held] = labels[:held.sum()] == y_real[held]
+        syn_hits[mine] = labels[held.sum():] == y_syn[mine]
+        syn_done[mine] = True
+    rest = ~syn_done  # no source (or one not among the real speakers): a fit on every real row
+    if rest.any() and len(np.unique(y_real)) >= 2:
+        syn_hits[rest] = _ridge_labels(G, H[rest], np.arange(len(R)), y_real, alpha) == y_syn[rest]
     return float(100.0 * syn_hits.mean()), float(100.0 * real_hits.mean())
 
 
