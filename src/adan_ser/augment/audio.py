@@ -566,7 +566,8 @@ def perturb_features(
     does not depend on it. There is no Dask backend: audiomentations draws from the process-wide
     generators, which a Dask worker's own threads draw from too, so the same seed would not give
     the same copies. Source files must be at the corpus sample rate (the most common one among
-    ``manifest``'s files).
+    ``manifest``'s files). Speaker-level perturbers (``audio_voice``, ``audio_vtlp``) read each file's
+    voice from its ``speaker`` column.
     """
     perturber.check()
     smile = smile_features.smile_for(feature_set)  # validates the name; gives the columns
