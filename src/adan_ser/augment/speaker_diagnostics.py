@@ -6,7 +6,8 @@ from); never a test or validation row. Features are z-normalised with the real r
 (constant features dropped), as in :mod:`adan_ser.augment.quality`.
 
 * ``speaker_spread_ratio``: between-speaker spread of the synthetic speakers over that of the real
-  ones. A set's spread is the mean over its speakers of |m_s|² / d, m_s the speaker's mean of its
+  ones, the median over features of the ratio of per-feature between-speaker variances. A set's
+  variance of feature f is the mean over its speakers of m_s[f]², m_s the speaker's mean of its
   rows after each row's emotion mean (the set's own) is subtracted, so a speaker's emotion mix does
   not count as speaker variation. 1: synthetic voices differ from each other as much as real
   speakers do; well below 1: they all sound alike. NaN without synthetic speaker ids.
@@ -76,9 +77,9 @@ def _emotion_centred(Z: np.ndarray, y: np.ndarray) -> np.ndarray:
     return Z - means[np.searchsorted(names, y)]
 
 
-def _spread(means: np.ndarray) -> float:
-    """Mean over speakers of |m_s|² / d: the between-speaker variance per feature."""
-    return float(np.mean(np.sum(means**2, axis=1)) / means.shape[1])
+def _spread(means: np.ndarray) -> np.ndarray:
+    """(d,) between-speaker variance per feature: the mean over speakers of m_s², ``means`` (g, d)."""
+    return np.mean(means**2, axis=0)
 
 
 def _ridge_labels(G: np.ndarray, H: np.ndarray, fit: np.ndarray, y_fit: np.ndarray, alpha: float) -> np.ndarray:
@@ -178,8 +179,11 @@ def speaker_diagnostics(
         syn_names, syn_means = _group_means(_emotion_centred(S, y_s), spk_s)
         if len(real_names) >= 2 and len(syn_names) >= 2:
             real_spread = _spread(real_means)
-            if real_spread > 0:
-                out["speaker_spread_ratio"] = _spread(syn_means) / real_spread
+            varies = real_spread > 0
+            if varies.any():
+                # the median over features: one feature the resynthesis changes wildly (a few z-units
+                # of real spread become hundreds) must not decide the whole set
+                out["speaker_spread_ratio"] = float(np.median(_spread(syn_means)[varies] / real_spread[varies]))
         if src_s is not None and len(real_names) >= 2:
             # each synthetic speaker's source: the real speaker of its first row
             _, first = np.unique(spk_s, return_index=True)
