@@ -281,7 +281,7 @@ class ClassifyParams(Block):
 
 
 #: Methods that perturb the corpus audio (adan_ser.augment.audio) rather than feature vectors.
-AUDIO_METHODS = ("audio_speed", "audio_noise", "audio_mix")
+AUDIO_METHODS = ("audio_speed", "audio_noise", "audio_mix", "audio_voice", "audio_vtlp")
 METHODS = ("none", "duplicate", "noise", "smote", "borderline_smote", "adasyn", "adan", "adan_separate",
            "wadan", "adan_latent", "aae", *AUDIO_METHODS)
 Method = Literal[METHODS]
@@ -430,6 +430,36 @@ class AudioMixParams(AudioSpeedParams, AudioNoiseParams):
     p_gain: Probability = key(0.5, "a number in [0, 1]", "probability of the gain")
 
 
+# Bounds as in adan_ser.augment.audio (FORMANT_RATIO_BOUNDS, ...); tests/augment/test_voices.py keeps them equal.
+def _between(low: float, high: float):
+    """An int or a finite float in [low, high] (fractional bounds: _num's int variant takes only whole ones)."""
+    return Union[Annotated[StrictInt, Field(ge=math.ceil(low), le=math.floor(high))],
+                 Annotated[StrictFloat, Field(allow_inf_nan=False, ge=low, le=high)]]
+
+
+FormantRatio = _between(0.7, 1.4)
+PitchFactor = _between(0.5, 2.0)
+VTLPAlpha = _between(0.8, 1.2)
+
+
+class AudioVoiceParams(Block):
+    formant_ratio_min: FormantRatio = key(0.85, "a number in [0.7, 1.4]", "lowest formant shift ratio (Praat)")
+    formant_ratio_max: FormantRatio = key(1.18, "a number in [0.7, 1.4]", "highest formant shift ratio")
+    pitch_factor_min: PitchFactor = key(0.8, "a number in [0.5, 2]", "lowest factor on each file's median F0")
+    pitch_factor_max: PitchFactor = key(1.25, "a number in [0.5, 2]", "highest factor on the median F0")
+    pitch_floor: _num(ge=30, le=300) = key(75.0, "a number in [30, 300]", "Praat pitch analysis floor (Hz)")
+    pitch_ceiling: _num(ge=200, le=1200) = key(600.0, "a number in [200, 1200]", "pitch analysis ceiling (Hz)")
+    copies: Count = key(1, COPIES_KIND, "synthetic speakers per real training speaker; " + COPIES_HINT)
+
+
+class AudioVTLPParams(Block):
+    alpha_min: VTLPAlpha = key(0.9, "a number in [0.8, 1.2]", "lowest vocal tract length warp factor")
+    alpha_max: VTLPAlpha = key(1.1, "a number in [0.8, 1.2]", "highest warp factor")
+    pitch_factor_min: PitchFactor = key(0.8, "a number in [0.5, 2]", "lowest F0 factor")
+    pitch_factor_max: PitchFactor = key(1.25, "a number in [0.5, 2]", "highest F0 factor")
+    copies: Count = key(1, COPIES_KIND, "synthetic speakers per real training speaker; " + COPIES_HINT)
+
+
 class AugmentParams(Block):
     methods: list[Method] = key([], "a list of augmentation methods", ", ".join(METHODS))
     ratio: Ratio = key(None, RATIO_KIND, "synthetic vectors per real one; null: each method's default")
@@ -449,6 +479,8 @@ class AugmentParams(Block):
     audio_speed: AudioSpeedParams = block(AudioSpeedParams, "tempo change of the audio")
     audio_noise: AudioNoiseParams = block(AudioNoiseParams, "Gaussian noise added to the audio")
     audio_mix: AudioMixParams = block(AudioMixParams, "tempo, pitch, noise and gain, each with a probability")
+    audio_voice: AudioVoiceParams = block(AudioVoiceParams, "synthetic speakers: Praat's Change gender")
+    audio_vtlp: AudioVTLPParams = block(AudioVTLPParams, "synthetic speakers: WORLD vocal tract length perturbation")
 
 
 class LinearFrontend(Block):

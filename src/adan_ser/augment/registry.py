@@ -6,9 +6,9 @@ The latent methods take one flat parameter block (``augment.adan.*``): the sampl
 (``n_sets``, ``ratio``) go to the sampler, the rest to the model it composes
 (``ADANSampler(adan=ADAN(**rest), n_sets=...)``); ``seed`` goes to both.
 
-The audio methods (``audio_speed``, ``audio_noise``, ``audio_mix``) perturb waveforms, not feature
-vectors, so they have no sampler: :func:`make_perturber` builds them, and the augment stage runs
-them on the corpus audio (:mod:`adan_ser.augment.audio`).
+The audio methods (``audio_speed``, ``audio_noise``, ``audio_mix``, ``audio_voice``, ``audio_vtlp``)
+perturb waveforms, not feature vectors, so they have no sampler: :func:`make_perturber` builds them,
+and the augment stage runs them on the corpus audio (:mod:`adan_ser.augment.audio`).
 """
 
 from __future__ import annotations

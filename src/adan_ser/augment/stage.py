@@ -16,12 +16,15 @@ training curves of latent methods, and t-SNE pictures of the first seed's first 
 Both folders are assembled under temporary names and renamed at the end, so a failure anywhere
 leaves the previous outputs (or nothing) in place, never a half-written report.
 
-Audio methods (``audio_speed``, ``audio_noise``, ``audio_mix``; :mod:`adan_ser.augment.audio`) fit
-nothing: for each run seed every file of the feature table is perturbed and described once (the
-extract stage's openSMILE set), and each fold's set is the perturbed rows whose source file is
-among that fold's augmenter-training rows. Same layout. Their cost (per seed: perturbed files,
-seconds, files/s of perturbation + extraction) rides on the returned table as ``attrs["cost"]`` and
-the command prints it; it is not written to the report folder, whose files must be the same bytes
+Audio methods (``audio_speed``, ``audio_noise``, ``audio_mix``, ``audio_voice``, ``audio_vtlp``;
+:mod:`adan_ser.augment.audio`) fit nothing: for each run seed every file of the feature table is
+perturbed and described once (the extract stage's openSMILE set), and each fold's set is the
+perturbed rows whose source file is among that fold's augmenter-training rows. Same layout; the
+synthetic-speaker methods (``audio_voice``, ``audio_vtlp``) add each row's ``synthetic_speaker`` id,
+and quality.csv of every audio method adds the speaker diagnostics of
+:mod:`adan_ser.augment.speaker_diagnostics`. Their cost (per seed: perturbed files, seconds,
+files/s of perturbation + extraction) rides on the returned table as ``attrs["cost"]`` and the
+command prints it; it is not written to the report folder, whose files must be the same bytes
 on every run.
 """
 
@@ -34,10 +37,11 @@ from typing import Optional, Sequence
 import numpy as np
 import pandas as pd
 
-from adan_ser.augment.audio import perturb_features
+from adan_ser.augment.audio import perturb_features, synthetic_speaker_ids
 from adan_ser.augment.diagnostics import latent_diagnostics, validation_measures
 from adan_ser.augment.quality import quality
 from adan_ser.augment.registry import MODELS, is_audio_method, make_perturber, make_sampler
+from adan_ser.augment.speaker_diagnostics import speaker_diagnostics
 from adan_ser.contracts.align import align
 from adan_ser.contracts.folds import (
     Fold,
@@ -242,6 +246,13 @@ def _augment_audio(rows, X, names, scheme, method, params, seeds, ratio, out_dir
             if perturbed.names != list(names):
                 raise AdanError(f"the features table's columns are not openSMILE {feature_set}'s "
                                 f"(features.set changed since extract? re-run it)")
+            # synthetic-speaker methods: one id per (source speaker, copy) draw, never a real speaker's
+            ids = (synthetic_speaker_ids(speakers[perturbed.rows], seed, perturbed.copies)
+                   if perturber.speaker_level else None)
+            clash = [] if ids is None else np.intersect1d(ids, speakers)
+            if len(clash):
+                raise AdanError(f"synthetic speaker id {clash[0]!r} of {method} (seed {seed}) is a real "
+                                f"speaker's id; rename that speaker in the corpus")
             cost.append({"seed": seed, "method": method, "files": len(perturbed.rows),
                          "copies": int(perturber.copies), "seconds": perturbed.seconds,
                          "files_per_s": perturbed.files_per_s})
@@ -252,9 +263,12 @@ def _augment_audio(rows, X, names, scheme, method, params, seeds, ratio, out_dir
                     train = _augmenter_rows(subset, speakers, validation_speakers, seed)
                     keep = np.isin(perturbed.rows, train.train)
                     X_syn, y_syn = perturbed.X[keep].astype(np.float64), y[perturbed.rows[keep]]
-                    write_parquet(synthetic_frame(X_syn, y_syn, names),
+                    ids_syn = None if ids is None else ids[keep]
+                    write_parquet(synthetic_frame(X_syn, y_syn, names, ids_syn),
                                   seed_dir(tmp, seed, fraction) / f"{fold.name}.parquet")
                     measures = quality(X[train.train], X_syn, seed, y[train.train], y_syn)
+                    measures.update(speaker_diagnostics(X[train.train], y[train.train], speakers[train.train], X_syn,
+                                                        y_syn, ids_syn, speakers[perturbed.rows[keep]], seed))
                     val = validation_rows(subset, train)
                     measures.update(validation_measures(X[train.train], y[train.train], X_syn, y_syn, X[val], y[val]))
                     records.append({"seed": seed, **({FRACTION: fraction} if with_fraction else {}),

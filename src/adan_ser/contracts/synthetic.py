@@ -2,7 +2,9 @@
 
 Layout of one method's folder (a DVC output, e.g. ``data/synthetic/smote``):
 ``seed<k>/<fold>.parquet``: feature columns (openSMILE names, feature units), ``emotion``,
-``synthetic`` = 1; ``seed<k>/<fold>.pt``: the fitted latent model of that seed and fold, if any.
+``synthetic`` = 1, and for the synthetic-speaker methods (``audio_voice``, ``audio_vtlp``)
+``synthetic_speaker``, the id of the synthetic speaker each row belongs to (never a real speaker's;
+sets without it read as before); ``seed<k>/<fold>.pt``: the fitted latent model of that seed and fold, if any.
 Those are the sets learnt from whole training folds (``cv.train_fraction`` 1). A set learnt from a
 share f < 1 of them (:func:`adan_ser.contracts.folds.train_subset`) lies one level down, in
 ``fraction<f>/seed<k>/`` (e.g. ``fraction0.25/seed0/03.parquet``), so a run with fraction 1 alone
@@ -26,12 +28,19 @@ from adan_ser.core.errors import AdanError
 #: augmenter choice (:mod:`adan_ser.reporting.augmenter_choice`).
 VALIDATION_COLUMNS = ("val_synth_svm_uar", "val_real_svm_uar", "val_mixed_svm_uar")
 
+#: Column of the synthetic speaker id of each row (synthetic-speaker methods only).
+SPEAKER_COLUMN = "synthetic_speaker"
 
-def synthetic_frame(X_syn: np.ndarray, y_syn: np.ndarray, feature_names: list[str]) -> pd.DataFrame:
-    """(m, d) synthetic vectors → the exported table: features, ``emotion``, ``synthetic`` = 1."""
+
+def synthetic_frame(X_syn: np.ndarray, y_syn: np.ndarray, feature_names: list[str],
+                    speakers: Optional[np.ndarray] = None) -> pd.DataFrame:
+    """(m, d) synthetic vectors → the exported table: features, ``emotion``, ``synthetic`` = 1, and
+    ``synthetic_speaker`` when ``speakers`` (m,) gives each row's synthetic speaker id."""
     df = pd.DataFrame(np.asarray(X_syn, dtype=np.float64), columns=feature_names)
     df["emotion"] = np.asarray(y_syn).astype(str)
     df["synthetic"] = 1
+    if speakers is not None:
+        df[SPEAKER_COLUMN] = np.asarray(speakers).astype(str)
     return df
 
 
@@ -60,3 +69,19 @@ def load_synthetic(
     if missing:
         raise AdanError(f"synthetic set {path} lacks feature {missing[0]!r} (made from other features?)")
     return df[feature_names].to_numpy(dtype=np.float64), df["emotion"].to_numpy().astype(str)
+
+
+def load_synthetic_speakers(
+    out_dir: str | Path, fold: str, seed: Optional[int] = None, fraction: float = 1.0,
+) -> Optional[np.ndarray]:
+    """(m,) str synthetic speaker ids of one seed's fold, in the row order of :func:`load_synthetic`;
+    None for a set without them (feature-space methods, per-file audio perturbations, older sets)."""
+    base = Path(out_dir) if seed is None else seed_dir(out_dir, seed, fraction)
+    path = base / f"{fold}.parquet"
+    if not path.is_file():
+        raise AdanError(f"synthetic set not found: {path} (re-run the augment stage)")
+    import pyarrow.parquet as pq
+
+    if SPEAKER_COLUMN not in pq.read_schema(path).names:
+        return None
+    return pd.read_parquet(path, columns=[SPEAKER_COLUMN])[SPEAKER_COLUMN].to_numpy().astype(str)
