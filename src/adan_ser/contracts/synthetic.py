@@ -27,11 +27,16 @@ from adan_ser.core.errors import AdanError
 VALIDATION_COLUMNS = ("val_synth_svm_uar", "val_real_svm_uar", "val_mixed_svm_uar")
 
 
-def synthetic_frame(X_syn: np.ndarray, y_syn: np.ndarray, feature_names: list[str]) -> pd.DataFrame:
-    """(m, d) synthetic vectors → the exported table: features, ``emotion``, ``synthetic`` = 1."""
+def synthetic_frame(X_syn: np.ndarray, y_syn: np.ndarray, feature_names: list[str],
+                    synthetic_speaker: Optional[np.ndarray] = None) -> pd.DataFrame:
+    """(m, d) synthetic vectors → the exported table: features, ``emotion``, ``synthetic`` = 1, and
+    ``synthetic_speaker`` (m,) when given: the made-up speaker of each row (methods that model
+    speakers; never a real speaker's id)."""
     df = pd.DataFrame(np.asarray(X_syn, dtype=np.float64), columns=feature_names)
     df["emotion"] = np.asarray(y_syn).astype(str)
     df["synthetic"] = 1
+    if synthetic_speaker is not None:
+        df["synthetic_speaker"] = np.asarray(synthetic_speaker).astype(str)
     return df
 
 
