@@ -387,6 +387,9 @@ class LatentSMOTEParams(_ADANParams):
     residual: Bool = key(True, "true or false", "add the parent's residual x − R(E(x)) back")
 
 
+N_SPEAKERS_HINT = "new speakers per fold; null: as many as training speakers"
+
+
 class SpeakerSwapParams(DuplicateParams):
     pass
 
@@ -394,11 +397,11 @@ class SpeakerSwapParams(DuplicateParams):
 class SpeakerNewParams(DuplicateParams):
     shrinkage: Literal["ledoit_wolf", "oas"] = key("ledoit_wolf", "ledoit_wolf or oas",
                                                    "shrinkage of the speaker offsets' covariance")
-    n_speakers: Optional[Count] = key(None, "an integer ≥ 1 or null", "new speakers; null: as many as training speakers")
+    n_speakers: Optional[Count] = key(None, "an integer ≥ 1 or null", N_SPEAKERS_HINT)
 
 
 class SpeakerADANParams(_ADANParams):
-    n_speakers: Optional[Count] = key(None, "an integer ≥ 1 or null", "new speakers; null: as many as training speakers")
+    n_speakers: Optional[Count] = key(None, "an integer ≥ 1 or null", N_SPEAKERS_HINT)
     style_shrinkage: Literal["ledoit_wolf", "oas"] = key("ledoit_wolf", "ledoit_wolf or oas",
                                                          "shrinkage of the speaker styles' covariance")
 

@@ -128,5 +128,6 @@ class ADANNetworks(nn.Module):
             if clf_hidden is not None
             else None
         )
-        self.generator = MLP(noise_dim + n_classes + cond_dim, gen_hidden, latent_dim, activation, False, "tanh", generator)
+        self.generator = MLP(noise_dim + n_classes + cond_dim, gen_hidden, latent_dim, activation, False, "tanh",
+                             generator)
         self.discriminator = MLP(latent_dim, disc_hidden, 1, activation, False, None, generator)

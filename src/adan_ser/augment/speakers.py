@@ -102,7 +102,8 @@ class OffsetGaussian:
         n, d = self.basis_.shape
         g = rng.standard_normal((m, n))
         eps = rng.standard_normal((m, d))
-        return (np.sqrt(1 - self.shrinkage_) / np.sqrt(n)) * g @ self.basis_ + np.sqrt(self.shrinkage_ * self.target_) * eps
+        spread = (np.sqrt(1 - self.shrinkage_) / np.sqrt(n)) * g @ self.basis_
+        return spread + np.sqrt(self.shrinkage_ * self.target_) * eps
 
 
 def synthetic_speaker_ids(names, real) -> np.ndarray:
