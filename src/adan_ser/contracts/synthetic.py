@@ -2,7 +2,7 @@
 
 Layout of one method's folder (a DVC output, e.g. ``data/synthetic/smote``):
 ``seed<k>/<fold>.parquet``: feature columns (openSMILE names, feature units), ``emotion``,
-``synthetic`` = 1; ``seed<k>/<fold>.pt``: the fitted latent model of that seed and fold, if any.
+``synthetic`` = 1 (and ``synthetic_speaker`` for methods that model speakers); ``seed<k>/<fold>.pt``: the fitted latent model of that seed and fold, if any.
 Those are the sets learnt from whole training folds (``cv.train_fraction`` 1). A set learnt from a
 share f < 1 of them (:func:`adan_ser.contracts.folds.train_subset`) lies one level down, in
 ``fraction<f>/seed<k>/`` (e.g. ``fraction0.25/seed0/03.parquet``), so a run with fraction 1 alone
