@@ -164,12 +164,25 @@ def test_sklearn_checks_that_need_no_fit(estimator, check):
 # ---- the stage: only training, non-validation speakers reach the fit ----------------------------
 
 
-class SpyOffsetSampler(SpeakerOffsetSampler):
-    seen: list = []
+SEEN: list = []
 
+
+class SpyOffsetSampler(SpeakerOffsetSampler):
     def generate(self, X, y, groups=None):
-        SpyOffsetSampler.seen.append((self.seed, np.asarray(X)[:, 0].astype(int), np.asarray(groups)))
+        SEEN.append((self.seed, np.asarray(X)[:, 0].astype(int), np.asarray(groups)))
         return super().generate(X, y, groups=groups)
+
+
+class SpySpeakerADANSampler(SpeakerADANSampler):
+    def generate(self, X, y, groups=None):
+        SEEN.append((self.seed, np.asarray(X)[:, 0].astype(int), np.asarray(groups)))
+        return super().generate(X, y, groups=groups)
+
+
+SPIES = {
+    "speaker_new": lambda seed: SpyOffsetSampler(mode="new", seed=seed),
+    "adan_speaker": lambda seed: SpySpeakerADANSampler(SpeakerADAN(seed=seed, **TINY), n_sets=1, seed=seed),
+}
 
 
 def _corpus(n=60, speakers=5, d=5, seed=0):
@@ -186,18 +199,19 @@ def _corpus(n=60, speakers=5, d=5, seed=0):
     return manifest, features
 
 
-def test_only_training_non_validation_speakers_reach_the_fit(tmp_path, monkeypatch):
+@pytest.mark.usefixtures("one_torch_thread")
+@pytest.mark.parametrize("method", list(SPIES))
+def test_only_training_non_validation_speakers_reach_the_fit(tmp_path, monkeypatch, method):
     manifest, features = _corpus()
-    SpyOffsetSampler.seen = []
-    monkeypatch.setattr(stage_module, "make_sampler",
-                        lambda method, params, seed, ratio: SpyOffsetSampler(mode="new", seed=seed))
+    SEEN.clear()
+    monkeypatch.setattr(stage_module, "make_sampler", lambda method_, params, seed, ratio: SPIES[method](seed))
     seeds = [0, 1]
-    augment_folds(manifest, features, "leave-one-speaker-out", "speaker_new", {}, seeds, 1.0, tmp_path / "out",
+    augment_folds(manifest, features, "leave-one-speaker-out", method, {}, seeds, 1.0, tmp_path / "out",
                   progress=False, validation_speakers=1)
     speakers, y = manifest["speaker"].to_numpy(), manifest["emotion"].to_numpy()
     folds = folds_for(manifest, "leave-one-speaker-out")
-    assert len(SpyOffsetSampler.seen) == len(seeds) * len(folds)
-    for (seed, fold), (spy_seed, rows, groups) in zip([(s, f) for s in seeds for f in folds], SpyOffsetSampler.seen):
+    assert len(SEEN) == len(seeds) * len(folds)
+    for (seed, fold), (spy_seed, rows, groups) in zip([(s, f) for s in seeds for f in folds], SEEN):
         assert spy_seed == seed
         assert np.array_equal(groups, speakers[rows])  # each row with its own speaker
         held = set(inner_validation_groups(speakers[fold.train], 1, seed))
