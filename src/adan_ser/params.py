@@ -283,7 +283,7 @@ class ClassifyParams(Block):
 #: Methods that perturb the corpus audio (adan_ser.augment.audio) rather than feature vectors.
 AUDIO_METHODS = ("audio_speed", "audio_noise", "audio_mix", "audio_voice", "audio_vtlp")
 METHODS = ("none", "duplicate", "noise", "smote", "borderline_smote", "adasyn", "adan", "adan_separate",
-           "wadan", "adan_latent", "aae", *AUDIO_METHODS)
+           "wadan", "adan_latent", "aae", "speaker_swap", "speaker_new", "adan_speaker", *AUDIO_METHODS)
 Method = Literal[METHODS]
 # 100 synthetic rows per real one already makes a training set 101 times its size (EmoDB with IS11:
 # 9 GB of float32); beyond, memory runs out (1e9 was a MemoryError) long before any gain
@@ -390,6 +390,25 @@ class LatentSMOTEParams(_ADANParams):
     residual: Bool = key(True, "true or false", "add the parent's residual x − R(E(x)) back")
 
 
+N_SPEAKERS_HINT = "new speakers per fold; null: as many as training speakers"
+
+
+class SpeakerSwapParams(DuplicateParams):
+    pass
+
+
+class SpeakerNewParams(DuplicateParams):
+    shrinkage: Literal["ledoit_wolf", "oas"] = key("ledoit_wolf", "ledoit_wolf or oas",
+                                                   "shrinkage of the speaker offsets' covariance")
+    n_speakers: Optional[Count] = key(None, "an integer ≥ 1 or null", N_SPEAKERS_HINT)
+
+
+class SpeakerADANParams(_ADANParams):
+    n_speakers: Optional[Count] = key(None, "an integer ≥ 1 or null", N_SPEAKERS_HINT)
+    style_shrinkage: Literal["ledoit_wolf", "oas"] = key("ledoit_wolf", "ledoit_wolf or oas",
+                                                         "shrinkage of the speaker styles' covariance")
+
+
 class SeparateADANParams(_LatentParams):
     ae_epochs: Natural = key(200, "an integer ≥ 0")
 
@@ -476,6 +495,9 @@ class AugmentParams(Block):
     wadan: WADANParams = block(WADANParams, "ADAN with a Wasserstein critic (WADAN)")
     adan_latent: LatentSMOTEParams = block(LatentSMOTEParams, "SMOTE in ADAN's latent space")
     aae: AAEParams = block(AAEParams, "adversarial autoencoder (Sahu et al. 2017)")
+    speaker_swap: SpeakerSwapParams = block(SpeakerSwapParams, "rows re-voiced with another training speaker's offset")
+    speaker_new: SpeakerNewParams = block(SpeakerNewParams, "rows re-voiced with new speakers' offsets")
+    adan_speaker: SpeakerADANParams = block(SpeakerADANParams, "ADAN with a speaker style: G(z, y, s)")
     audio_speed: AudioSpeedParams = block(AudioSpeedParams, "tempo change of the audio")
     audio_noise: AudioNoiseParams = block(AudioNoiseParams, "Gaussian noise added to the audio")
     audio_mix: AudioMixParams = block(AudioMixParams, "tempo, pitch, noise and gain, each with a probability")

@@ -182,7 +182,7 @@ def test_baseline_in_pipeline_with_svc():
 
 def test_registry_names():
     assert set(SAMPLERS) == {"duplicate", "noise", "smote", "borderline_smote", "adasyn", "adan", "adan_separate",
-                             "wadan", "adan_latent", "aae"}
+                             "wadan", "adan_latent", "aae", "speaker_swap", "speaker_new", "adan_speaker"}
     assert SAMPLERS["adan"] is ADANSampler and SAMPLERS["adan_separate"] is SeparateADANSampler
 
 

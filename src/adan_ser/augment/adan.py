@@ -340,12 +340,14 @@ class ADAN(LatentAugmenter):
 
         net = self.net_
         gen = torch.Generator().manual_seed(probe_seed)
-        probe_in = torch.cat([torch.randn(len(yi_np), self.noise_dim, generator=gen).to(self.device_), onehot], 1)
+        probe_z = torch.randn(len(yi_np), self.noise_dim, generator=gen).to(self.device_)
         state = {"score": -math.inf, "since": 0, "best": None}
 
         def probe(epoch):
             if epoch % self.diagnostics_every:
                 return None
+            # G's condition is read at each check: a speaker-style model updates it in place every epoch
+            probe_in = torch.cat([probe_z, onehot], 1)
             net.eval()
             try:
                 with torch.no_grad():
@@ -372,6 +374,13 @@ class ADAN(LatentAugmenter):
     def _trains_gan(self) -> bool:
         return True
 
+    def _condition(self, onehot: torch.Tensor) -> torch.Tensor:
+        """G's condition of each training row (n, n_classes + extra): the one-hot class here."""
+        return onehot
+
+    def _before_epoch(self, Xs: torch.Tensor, yi_np: np.ndarray) -> None:
+        """Called at the start of every epoch; draws nothing (a speaker-style model updates its styles)."""
+
     def _train(self, Xs: torch.Tensor, yi: torch.Tensor, yi_np: np.ndarray) -> None:
         self._check_combination()
         net = self.net_
@@ -379,7 +388,7 @@ class ADAN(LatentAugmenter):
         self.class_weight_ = class_weights(self.class_weight, yi_np, self.classes_, type(self).__name__)
         weighted = self.class_weight_ is not None
         w_rows = torch.from_numpy(self.class_weight_.astype(np.float32)).to(self.device_)[yi] if weighted else None
-        onehot = torch.eye(len(self.classes_), device=self.device_)[yi]
+        onehot = self._condition(torch.eye(len(self.classes_), device=self.device_)[yi])
         opt_d, opt_main = self._optimizers()
         aux_seed, probe_seed = self._extra_seeds()
         self._aux_gen = torch.Generator(device=self.device_).manual_seed(aux_seed)
@@ -397,6 +406,7 @@ class ADAN(LatentAugmenter):
 
         def epoch():
             count["epoch"] += 1
+            self._before_epoch(Xs, yi_np)
             g_factor = self._g_class_factor(count["epoch"])
             stats.zero_()
             batches = self._batches(n)

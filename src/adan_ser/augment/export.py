@@ -97,7 +97,8 @@ def export_csv(
             write_csv(synthetic_frame(X_syn, y_syn, names), Path(output))
             return len(y_syn)
         params = {k: v for k, v in dict(params or {}).items() if k not in ("ratio", "n_sets")}
-        _, X_syn, y_syn = fit_fold(method, params, seed, ratio, X, y, folds[str(fold)])
+        _, X_syn, y_syn = fit_fold(method, params, seed, ratio, X, y, folds[str(fold)],
+                                   groups=rows["speaker"].to_numpy())
         if len(y_syn) == 0:
             raise AdanError(f"method {method!r} produces no synthetic data")
         X_syn, y_syn = take_per_class(np.asarray(X_syn), np.asarray(y_syn).astype(str), per_class, seed)

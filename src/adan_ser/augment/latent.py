@@ -264,7 +264,12 @@ class LatentAugmenter(TransformerMixin, BaseEstimator):
             generator=gen,
             ae_dropout=getattr(self, "ae_dropout", 0.0),
             c_dropout=getattr(self, "c_dropout", 0.0),
+            cond_dim=self._extra_condition_dim(),
         ).to(self.device_)
+
+    def _extra_condition_dim(self) -> int:
+        """Inputs of G beyond (z, one-hot y): 0 here; a speaker-style model adds its style's size."""
+        return 0
 
     def fit(self, X, y, feature_names: Optional[Sequence[str]] = None):
         """Train on ``X`` (n, d) feature units and ``y`` (n,) labels; returns self.

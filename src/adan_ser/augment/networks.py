@@ -95,6 +95,7 @@ class ADANNetworks(nn.Module):
 
     ``n_features`` counts the kept (non-constant) features. ``ae_dropout`` / ``c_dropout``: dropout
     probability in E and R / in C (see :class:`MLP`); dropout draws nothing from ``generator``.
+    ``cond_dim``: extra inputs of G after the one-hot class (a speaker style; 0 = plain G(z, y)).
     """
 
     def __init__(
@@ -112,6 +113,7 @@ class ADANNetworks(nn.Module):
         generator: torch.Generator,
         ae_dropout: float = 0.0,
         c_dropout: float = 0.0,
+        cond_dim: int = 0,
     ):
         super().__init__()
         bn = activation == "leaky_bn"
@@ -126,5 +128,6 @@ class ADANNetworks(nn.Module):
             if clf_hidden is not None
             else None
         )
-        self.generator = MLP(noise_dim + n_classes, gen_hidden, latent_dim, activation, False, "tanh", generator)
+        self.generator = MLP(noise_dim + n_classes + cond_dim, gen_hidden, latent_dim, activation, False, "tanh",
+                             generator)
         self.discriminator = MLP(latent_dim, disc_hidden, 1, activation, False, None, generator)

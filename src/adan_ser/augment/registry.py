@@ -17,6 +17,7 @@ from typing import Optional
 
 from adan_ser.augment.aae import AAE
 from adan_ser.augment.adan import ADAN
+from adan_ser.augment.adan_speaker import SpeakerADAN, SpeakerADANSampler
 from adan_ser.augment.adan_separate import SeparateADAN
 from adan_ser.augment.audio import AUDIO_METHODS, AudioPerturber, copies_for
 from adan_ser.augment.base import validate_params
@@ -29,6 +30,7 @@ from adan_ser.augment.baselines import (
 )
 from adan_ser.augment.latent_smote import LatentSMOTESampler
 from adan_ser.augment.samplers import AAESampler, ADANSampler, SeparateADANSampler
+from adan_ser.augment.speakers import SpeakerOffsetSampler
 from adan_ser.core.errors import AdanError
 
 __all__ = ["SAMPLERS", "MODELS", "PRESETS", "AUDIO_METHODS", "is_audio_method", "make_perturber", "make_sampler",
@@ -45,10 +47,20 @@ SAMPLERS = {
     "wadan": ADANSampler,
     "adan_latent": LatentSMOTESampler,
     "aae": AAESampler,
+    "speaker_swap": SpeakerOffsetSampler,
+    "speaker_new": SpeakerOffsetSampler,
+    "adan_speaker": SpeakerADANSampler,
+}
+
+#: Sampler settings a method fixes (not keys of its params block): the two modes of the speaker model.
+SAMPLER_FIXED = {
+    "speaker_swap": {"mode": "swap", "shrinkage": "ledoit_wolf", "n_speakers": None},
+    "speaker_new": {"mode": "new"},
 }
 
 #: The model a latent method's sampler composes (its ``adan`` parameter).
-MODELS = {"adan": ADAN, "adan_separate": SeparateADAN, "wadan": ADAN, "adan_latent": ADAN, "aae": AAE}
+MODELS = {"adan": ADAN, "adan_separate": SeparateADAN, "wadan": ADAN, "adan_latent": ADAN, "aae": AAE,
+          "adan_speaker": SpeakerADAN}
 
 #: Model defaults a method sets before its params block: ``wadan`` is ADAN with the settings of the
 #: authors' WADAN (critic with gradient penalty, 2 critic steps per batch, G's CE weight 0.1; their
@@ -79,7 +91,8 @@ NONE = "none"
 
 
 def _own_params(method: str) -> list[str]:
-    return [p for p in _sampler_class(method)().get_params(deep=False) if p != _MODEL_PARAM]
+    fixed = SAMPLER_FIXED.get(method, {})
+    return [p for p in _sampler_class(method)().get_params(deep=False) if p != _MODEL_PARAM and p not in fixed]
 
 
 def _model_params(method: str) -> list[str]:
@@ -171,7 +184,7 @@ def make_sampler(
     if ratio is not None:
         params["ratio"] = ratio
     own = set(_own_params(method))
-    kwargs = {k: v for k, v in params.items() if k in own}
+    kwargs = {**SAMPLER_FIXED.get(method, {}), **{k: v for k, v in params.items() if k in own}}
     if method in MODELS:
         model_kwargs = {k: v for k, v in params.items() if k not in own or k == "seed"}
         kwargs[_MODEL_PARAM] = MODELS[method](**{**MODEL_DEFAULTS.get(method, {}), **model_kwargs})

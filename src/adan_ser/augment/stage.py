@@ -61,8 +61,11 @@ from adan_ser.core.seeds import as_seeds
 LATENT_METHODS = tuple(MODELS)
 
 
-def fit_fold(method, params, seed, ratio, X, y, fold: Fold, log_dir=None):
+def fit_fold(method, params, seed, ratio, X, y, fold: Fold, log_dir=None, groups=None):
     """Fit ``method`` on the training rows of ``fold``; returns (sampler, X_syn, y_syn).
+
+    ``groups`` (n,): the speaker of each row of ``X``; only a sampler with ``needs_groups`` gets
+    them (its training rows' only), the others never see them.
 
     A bad fold (e.g. a class too small for SMOTE's neighbours) → :class:`AdanError` that names the
     fold and seed first: ``"fold 03, seed 0: SMOTESampler: class 'x' has 2 training rows, ..."``.
@@ -74,7 +77,11 @@ def fit_fold(method, params, seed, ratio, X, y, fold: Fold, log_dir=None):
     if sampler is None:
         return None, np.empty((0, X.shape[1])), np.empty(0, dtype=y.dtype)
     try:
-        X_syn, y_syn = sampler.generate(X[fold.train], y[fold.train])
+        if getattr(sampler, "needs_groups", False):
+            X_syn, y_syn = sampler.generate(X[fold.train], y[fold.train],
+                                            groups=None if groups is None else np.asarray(groups)[fold.train])
+        else:
+            X_syn, y_syn = sampler.generate(X[fold.train], y[fold.train])
     except AdanError as exc:
         raise AdanError(f"fold {fold.name}, seed {seed}: {exc}") from None
     except ValueError as exc:  # a library's refusal of this fold's rows (imblearn, scikit-learn)
@@ -192,13 +199,15 @@ def augment_folds(
 
         def task(fraction, seed, fold, val):
             logs = None if tmp_report is None else seed_dir(tmp_report, seed, fraction)
-            return method, params, seed, ratio, X[fold.train], y[fold.train], fold.name, logs, X[val], y[val]
+            return (method, params, seed, ratio, X[fold.train], y[fold.train], fold.name, logs, X[val], y[val],
+                    speakers[fold.train])
 
         fitted = run_tasks(_fit_and_measure, (task(*job) for job in jobs), scheduler,
                            desc=f"augment {method}", progress=progress, total=len(jobs))
         for i, ((fraction, seed, fold, val), (sampler, X_syn, y_syn, measures)) in enumerate(zip(jobs, fitted)):
             out = seed_dir(tmp, seed, fraction)
-            write_parquet(synthetic_frame(X_syn, y_syn, names), out / f"{fold.name}.parquet")
+            write_parquet(synthetic_frame(X_syn, y_syn, names, getattr(sampler, "synthetic_speaker_", None)),
+                          out / f"{fold.name}.parquet")
             model = getattr(sampler, "adan_", None)
             fitted_on = np.unique(speakers[fold.train])
             records.append({"seed": seed, **({FRACTION: fraction} if with_fraction else {}), "fold": fold.name,
@@ -285,18 +294,20 @@ def _augment_audio(rows, X, names, scheme, method, params, seeds, ratio, out_dir
     return table
 
 
-def _fit_and_measure(method, params, seed, ratio, X_train, y_train, fold_name, log_dir, X_val=None, y_val=None):
+def _fit_and_measure(method, params, seed, ratio, X_train, y_train, fold_name, log_dir, X_val=None, y_val=None,
+                     groups_train=None):
     """Fit one fold's augmenter on its training rows only and measure its synthetic set.
 
     ``X_train`` (n, d), ``y_train`` (n,): the fold's training rows the augmenter may learn from;
     ``X_val`` (v, d), ``y_val`` (v,): the real rows of the fold's inner-validation speakers (None or
     empty without them), used only to measure the set (the ``val_*_svm_uar`` columns of
     :func:`~adan_ser.augment.diagnostics.validation_measures`; every method but ``none``), never
-    to fit it. Returns ``(sampler, X_syn, y_syn, quality measures)``; the unit of work here and on
+    to fit it. ``groups_train`` (n,): the speakers of the training rows, for samplers that model
+    speakers (``needs_groups``). Returns ``(sampler, X_syn, y_syn, quality measures)``; the unit of work here and on
     a Dask worker.
     """
     fold = Fold(fold_name, np.arange(len(y_train)), np.empty(0, dtype=int))
-    sampler, X_syn, y_syn = fit_fold(method, params, seed, ratio, X_train, y_train, fold, log_dir)
+    sampler, X_syn, y_syn = fit_fold(method, params, seed, ratio, X_train, y_train, fold, log_dir, groups_train)
     measures = quality(X_train, X_syn, seed, y_train, y_syn)
     if method in LATENT_METHODS:  # collapse diagnostics (augment.diagnostics), training rows only
         measures.update(latent_diagnostics(sampler, X_train, y_train, X_syn, y_syn, seed))

@@ -2,7 +2,7 @@
 
 Layout of one method's folder (a DVC output, e.g. ``data/synthetic/smote``):
 ``seed<k>/<fold>.parquet``: feature columns (openSMILE names, feature units), ``emotion``,
-``synthetic`` = 1, and for the synthetic-speaker methods (``audio_voice``, ``audio_vtlp``)
+``synthetic`` = 1, and for the synthetic-speaker methods (``audio_voice``, ``audio_vtlp``, ``speaker_*``, ``adan_speaker``)
 ``synthetic_speaker``, the id of the synthetic speaker each row belongs to (never a real speaker's;
 sets without it read as before); ``seed<k>/<fold>.pt``: the fitted latent model of that seed and fold, if any.
 Those are the sets learnt from whole training folds (``cv.train_fraction`` 1). A set learnt from a

@@ -1,0 +1,211 @@
+"""Speaker variation in feature space: the additive speaker model and the sampler built on it.
+
+Model (in z-units of the training rows, so every feature weighs alike):
+``x = μ_y + o_s + r``: ``μ_y`` (C, d) class means, ``o_s`` (S, d) the offset of training speaker s
+(zero mean over speakers), ``r`` the residual of a row. New speakers' offsets come from
+``N(0, Σ_o)``, Σ_o the shrunk covariance of the S training offsets (:class:`OffsetGaussian`).
+:mod:`adan_ser.augment.adan_speaker` uses the same two pieces on latent codes.
+"""
+
+from __future__ import annotations
+
+from numbers import Integral
+from typing import Optional
+
+import numpy as np
+from sklearn.covariance import ledoit_wolf_shrinkage
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from adan_ser.augment.base import SyntheticSampler, check_Xy, validate_params
+from adan_ser.augment.baselines import _RATIO, _SEED, _pick_rows
+from adan_ser.core.errors import AdanError
+from adan_ser.core.scaling import ZScaler
+
+__all__ = ["SHRINKAGES", "speaker_offsets", "OffsetGaussian", "synthetic_speaker_ids", "SpeakerOffsetSampler"]
+
+SHRINKAGES = ("ledoit_wolf", "oas")
+
+
+def speaker_offsets(Z: np.ndarray, y: np.ndarray, groups: np.ndarray, n_iter: int = 100, tol: float = 1e-10):
+    """Fit ``Z ≈ μ[y] + o[s]`` by alternating least squares over the speaker × class cell means.
+
+    ``Z`` (n, d), ``y`` (n,) labels, ``groups`` (n,) speaker ids. Each speaker's offset is the
+    unweighted mean over the classes it has of (cell mean − class mean), so a speaker who recorded
+    mostly one emotion does not pass that emotion off as its voice; class means are row-weighted
+    means of ``Z − o[s]``. Offsets are centred (unweighted mean over speakers 0); the class means
+    absorb the shift. Returns ``(classes (C,), speakers (S,), mu (C, d), offsets (S, d))``.
+    """
+    Z = np.asarray(Z, dtype=np.float64)
+    classes, yi = np.unique(y, return_inverse=True)
+    speakers, si = np.unique(np.asarray(groups), return_inverse=True)
+    C, S, d = len(classes), len(speakers), Z.shape[1]
+    cell = si * C + yi
+    N = np.bincount(cell, minlength=S * C).reshape(S, C).astype(np.float64)
+    sums = np.zeros((S * C, d))
+    np.add.at(sums, cell, Z)
+    M = sums.reshape(S, C, d) / np.maximum(N, 1.0)[:, :, None]
+    present = (N > 0).astype(np.float64)
+    offsets = np.zeros((S, d))
+
+    def class_means(o):
+        return np.einsum("sc,scd->cd", N, M - o[:, None, :]) / N.sum(axis=0)[:, None]
+
+    # A balanced design converges in one sweep; an unbalanced one in a few dozen (the problem is a
+    # linear least-squares fit, so the sweeps contract geometrically on a connected design).
+    for _ in range(n_iter):
+        mu = class_means(offsets)
+        new = np.einsum("sc,scd->sd", present, M - mu[None]) / present.sum(axis=1)[:, None]
+        new -= new.mean(axis=0)
+        done = np.max(np.abs(new - offsets), initial=0.0) <= tol
+        offsets = new
+        if done:
+            break
+    return classes, speakers, class_means(offsets), offsets
+
+
+class OffsetGaussian:
+    """``N(0, Σ)``, Σ = (1 − α)·S + α·(tr S / d)·I: the shrunk covariance of S offsets (S, d).
+
+    ``S`` is the empirical covariance of the centred offsets (÷ S rows, as scikit-learn's), ``α``
+    the Ledoit–Wolf or OAS shrinkage (scikit-learn's formulas). Σ is never formed: a draw is
+    ``√(1 − α)·gᵀO/√S + √(α·tr S/d)·ε``, g ~ N(0, I_S), ε ~ N(0, I_d), whose covariance is Σ
+    exactly, so d in the thousands costs (m, S + d) normals, not a d × d factorisation.
+    Fitted: ``basis_`` (S, d) centred offsets, ``shrinkage_`` α, ``target_`` tr S / d.
+    """
+
+    def __init__(self, shrinkage: str = "ledoit_wolf"):
+        self.shrinkage = shrinkage
+
+    def fit(self, offsets: np.ndarray) -> "OffsetGaussian":
+        O = np.asarray(offsets, dtype=np.float64)
+        O = O - O.mean(axis=0)
+        n, d = O.shape
+        gram = O @ O.T / n  # (S, S): shares its non-zero spectrum with S = OᵀO / n
+        self.target_ = float(np.trace(gram)) / d
+        if self.shrinkage == "ledoit_wolf":
+            alpha = float(ledoit_wolf_shrinkage(O, assume_centered=True)) if n > 1 else 1.0
+        else:  # OAS as scikit-learn's oas(): mean(S²) from the Gram matrix, ‖OᵀO‖_F = ‖OOᵀ‖_F
+            mean_sq = float(np.sum(gram ** 2)) / d ** 2
+            mu2 = self.target_ ** 2
+            den = (n + 1) * (mean_sq - mu2 / d)
+            alpha = 1.0 if den == 0 else min((mean_sq + mu2) / den, 1.0)
+        self.basis_, self.shrinkage_ = O, alpha
+        return self
+
+    def covariance(self) -> np.ndarray:
+        """Σ as a (d, d) matrix (for tests and small d only)."""
+        n, d = self.basis_.shape
+        return (1 - self.shrinkage_) * self.basis_.T @ self.basis_ / n + self.shrinkage_ * self.target_ * np.eye(d)
+
+    def draw(self, m: int, rng: np.random.Generator) -> np.ndarray:
+        """``m`` offsets (m, d) from N(0, Σ)."""
+        n, d = self.basis_.shape
+        g = rng.standard_normal((m, n))
+        eps = rng.standard_normal((m, d))
+        spread = (np.sqrt(1 - self.shrinkage_) / np.sqrt(n)) * g @ self.basis_
+        return spread + np.sqrt(self.shrinkage_ * self.target_) * eps
+
+
+def synthetic_speaker_ids(names, real) -> np.ndarray:
+    """``"~" + name`` for each name, with more ``~`` in front while any id equals a real speaker id.
+
+    ``names`` (k,), ``real`` (S,) the training speakers; returns (k,) str ids, never a real one.
+    """
+    names, real = np.asarray(names).astype(str), np.asarray(real).astype(str)
+    prefix = "~"
+    while True:
+        ids = np.char.add(prefix, names)
+        if not np.isin(ids, real).any():
+            return ids.astype(object)
+        prefix += "~"
+
+
+class SpeakerOffsetSampler(SyntheticSampler):
+    """Rows re-voiced by speaker offsets: ``x' = x − o_src + o_new`` (z-units of the training rows).
+
+    Fits :func:`speaker_offsets` on the training rows and their speakers (``groups``, required),
+    picks parent rows as :class:`~adan_ser.augment.baselines.DuplicateSampler` does
+    (``round(ratio × count)`` per class), and keeps each parent's class mean and residual:
+
+    * ``mode="swap"``: ``o_new`` = the offset of another training speaker, drawn uniformly; the row's
+      synthetic speaker is ``~swap:<src>:<tgt>``.
+    * ``mode="new"``: ``n_speakers`` (None: as many as training speakers) offsets drawn from
+      :class:`OffsetGaussian` (``shrinkage`` ``ledoit_wolf`` or ``oas``), one per synthetic speaker
+      ``~new<k>``; a class's new rows go round the speakers in turn, so every new speaker gets
+      every class.
+
+    Ids start with ``~`` (more when a real id would clash): never a training speaker's. Fitted:
+    ``classes_``, ``speakers_`` (S,), ``class_means_`` (C, d), ``offsets_`` (S, d) (z-units),
+    ``scaler_``, ``synthetic_speaker_`` (m,) the speaker id of each generated row,
+    ``new_offsets_`` (k, d) (``new`` only).
+    """
+
+    needs_groups = True
+
+    _parameter_constraints: dict = {
+        "ratio": _RATIO,
+        "mode": [StrOptions({"swap", "new"})],
+        "shrinkage": [StrOptions(set(SHRINKAGES))],
+        "n_speakers": [Interval(Integral, 1, None, closed="left"), None],
+        "seed": _SEED,
+    }
+
+    def __init__(self, ratio: float = 1.0, mode: str = "swap", shrinkage: str = "ledoit_wolf",
+                 n_speakers: Optional[int] = None, seed: Optional[int] = 0):
+        self.ratio = ratio
+        self.mode = mode
+        self.shrinkage = shrinkage
+        self.n_speakers = n_speakers
+        self.seed = seed
+
+    def _set_groups(self, groups, n: int) -> None:
+        name = type(self).__name__
+        if groups is None:
+            raise AdanError(f"{name} needs groups: the speaker of each training row")
+        groups = np.asarray(groups).astype(str)
+        if groups.shape != (n,):
+            raise AdanError(f"{name}: {groups.shape[0] if groups.ndim else 0} groups for {n} training rows")
+        if len(np.unique(groups)) < 2:
+            raise AdanError(f"{name}: mode {self.mode!r} needs at least 2 training speakers, got "
+                            f"{len(np.unique(groups))}")
+        self._groups = groups
+
+    def _fit_resample(self, X, y, groups=None, **params):
+        self._set_groups(groups, len(X))
+        return super()._fit_resample(X, y)
+
+    def generate(self, X, y, groups=None):
+        """Synthetic rows only, ``(X_syn (m, d), y_syn (m,))``; ``groups`` (n,): the rows' speakers."""
+        validate_params(self)
+        X_checked, _ = check_Xy(self, X, y)
+        self._set_groups(groups, len(X_checked))
+        return super().generate(X, y)
+
+    def _generate(self, X, y, n_new):
+        groups = self.__dict__.pop("_groups")
+        rng = np.random.default_rng(self.seed)
+        self.scaler_ = ZScaler().fit(np.asarray(X, dtype=np.float64))
+        Z = self.scaler_.transform(X)
+        self.classes_, self.speakers_, self.class_means_, self.offsets_ = speaker_offsets(Z, y, groups)
+        rows = _pick_rows(y, n_new, rng)
+        src = np.searchsorted(self.speakers_, groups[rows])
+        if self.mode == "swap":
+            # a uniform other speaker: shift a draw from S − 1 past the source's own index
+            tgt = rng.integers(len(self.speakers_) - 1, size=len(rows))
+            tgt += tgt >= src
+            new = self.offsets_[tgt]
+            spk = self.speakers_.astype(str)
+            names = np.char.add(np.char.add(np.char.add("swap:", spk[src]), ":"), spk[tgt])
+        else:
+            k = len(self.speakers_) if self.n_speakers is None else int(self.n_speakers)
+            self.new_offsets_ = OffsetGaussian(self.shrinkage).fit(self.offsets_).draw(k, rng)
+            # position within its class, so each class's rows go round the k speakers
+            labels = y[rows]
+            starts = np.r_[0, np.flatnonzero(labels[1:] != labels[:-1]) + 1]
+            pos = np.arange(len(rows)) - np.repeat(starts, np.diff(np.r_[starts, len(rows)]))
+            who = pos % k
+            new = self.new_offsets_[who]
+            names = np.char.add("new", who.astype(str))
+        Z_new = Z[rows] - self.offsets_[src] + new * self.scaler_.varies_
+        self.synthetic_speaker_ = synthetic_speaker_ids(names, self.speakers_)
+        return self.scaler_.inverse_transform(Z_new), y[rows]
