@@ -215,3 +215,22 @@ def test_evaluate_records_the_normalisation_and_draws_enrolment_per_seed():
     per_seed = {s: set(part["file"]) for s, part in enrolled.groupby("seed")}
     assert all(len(files) == 48 - 2 * 4 for files in per_seed.values())
     assert per_seed[0] != per_seed[1]  # the deterministic SVM is not reused across seeds here
+
+
+def test_report_says_it_uses_unlabelled_test_speaker_audio_and_k(tmp_path):
+    import json
+
+    from adan_ser.contracts.predictions import load_predictions, write_predictions
+    from adan_ser.reporting.report import write_report
+
+    manifest, features = toy_corpus(n=48, speakers=4)
+    pred = evaluate(manifest, features, scheme="leave-one-speaker-out", models={"svm": {"kernel": "linear"}},
+                    seeds=[0], corpus="toy", feature_set="f", normalise="speaker", enrol=3)
+    write_predictions(pred, tmp_path / "predictions")
+    back = load_predictions(tmp_path / "predictions")
+    assert (back["normalise"] == "speaker:enrol3").all()
+    write_report(back, ["angry", "happy", "sad"], tmp_path / "report")
+    md = (tmp_path / "report" / "results.md").read_text()
+    assert md.startswith("**Speaker-normalised features") and "unlabelled audio of the test speakers" in md
+    assert "3 enrolment utterances per test speaker, which are not scored" in md
+    assert json.loads((tmp_path / "report" / "metrics.json").read_text())["normalise"] == ["speaker:enrol3"]
