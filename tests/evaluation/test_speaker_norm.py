@@ -234,3 +234,46 @@ def test_report_says_it_uses_unlabelled_test_speaker_audio_and_k(tmp_path):
     assert md.startswith("**Speaker-normalised features") and "unlabelled audio of the test speakers" in md
     assert "3 enrolment utterances per test speaker, which are not scored" in md
     assert json.loads((tmp_path / "report" / "metrics.json").read_text())["normalise"] == ["speaker:enrol3"]
+
+
+def test_synthetic_speakers_read_from_the_store_when_it_has_the_column(tmp_path):
+    from adan_ser.contracts.synthetic import seed_dir, synthetic_frame
+    from adan_ser.evaluation.evaluate import synthetic_speakers
+
+    df = synthetic_frame(np.zeros((3, 2)), ["a", "b", "a"], ["f0", "f1"])
+    seed_dir(tmp_path, 0).mkdir(parents=True)
+    df.to_parquet(seed_dir(tmp_path, 0) / "01.parquet")
+    assert synthetic_speakers(tmp_path, "01", seed=0) is None
+    df.assign(synthetic_speaker=["v1", "v2", "v1"]).to_parquet(seed_dir(tmp_path, 0) / "01.parquet")
+    assert list(synthetic_speakers(tmp_path, "01", seed=0)) == ["v1", "v2", "v1"]
+
+
+def test_params_yaml_defaults_leave_features_alone():
+    from pathlib import Path
+
+    from adan_ser.params import load_params
+
+    p = load_params(Path(__file__).resolve().parents[2] / "params.yaml")
+    assert p.classify.normalise == "none" and p.classify.enrol is None
+
+
+@pytest.mark.parametrize("named", [True, False])
+def test_runner_normalises_synthetic_rows_per_synthetic_speaker(named):
+    X, y, speakers = _data()
+    rng = np.random.default_rng(5)
+    X_syn = rng.normal(loc=20, scale=3, size=(12, X.shape[1]))
+    y_syn = np.array(["a", "b", "c"] * 4)
+    syn_spk = np.array(["v1"] * 6 + ["v2"] * 6)
+    log = []
+    cross_validate(X, y, speakers, make_folds(speakers), lambda f: Spy(log), train_data="real+synthetic",
+                   synthetic=lambda f: (X_syn, y_syn), synthetic_speakers=(lambda f: syn_spk) if named else None,
+                   normalise="speaker", progress=False, scores=False)
+    for fold, A in zip(make_folds(speakers), [A for kind, A in log if kind == "fit"]):
+        syn = A[len(fold.train):]
+        assert len(syn) == 12
+        if named:
+            for v in ("v1", "v2"):
+                np.testing.assert_allclose(syn[syn_spk == v].mean(axis=0), 0, atol=1e-10)
+        else:
+            pooled = X[fold.train]
+            np.testing.assert_allclose(syn, (X_syn - pooled.mean(axis=0)) / pooled.std(axis=0))
