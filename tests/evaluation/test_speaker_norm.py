@@ -277,3 +277,35 @@ def test_runner_normalises_synthetic_rows_per_synthetic_speaker(named):
         else:
             pooled = X[fold.train]
             np.testing.assert_allclose(syn, (X_syn - pooled.mean(axis=0)) / pooled.std(axis=0))
+
+
+@pytest.mark.parametrize("classify, error", [
+    ({"normalise": "speaker", "enrol": 2}, None),
+    ({"normalise": "none", "enrol": 2}, "classify.enrol 2 needs classify.normalise: speaker"),
+    ({"normalise": "speaker", "enrol": 12}, "classify.enrol 12: test speaker '00' has only 12 utterances"),
+])
+def test_cli_evaluate_reads_the_keys(tmp_path, capsys, classify, error):
+    import yaml
+
+    from adan_ser.cli import main
+    from adan_ser.contracts.predictions import load_predictions
+
+    manifest, features = toy_corpus(n=48, speakers=4)
+    manifest.to_csv(tmp_path / "manifest.csv", index=False)
+    features.to_parquet(tmp_path / "f.parquet")
+    params = {"seed": 0, "data": {"corpus": "emodb", "root": str(tmp_path), "classes": []},
+              "features": {"set": "eGeMAPSv02"}, "cv": {"scheme": "leave-one-speaker-out", "scheduler": "local"},
+              "eval": {"seeds": [0]},
+              "classify": {"models": ["svm"], "svm": {"kernel": "linear"}, **classify}}
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    out = tmp_path / "pred"
+    code = main(["--params", str(tmp_path / "params.yaml"), "evaluate", "-m", str(tmp_path / "manifest.csv"),
+                 "-f", str(tmp_path / "f.parquet"), "-o", str(out), "--synthetic-dir", str(tmp_path / "syn")])
+    err = capsys.readouterr().err.strip().splitlines()
+    if error is None:
+        assert code == 0, err
+        pred = load_predictions(out)
+        assert len(pred) == 48 - 2 * 4 and (pred["normalise"] == "speaker:enrol2").all()
+    else:
+        assert code == 2 and len(err) == 1 and error in err[0], err
+        assert not out.exists()
