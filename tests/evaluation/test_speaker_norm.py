@@ -57,7 +57,7 @@ def _run(X, y, speakers, enrol=None, seed=0, **kw):
 
 
 def test_speaker_znorm_takes_no_labels():
-    assert list(inspect.signature(speaker_znorm).parameters) == ["X", "speakers", "stats_rows"]
+    assert list(inspect.signature(speaker_znorm).parameters) == ["X", "speakers", "stats_rows", "scale"]
     assert "y" not in inspect.signature(normalise_fold).parameters
     assert "y" not in inspect.signature(enrolment_split).parameters
 
@@ -119,9 +119,9 @@ def test_scored_rows_never_enter_the_statistics():
     calls = []
     real = speaker_norm.speaker_znorm
 
-    def spy(X_, speakers_, stats_rows=None):
+    def spy(X_, speakers_, stats_rows=None, scale=True):
         calls.append((np.array(X_), None if stats_rows is None else np.array(stats_rows)))
-        return real(X_, speakers_, stats_rows)
+        return real(X_, speakers_, stats_rows, scale)
 
     _, log = _run(X, y, speakers, enrol=k)
     X_out = X.copy()
@@ -188,7 +188,7 @@ def test_constant_feature_is_centred_not_divided():
 
 
 @pytest.mark.parametrize("normalise, enrol, match", [
-    ("test", None, r"classify.normalise must be one of none, speaker, got 'test'"),
+    ("test", None, r"classify.normalise must be one of none, speaker, speaker_mean, got 'test'"),
     ("speaker", 0, r"classify.enrol must be null or an integer ≥ 1, got 0"),
     ("speaker", 2.5, r"classify.enrol must be null or an integer ≥ 1, got 2.5"),
     ("none", 3, r"classify.enrol 3 needs classify.normalise: speaker"),
@@ -309,3 +309,19 @@ def test_cli_evaluate_reads_the_keys(tmp_path, capsys, classify, error):
     else:
         assert code == 2 and len(err) == 1 and error in err[0], err
         assert not out.exists()
+
+
+def test_speaker_mean_centres_without_scaling():
+    X, y, speakers = _data()
+    log = []
+    pred = cross_validate(X, y, speakers, make_folds(speakers), lambda f: Spy(log), normalise="speaker_mean",
+                          enrol=3, seed=0, progress=False, scores=False)
+    for fold, (_, A), (_, B) in zip(make_folds(speakers), [e for e in log if e[0] == "fit"],
+                                    [e for e in log if e[0] == "predict"]):
+        Xt = X[fold.train]
+        for s in np.unique(speakers[fold.train]):
+            rows = speakers[fold.train] == s
+            np.testing.assert_allclose(A[rows], Xt[rows] - Xt[rows].mean(axis=0))
+        enrol, scored = enrolment_split(fold.test, speakers, 3, 0)
+        np.testing.assert_allclose(B, X[scored] - X[enrol].mean(axis=0))
+    assert len(pred) == len(X) - 3 * 4

@@ -24,8 +24,11 @@ import numpy as np
 
 from adan_ser.core.errors import AdanError
 
-#: ``classify.normalise`` values.
-NORMALISE = ("none", "speaker")
+#: ``classify.normalise`` values: ``speaker`` subtracts each speaker's mean and divides by its
+#: standard deviation; ``speaker_mean`` only subtracts its mean (a k-utterance standard deviation of
+#: thousands of features is noisy, the mean less so), leaving the scaling to the classifier's
+#: preprocessor, fitted on the training rows.
+NORMALISE = ("none", "speaker", "speaker_mean")
 
 #: A per-speaker standard deviation below this (a feature constant for that speaker, or one
 #: enrolment utterance) divides by 1 instead: the feature is centred, not scaled.
@@ -39,8 +42,9 @@ def check_normalise(normalise: str, enrol: Optional[int]) -> None:
     if enrol is not None:
         if isinstance(enrol, bool) or not isinstance(enrol, (int, np.integer)) or enrol < 1:
             raise AdanError(f"classify.enrol must be null or an integer ≥ 1, got {enrol!r}")
-        if normalise != "speaker":
-            raise AdanError(f"classify.enrol {enrol} needs classify.normalise: speaker (got {normalise!r})")
+        if normalise == "none":
+            raise AdanError(f"classify.enrol {enrol} needs classify.normalise: speaker or speaker_mean "
+                            f"(got {normalise!r})")
 
 
 def _stats(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -49,12 +53,13 @@ def _stats(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return mean, np.where(std < STD_FLOOR, 1.0, std)
 
 
-def speaker_znorm(X, speakers, stats_rows=None) -> np.ndarray:
+def speaker_znorm(X, speakers, stats_rows=None, scale: bool = True) -> np.ndarray:
     """Per-speaker z-scores: X (n, d) feature units, speakers (n,) → (n, d) float64.
 
     ``stats_rows``: (n,) bool, the rows whose features give their speaker's mean and standard
     deviation (None: every row); every row of a speaker is normalised with them. A speaker without
     a statistics row → :class:`AdanError`. Standard deviations below :data:`STD_FLOOR` count as 1.
+    ``scale`` False: subtract the speaker's mean only (``classify.normalise: speaker_mean``).
     Takes no labels, by design: the statistics are a function of (X, speakers, stats_rows) alone.
     """
     X = np.asarray(X, dtype=np.float64)
@@ -71,7 +76,7 @@ def speaker_znorm(X, speakers, stats_rows=None) -> np.ndarray:
         if not use.any():
             raise AdanError(f"speaker {str(speaker)!r} has no rows to compute its normalisation statistics from")
         mean, std = _stats(X[use])
-        out[mine] = (X[mine] - mean) / std
+        out[mine] = (X[mine] - mean) / std if scale else X[mine] - mean
     return out
 
 
@@ -105,28 +110,28 @@ def enrolment_split(test: np.ndarray, speakers: np.ndarray, k: Optional[int], se
 
 
 def normalise_fold(X: np.ndarray, speakers: np.ndarray, train: Optional[np.ndarray], X_syn: Optional[np.ndarray],
-                   syn_speakers: Optional[np.ndarray], enrol: np.ndarray, scored: np.ndarray
-                   ) -> tuple[np.ndarray, np.ndarray]:
+                   syn_speakers: Optional[np.ndarray], enrol: np.ndarray, scored: np.ndarray,
+                   scale: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """``(X_train, X_test)`` of one fold, speaker-normalised (see the module text).
 
     X (n, d) all rows in feature units; speakers (n,); ``train``: the real training rows (indices,
     or None); ``X_syn`` (m, d) the fold's synthetic rows (or None) with ``syn_speakers`` (m,) or
     None; ``enrol``, ``scored`` from :func:`enrolment_split`. X_train is the real rows then the
-    synthetic rows, as the runner stacks them; X_test the ``scored`` rows.
+    synthetic rows, as the runner stacks them; X_test the ``scored`` rows. ``scale`` False: means only.
     """
     X = np.asarray(X, dtype=np.float64)
     speakers = np.asarray(speakers).astype(str)
     parts = []
     if train is not None:
-        parts.append(speaker_znorm(X[train], speakers[train]))
+        parts.append(speaker_znorm(X[train], speakers[train], scale=scale))
     if X_syn is not None:
         X_syn = np.asarray(X_syn, dtype=np.float64)
         if syn_speakers is not None:
-            parts.append(speaker_znorm(X_syn, syn_speakers))
+            parts.append(speaker_znorm(X_syn, syn_speakers, scale=scale))
         else:
             mean, std = _stats(X[train] if train is not None and len(train) else X_syn)
-            parts.append((X_syn - mean) / std)
+            parts.append((X_syn - mean) / std if scale else X_syn - mean)
     rows = np.concatenate([enrol, scored])
     mask = np.r_[np.ones(len(enrol), dtype=bool), np.zeros(len(scored), dtype=bool)]
-    X_test = speaker_znorm(X[rows], speakers[rows], stats_rows=mask)[len(enrol):]
+    X_test = speaker_znorm(X[rows], speakers[rows], stats_rows=mask, scale=scale)[len(enrol):]
     return np.concatenate(parts), X_test

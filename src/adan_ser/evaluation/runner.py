@@ -123,7 +123,8 @@ def _fit_predict_fold(
     per-class scores of :func:`score_frame` (``(len(test), K)``, or no columns when ``scores`` is
     False), :func:`adan_ser.classifiers.torch_base.validation_uar` and
     :func:`~adan_ser.classifiers.torch_base.validation_speakers` of the fitted model.
-    ``norm``: None, or ``(speakers, syn_speakers, enrol)`` for ``classify.normalise: speaker``:
+    ``norm``: None, or ``(speakers, syn_speakers, enrol, scale)`` for ``classify.normalise: speaker``
+    (scale True) or ``speaker_mean`` (False):
     the training and ``test`` rows are then speaker-normalised
     (:func:`adan_ser.classifiers.speaker_norm.normalise_fold`, test speakers' statistics from the
     ``enrol`` rows) before the model sees them.
@@ -141,8 +142,8 @@ def _fit_predict_fold(
         X_train = check_finite(X_train, what="training features")
     X_test = take(X, test)
     if norm is not None:
-        speakers, syn_speakers, enrol = norm
-        X_train, X_test = normalise_fold(X, speakers, train, X_syn, syn_speakers, enrol, test)
+        speakers, syn_speakers, enrol, scale = norm
+        X_train, X_test = normalise_fold(X, speakers, train, X_syn, syn_speakers, enrol, test, scale=scale)
     real_rows = np.concatenate([np.ones(n_real, dtype=bool), np.zeros(n_syn, dtype=bool)])
     model.fit(X_train, y_train, **fit_params(model, groups, fit_data, real_rows))
     frame = score_frame(model, X_test) if scores else pd.DataFrame(index=range(len(test)))
@@ -190,7 +191,7 @@ def cross_validate(
     computed inside the fold task, so Dask and local agree).
     ``normalise``: ``classify.normalise``; ``speaker`` z-normalises every row by its speaker's
     statistics inside each fold (:mod:`adan_ser.classifiers.speaker_norm`; the test speakers' from
-    their own unlabelled test rows), 2-D X only. ``enrol``: ``classify.enrol``, None (a test
+    their own unlabelled test rows), ``speaker_mean`` only subtracts the speaker's mean; 2-D X only. ``enrol``: ``classify.enrol``, None (a test
     speaker's statistics from all its rows, all scored) or k (from k rows per test speaker drawn
     with ``seed`` and the speaker, which are then left out of the returned rows: not predicted,
     not scored). ``synthetic_speakers(fold name)``: the synthetic speaker of each synthetic row of
@@ -211,7 +212,7 @@ def cross_validate(
             raise AdanError(f"fit_data {key!r} has {len(value)} entries for {len(y)} items")
     labels = np.unique(y)
     # The test rows each fold predicts and scores, and the enrolment rows its test statistics use.
-    split = {f.name: enrolment_split(f.test, speakers, enrol, seed) if normalise == "speaker" else (None, f.test)
+    split = {f.name: enrolment_split(f.test, speakers, enrol, seed) if normalise != "none" else (None, f.test)
              for f in folds}
 
     def task_args(fold):
@@ -222,13 +223,13 @@ def cross_validate(
         cut = {key: value[fold.train] for key, value in fit_data.items()}
         enrol_rows, scored = split[fold.name]
         norm = None
-        if normalise == "speaker":
+        if normalise != "none":
             syn_speakers = None
             if X_syn is not None and synthetic_speakers is not None:
                 syn_speakers = synthetic_speakers(fold.name)
                 if syn_speakers is not None and len(syn_speakers) != len(X_syn):
                     raise AdanError(f"fold {fold.name}: {len(syn_speakers)} synthetic speakers for {len(X_syn)} rows")
-            norm = (speakers, syn_speakers, enrol_rows)
+            norm = (speakers, syn_speakers, enrol_rows, normalise == "speaker")
         return (make_model, fold.name, train, X_syn, y_train, groups, cut, scored, scores, norm)
 
     # On Dask each fold's task is submitted as its rows are cut; results come back in fold order.

@@ -48,13 +48,15 @@ def summarize(predictions: pd.DataFrame, classes: Sequence[str]) -> pd.DataFrame
 
 def normalise_note(values: pd.Series) -> str:
     """The results.md line of a speaker-normalised run (the predictions' ``normalise`` column)."""
-    parts = []
+    parts, kinds = [], []
     for value in sorted(values.dropna().astype(str).unique()):
-        how = value.split(":", 1)[1] if ":" in value else "all"
+        kind, _, how = value.partition(":")
+        how = how or "all"
+        kinds += [kind] if kind not in kinds else []
         parts.append("statistics from all of each test speaker's utterances, all scored" if how == "all" else
                      f"statistics from {how.removeprefix('enrol')} enrolment utterances per test speaker, "
                      "which are not scored")
-    return ("**Speaker-normalised features (classify.normalise: speaker): this uses unlabelled audio of the "
+    return (f"**Speaker-normalised features (classify.normalise: {', '.join(kinds)}): this uses unlabelled audio of the "
             "test speakers** (" + "; ".join(parts) + "). A deployment needs utterances of a new speaker "
             "before classifying them.\n\n")
 
