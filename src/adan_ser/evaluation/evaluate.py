@@ -122,6 +122,11 @@ def evaluate(
 
     seeds = as_seeds(seeds)
     check_normalise(normalise, enrol)
+
+    def norm_args(seed, syn_speakers) -> dict:  # none: the runner is called as without normalisation
+        if normalise == "none":
+            return {}
+        return dict(normalise=normalise, enrol=enrol, seed=seed, synthetic_speakers=syn_speakers)
     # A typo fails now, not after the first classifiers have run. A params block of a known head
     # that this run does not list is fine: `-S classify.heads=[...]` narrows a run without edits.
     for head in [*(heads or []), *(head_params or {})]:
@@ -168,8 +173,7 @@ def evaluate(
 
                     pred = cross_validate(X, y, speakers, folds, make_model, train_data=use, synthetic=source,
                                           desc=f"{name} {head} {method} {use}{label} seed {seed}",
-                                          scheduler=scheduler, normalise=normalise, enrol=enrol, seed=seed,
-                                          synthetic_speakers=syn_speakers)
+                                          scheduler=scheduler, **norm_args(seed, syn_speakers))
                     pred.insert(0, "corpus", corpus)
                     pred.insert(1, "feature_set", feature_set)
                     pred.insert(2, "method", method)
