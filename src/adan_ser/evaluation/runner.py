@@ -191,10 +191,10 @@ def cross_validate(
     computed inside the fold task, so Dask and local agree).
     ``normalise``: ``classify.normalise``; ``speaker`` z-normalises every row by its speaker's
     statistics inside each fold (:mod:`adan_ser.classifiers.speaker_norm`; the test speakers' from
-    their own unlabelled test rows), ``speaker_mean`` only subtracts the speaker's mean; 2-D X only. ``enrol``: ``classify.enrol``, None (a test
-    speaker's statistics from all its rows, all scored) or k (from k rows per test speaker drawn
-    with ``seed`` and the speaker, which are then left out of the returned rows: not predicted,
-    not scored). ``synthetic_speakers(fold name)``: the synthetic speaker of each synthetic row of
+    their own unlabelled test rows), ``speaker_mean`` only subtracts the speaker's mean; 2-D X only.
+    ``enrol``: ``classify.enrol``, None (a test speaker's statistics from all its rows, all scored)
+    or k (from k rows per test speaker drawn with ``seed`` and the speaker, which are then left out
+    of the returned rows: not predicted, not scored). ``synthetic_speakers(fold name)``: the synthetic speaker of each synthetic row of
     that fold, or None (those rows then take the pooled statistics of the fold's real training rows).
     """
     check_scheduler(scheduler)

@@ -56,8 +56,8 @@ def normalise_note(values: pd.Series) -> str:
         parts.append("statistics from all of each test speaker's utterances, all scored" if how == "all" else
                      f"statistics from {how.removeprefix('enrol')} enrolment utterances per test speaker, "
                      "which are not scored")
-    return (f"**Speaker-normalised features (classify.normalise: {', '.join(kinds)}): this uses unlabelled audio of the "
-            "test speakers** (" + "; ".join(parts) + "). A deployment needs utterances of a new speaker "
+    return (f"**Speaker-normalised features (classify.normalise: {', '.join(kinds)}): this uses unlabelled "
+            "audio of the test speakers** (" + "; ".join(parts) + "). A deployment needs utterances of a new speaker "
             "before classifying them.\n\n")
 
 
