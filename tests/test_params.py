@@ -116,6 +116,8 @@ BAD = [
     ("spectro.frontend.kind", "cqt", "'cqt'"),
     ("data.merge_excited", "yes please", "'yes please'"),
     ("classify.scale_on", "synthetic", "'synthetic'"),
+    ("classify.normalise", "test", "'test'"),
+    ("classify.enrol", 0, "0"),
 ]
 
 

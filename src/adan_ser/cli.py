@@ -413,6 +413,8 @@ def evaluate(p: Params, manifest: str, features: str, output: str, log_dir: str 
         scheduler=scheduler or p.cv.scheduler,
         train_fraction=p.cv.train_fraction,
         scale_on=p.classify.scale_on,
+        normalise=p.classify.normalise,
+        enrol=p.classify.enrol,
     )
     files = write_predictions(predictions, output)
     click.echo(f"{len(predictions)} predictions in {len(files)} files → {output}")

@@ -278,6 +278,9 @@ class ClassifyParams(Block):
                                                    "e.g. {none: [real], adan: [real+synthetic]}")
     head_params: HeadParams = key({}, HEAD_PARAMS_KIND, "e.g. {arcface: {s: 30, m: 0.5}}")
     scale_on: Literal["real", "all"] = key("real", "real or all")
+    normalise: Literal["none", "speaker", "speaker_mean"] = key(
+        "none", "none, speaker or speaker_mean", "per-speaker z-scores / means from unlabelled test-speaker audio")
+    enrol: Optional[Count] = key(None, "null or an integer ≥ 1", "test utterances per speaker for its statistics")
 
 
 #: Methods that perturb the corpus audio (adan_ser.augment.audio) rather than feature vectors.

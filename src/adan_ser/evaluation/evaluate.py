@@ -17,7 +17,7 @@ from adan_ser.contracts.folds import (
     train_subset,
 )
 from adan_ser.contracts.results import FRACTION, fit_log_dir, run_name
-from adan_ser.contracts.synthetic import load_synthetic
+from adan_ser.contracts.synthetic import load_synthetic, seed_dir
 from adan_ser.evaluation.runner import cross_validate
 
 
@@ -82,6 +82,8 @@ def evaluate(
     scheduler: Optional[str] = None,
     train_fraction: float | Sequence[float] = 1.0,
     scale_on: str = "real",
+    normalise: str = "none",
+    enrol: Optional[int] = None,
 ) -> pd.DataFrame:
     """Predictions of every classifier in ``models`` (name → params) on every fold.
 
@@ -105,6 +107,11 @@ def evaluate(
     ``scale_on``: ``classify.scale_on``, the training rows every classifier's scaler is fitted on
     (``all``: real and synthetic; ``real``: the fold's real training rows, applied to all rows;
     see :class:`adan_ser.classifiers.preprocess.Preprocessor`).
+    ``normalise``, ``enrol``: ``classify.normalise`` / ``classify.enrol`` (speaker normalisation,
+    which uses unlabelled test-speaker audio; see :mod:`adan_ser.classifiers.speaker_norm`). With
+    ``speaker`` the predictions carry a ``normalise`` column (``speaker:all`` or ``speaker:enrol<k>``);
+    with ``enrol`` k, each test speaker's k enrolment utterances (drawn per run seed) are absent
+    from the predictions, and every classifier runs under every seed.
     Returns one row per (combination, head, seed, test utterance) with the results KEY columns,
     ``seed``, ``fold``, ``file``, ``speaker``, ``true``, ``pred``, ``val_uar`` (the fold model's
     inner-validation UAR, NaN for the SVM), ``solver`` (the fold SVM's solver, ``""`` for the DNN)
@@ -112,7 +119,15 @@ def evaluate(
     """
     from adan_ser.core.seeds import as_seeds
 
+    from adan_ser.classifiers.speaker_norm import check_normalise
+
     seeds = as_seeds(seeds)
+    check_normalise(normalise, enrol)
+
+    def norm_args(seed, syn_speakers) -> dict:  # none: the runner is called as without normalisation
+        if normalise == "none":
+            return {}
+        return dict(normalise=normalise, enrol=enrol, seed=seed, synthetic_speakers=syn_speakers)
     # A typo fails now, not after the first classifiers have run. A params block of a known head
     # that this run does not list is fine: `-S classify.heads=[...]` narrows a run without edits.
     for head in [*(heads or []), *(head_params or {})]:
@@ -133,15 +148,18 @@ def evaluate(
         for seed in seeds:
             folds = [train_subset(fold, speakers, y, fraction, seed) for fold in all_folds]
             for method, use in experiment_grid(list(synthetic_dirs), train_data):
-                source = None
+                source = syn_speakers = None
                 if method != "none":
                     def source(fold, d=synthetic_dirs[method], k=seed, f=fraction):
                         return load_synthetic(d, fold, names, seed=k, fraction=f)
+
+                    def syn_speakers(fold, d=synthetic_dirs[method], k=seed, f=fraction):
+                        return synthetic_speakers(d, fold, seed=k, fraction=f)
                 runs = [(name, head, params) for name, model_params in models.items()
                         for head, params in model_variants(name, model_params, method, use, heads, head_params,
                                                            heads_on)]
                 for name, head, params in runs:
-                    if whole and method == "none" and name in DETERMINISTIC and seed != seeds[0]:
+                    if whole and method == "none" and name in DETERMINISTIC and seed != seeds[0] and enrol is None:
                         first = parts[first_run[(name, head)]]
                         parts.append(first.assign(seed=seed))
                         continue
@@ -156,7 +174,7 @@ def evaluate(
 
                     pred = cross_validate(X, y, speakers, folds, make_model, train_data=use, synthetic=source,
                                           desc=f"{name} {head} {method} {use}{label} seed {seed}",
-                                          scheduler=scheduler)
+                                          scheduler=scheduler, **norm_args(seed, syn_speakers))
                     pred.insert(0, "corpus", corpus)
                     pred.insert(1, "feature_set", feature_set)
                     pred.insert(2, "method", method)
@@ -168,10 +186,29 @@ def evaluate(
                     pred.insert(6 + with_fraction, "seed", seed)
                     pred["file"] = rows["file"].to_numpy()[pred["row"]]
                     pred["speaker"] = speakers[pred["row"]]
+                    if normalise != "none":
+                        pred["normalise"] = normalise_label(normalise, enrol)
                     if whole and method == "none" and seed == seeds[0]:
                         first_run[(name, head)] = len(parts)
                     parts.append(pred.drop(columns="row"))
     return pd.concat(parts, ignore_index=True)
+
+
+def normalise_label(normalise: str, enrol: Optional[int]) -> str:
+    """The predictions' ``normalise`` value: ``speaker:all`` (statistics from all of a test speaker's
+    unlabelled utterances) or ``speaker:enrol<k>`` (from k enrolment utterances, not scored)."""
+    return f"{normalise}:{'all' if enrol is None else f'enrol{int(enrol)}'}"
+
+
+def synthetic_speakers(out_dir, fold: str, seed: int, fraction: float = 1.0):
+    """The ``synthetic_speaker`` column of one synthetic set as (m,) str, or None where the set has
+    no such column (speaker normalisation then gives its rows the pooled real training statistics)."""
+    import pyarrow.parquet as pq
+
+    path = seed_dir(out_dir, seed, fraction) / f"{fold}.parquet"
+    if "synthetic_speaker" not in pq.read_schema(path).names:
+        return None
+    return pd.read_parquet(path, columns=["synthetic_speaker"])["synthetic_speaker"].to_numpy().astype(str)
 
 
 def evaluate_corpus(manifest_path, features_path, **kwargs) -> pd.DataFrame:

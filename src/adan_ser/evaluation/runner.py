@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import has_fit_parameter
 
+from adan_ser.classifiers.speaker_norm import check_normalise, enrolment_split, normalise_fold
 from adan_ser.classifiers.torch_base import validation_speakers, validation_uar
 from adan_ser.contracts.align import check_finite
 from adan_ser.contracts.folds import SYNTHETIC_GROUP, Fold
@@ -109,7 +110,7 @@ def fit_params(model, groups, fit_data: Mapping, real_rows: Optional[np.ndarray]
 
 
 def _fit_predict_fold(
-    X, make_model, fold_name, train, X_syn, y_train, groups, fit_data, test, scores
+    X, make_model, fold_name, train, X_syn, y_train, groups, fit_data, test, scores, norm=None
 ) -> tuple[np.ndarray, pd.DataFrame, float, str]:
     """Build ``make_model(fold_name)``, fit it on one fold's training rows, predict its test rows.
 
@@ -123,6 +124,11 @@ def _fit_predict_fold(
     False), :func:`adan_ser.classifiers.torch_base.validation_uar` and
     :func:`~adan_ser.classifiers.torch_base.validation_speakers` of the fitted model, and its
     ``solver_`` (the SVM's solver, chosen by training-set size; ``""`` for a model without one).
+    ``norm``: None, or ``(speakers, syn_speakers, enrol, scale)`` for ``classify.normalise: speaker``
+    (scale True) or ``speaker_mean`` (False):
+    the training and ``test`` rows are then speaker-normalised
+    (:func:`adan_ser.classifiers.speaker_norm.normalise_fold`, test speakers' statistics from the
+    ``enrol`` rows) before the model sees them.
     """
     model = make_model(fold_name)
     n_real = 0 if train is None else len(train)
@@ -135,9 +141,12 @@ def _fit_predict_fold(
             X_train = np.concatenate([X_train, X_syn])
     if isinstance(X_train, np.ndarray):
         X_train = check_finite(X_train, what="training features")
+    X_test = take(X, test)
+    if norm is not None:
+        speakers, syn_speakers, enrol, scale = norm
+        X_train, X_test = normalise_fold(X, speakers, train, X_syn, syn_speakers, enrol, test, scale=scale)
     real_rows = np.concatenate([np.ones(n_real, dtype=bool), np.zeros(n_syn, dtype=bool)])
     model.fit(X_train, y_train, **fit_params(model, groups, fit_data, real_rows))
-    X_test = take(X, test)
     frame = score_frame(model, X_test) if scores else pd.DataFrame(index=range(len(test)))
     final = model.steps[-1][1] if hasattr(model, "steps") else model
     return (np.asarray(model.predict(X_test)), frame, validation_uar(model), validation_speakers(model),
@@ -158,6 +167,10 @@ def cross_validate(
     progress: bool = True,
     desc: str = "folds",
     scheduler: Optional[str] = None,
+    normalise: str = "none",
+    enrol: Optional[int] = None,
+    seed: int = 0,
+    synthetic_speakers: Optional[Callable[[str], Optional[np.ndarray]]] = None,
 ) -> pd.DataFrame:
     """Fit one fresh model per fold and predict that fold's test rows.
 
@@ -180,8 +193,18 @@ def cross_validate(
     ``liblinear``; ``""`` for other models) and, when ``scores`` and the model
     has ``decision_function``, one ``score_<class>`` column per class (see :func:`score_frame`;
     computed inside the fold task, so Dask and local agree).
+    ``normalise``: ``classify.normalise``; ``speaker`` z-normalises every row by its speaker's
+    statistics inside each fold (:mod:`adan_ser.classifiers.speaker_norm`; the test speakers' from
+    their own unlabelled test rows), ``speaker_mean`` only subtracts the speaker's mean; 2-D X only.
+    ``enrol``: ``classify.enrol``, None (a test speaker's statistics from all its rows, all scored)
+    or k (from k rows per test speaker drawn with ``seed`` and the speaker, which are then left out
+    of the returned rows: not predicted, not scored). ``synthetic_speakers(fold name)``: the synthetic speaker of each synthetic row of
+    that fold, or None (those rows then take the pooled statistics of the fold's real training rows).
     """
     check_scheduler(scheduler)
+    check_normalise(normalise, enrol)
+    if normalise != "none" and not isinstance(X, np.ndarray):
+        raise AdanError(f"classify.normalise {normalise!r} needs a feature matrix, not {type(X).__name__}")
     y = np.asarray(y)
     speakers = np.asarray(speakers).astype(str)
     folds = list(folds)
@@ -192,6 +215,9 @@ def cross_validate(
         if len(value) != len(y):
             raise AdanError(f"fit_data {key!r} has {len(value)} entries for {len(y)} items")
     labels = np.unique(y)
+    # The test rows each fold predicts and scores, and the enrolment rows its test statistics use.
+    split = {f.name: enrolment_split(f.test, speakers, enrol, seed) if normalise != "none" else (None, f.test)
+             for f in folds}
 
     def task_args(fold):
         train, X_syn, y_train, groups = training_rows(y, speakers, fold, train_data, synthetic)
@@ -199,7 +225,16 @@ def cross_validate(
             warnings.warn(f"fold {fold.name}: class '{label}' has no training rows, so it can never be "
                           "predicted there", MissingClassWarning)
         cut = {key: value[fold.train] for key, value in fit_data.items()}
-        return (make_model, fold.name, train, X_syn, y_train, groups, cut, fold.test, scores)
+        enrol_rows, scored = split[fold.name]
+        norm = None
+        if normalise != "none":
+            syn_speakers = None
+            if X_syn is not None and synthetic_speakers is not None:
+                syn_speakers = synthetic_speakers(fold.name)
+                if syn_speakers is not None and len(syn_speakers) != len(X_syn):
+                    raise AdanError(f"fold {fold.name}: {len(syn_speakers)} synthetic speakers for {len(X_syn)} rows")
+            norm = (speakers, syn_speakers, enrol_rows, normalise == "speaker")
+        return (make_model, fold.name, train, X_syn, y_train, groups, cut, scored, scores, norm)
 
     # On Dask each fold's task is submitted as its rows are cut; results come back in fold order.
     preds = list(run_tasks(_fit_predict_fold, (task_args(f) for f in folds), scheduler, shared=X,
@@ -208,7 +243,7 @@ def cross_validate(
         pd.concat(
             [
                 pd.DataFrame(
-                    {"row": fold.test, "fold": fold.name, "true": y[fold.test], "pred": pred,
+                    {"row": split[fold.name][1], "fold": fold.name, "true": y[split[fold.name][1]], "pred": pred,
                      "val_uar": val_uar, "val_speakers": val_speakers, "solver": solver}
                 ),
                 frame.reset_index(drop=True),

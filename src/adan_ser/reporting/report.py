@@ -46,6 +46,21 @@ def summarize(predictions: pd.DataFrame, classes: Sequence[str]) -> pd.DataFrame
     return pd.DataFrame(rows, columns=cols + RESULT_COLUMNS[len(KEY):])
 
 
+def normalise_note(values: pd.Series) -> str:
+    """The results.md line of a speaker-normalised run (the predictions' ``normalise`` column)."""
+    parts, kinds = [], []
+    for value in sorted(values.dropna().astype(str).unique()):
+        kind, _, how = value.partition(":")
+        how = how or "all"
+        kinds += [kind] if kind not in kinds else []
+        parts.append("statistics from all of each test speaker's utterances, all scored" if how == "all" else
+                     f"statistics from {how.removeprefix('enrol')} enrolment utterances per test speaker, "
+                     "which are not scored")
+    return (f"**Speaker-normalised features (classify.normalise: {', '.join(kinds)}): this uses unlabelled "
+            "audio of the test speakers** (" + "; ".join(parts) + "). A deployment needs utterances of a new speaker "
+            "before classifying them.\n\n")
+
+
 def to_markdown(results: pd.DataFrame) -> str:
     """A GitHub Markdown table of ``results`` (no extra dependency such as tabulate)."""
     cols = list(results.columns)
@@ -322,6 +337,9 @@ def _write_report(
         md += (f"\nLearning curve: UAR gain over real data in points (mean over test speakers of the per-speaker "
                f"gain), {confidence:.0%} interval with speakers, then seeds resampled "
                "(plots/learning_curve.png):\n\n" + to_markdown(curve))
+    if "normalise" in predictions:  # classify.normalise: say it first, in plain words
+        md = normalise_note(predictions["normalise"]) + md
+        summary["normalise"] = sorted(predictions["normalise"].dropna().astype(str).unique())
     write_text(md, out_dir / "results.md")
     write_csv(fold_scores(predictions, classes), out_dir / "runs.csv")
     write_json(summary, out_dir / "metrics.json")
