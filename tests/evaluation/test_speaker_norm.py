@@ -238,7 +238,7 @@ def test_report_says_it_uses_unlabelled_test_speaker_audio_and_k(tmp_path):
 
 def test_synthetic_speakers_read_from_the_store_when_it_has_the_column(tmp_path):
     from adan_ser.contracts.synthetic import seed_dir, synthetic_frame
-    from adan_ser.evaluation.evaluate import synthetic_speakers
+    from adan_ser.contracts.synthetic import load_synthetic_speakers as synthetic_speakers
 
     df = synthetic_frame(np.zeros((3, 2)), ["a", "b", "a"], ["f0", "f1"])
     seed_dir(tmp_path, 0).mkdir(parents=True)

@@ -17,7 +17,7 @@ from adan_ser.contracts.folds import (
     train_subset,
 )
 from adan_ser.contracts.results import FRACTION, fit_log_dir, run_name
-from adan_ser.contracts.synthetic import load_synthetic, seed_dir
+from adan_ser.contracts.synthetic import load_synthetic, load_synthetic_speakers
 from adan_ser.evaluation.runner import cross_validate
 
 
@@ -154,7 +154,7 @@ def evaluate(
                         return load_synthetic(d, fold, names, seed=k, fraction=f)
 
                     def syn_speakers(fold, d=synthetic_dirs[method], k=seed, f=fraction):
-                        return synthetic_speakers(d, fold, seed=k, fraction=f)
+                        return load_synthetic_speakers(d, fold, seed=k, fraction=f)
                 runs = [(name, head, params) for name, model_params in models.items()
                         for head, params in model_variants(name, model_params, method, use, heads, head_params,
                                                            heads_on)]
@@ -198,17 +198,6 @@ def normalise_label(normalise: str, enrol: Optional[int]) -> str:
     """The predictions' ``normalise`` value: ``speaker:all`` (statistics from all of a test speaker's
     unlabelled utterances) or ``speaker:enrol<k>`` (from k enrolment utterances, not scored)."""
     return f"{normalise}:{'all' if enrol is None else f'enrol{int(enrol)}'}"
-
-
-def synthetic_speakers(out_dir, fold: str, seed: int, fraction: float = 1.0):
-    """The ``synthetic_speaker`` column of one synthetic set as (m,) str, or None where the set has
-    no such column (speaker normalisation then gives its rows the pooled real training statistics)."""
-    import pyarrow.parquet as pq
-
-    path = seed_dir(out_dir, seed, fraction) / f"{fold}.parquet"
-    if "synthetic_speaker" not in pq.read_schema(path).names:
-        return None
-    return pd.read_parquet(path, columns=["synthetic_speaker"])["synthetic_speaker"].to_numpy().astype(str)
 
 
 def evaluate_corpus(manifest_path, features_path, **kwargs) -> pd.DataFrame:
