@@ -214,7 +214,7 @@ def test_only_training_non_validation_speakers_reach_the_fit(tmp_path, monkeypat
     for (seed, fold), (spy_seed, rows, groups) in zip([(s, f) for s in seeds for f in folds], SEEN):
         assert spy_seed == seed
         assert np.array_equal(groups, speakers[rows])  # each row with its own speaker
-        held = set(inner_validation_groups(speakers[fold.train], 1, seed))
+        held = set(inner_validation_groups(speakers[fold.train], 1, seed, fold.name))
         assert held and not held & set(groups)  # never the validation speaker
         assert not set(np.flatnonzero(speakers[:] == speakers[fold.test][0])) & set(rows)  # never the test speaker
         expected = augmenter_train(train_subset(fold, speakers, y, 1.0, seed), speakers, 1, seed).train

@@ -170,7 +170,7 @@ def test_no_test_or_validation_speaker_reaches_a_set(corpus, tmp_path, monkeypat
         for fold in folds_for(manifest, SCHEME):
             table = pd.read_parquet(tmp_path / "out" / f"seed{seed}" / f"{fold.name}.parquet")
             sources = table[names[0]].to_numpy().astype(int)
-            held = inner_validation_groups(np.append(speakers[fold.train], "__synthetic__"), 1, seed)
+            held = inner_validation_groups(np.append(speakers[fold.train], "__synthetic__"), 1, seed, fold.name)
             used = set(speakers[sources])
             assert fold.name not in used and not used & set(held)
             expected = [r for r in fold.train if speakers[r] not in held]
