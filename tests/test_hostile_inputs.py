@@ -25,6 +25,8 @@ from adan_ser.cli import main
 from adan_ser.core import io
 from adan_ser.core.lifecycle import DVC_STAGE_ENV, pid_alive
 
+from tests.test_params import _set
+
 REPO = Path(__file__).resolve().parents[1]
 SRC = REPO / "src"
 
@@ -373,15 +375,6 @@ def test_corrupt_quality_table_is_named(demo, tmp_path, capsys):
 
 
 # ------------------------------------------------------------------ 9. params that would crash or exhaust
-
-
-def _set(params: dict, dotted: str, value) -> dict:
-    node = params
-    *parents, last = dotted.split(".")
-    for part in parents:
-        node = node.setdefault(part, {})
-    node[last] = value
-    return params
 
 
 @pytest.mark.parametrize("dotted, value", [

@@ -21,6 +21,8 @@ from adan_ser.contracts.folds import augmenter_train, folds_for, inner_validatio
 from adan_ser.core.errors import AdanError
 from adan_ser.core.scaling import ZScaler
 
+from tests.augment.test_stage import toy
+
 TINY = dict(latent_dim=4, noise_dim=4, enc_hidden=(16,), gen_hidden=(16,), disc_hidden=(8,), clf_hidden=(8,),
             epochs=3, early_stop=False, device="cpu")
 
@@ -185,24 +187,10 @@ SPIES = {
 }
 
 
-def _corpus(n=60, speakers=5, d=5, seed=0):
-    rng = np.random.default_rng(seed)
-    manifest = pd.DataFrame({
-        "file": [f"u{i:03d}.wav" for i in range(n)], "speaker": [f"s{i % speakers}" for i in range(n)],
-        "gender": "f", "emotion": np.array(["angry", "happy", "sad"])[(np.arange(n) // speakers) % 3],
-        "session": [f"s{i % speakers}" for i in range(n)], "condition": "", "duration": 1.0,
-    })
-    X = rng.normal(size=(n, d))
-    X[:, 0] = np.arange(n)  # row id, read back by the spy
-    features = pd.DataFrame(X, columns=[f"feat{j}" for j in range(d)])
-    features.insert(0, "file", manifest["file"])
-    return manifest, features
-
-
 @pytest.mark.usefixtures("one_torch_thread")
 @pytest.mark.parametrize("method", list(SPIES))
 def test_only_training_non_validation_speakers_reach_the_fit(tmp_path, monkeypatch, method):
-    manifest, features = _corpus()
+    manifest, features = toy(n=60, d=5, speakers=5)  # feature 0: the row id the spies read
     SEEN.clear()
     monkeypatch.setattr(stage_module, "make_sampler", lambda method_, params, seed, ratio: SPIES[method](seed))
     seeds = [0, 1]
@@ -224,7 +212,7 @@ def test_only_training_non_validation_speakers_reach_the_fit(tmp_path, monkeypat
 
 
 def test_stage_writes_synthetic_speakers_only_for_speaker_methods(tmp_path):
-    manifest, features = _corpus()
+    manifest, features = toy(n=60, d=5, speakers=5)  # feature 0: the row id the spies read
     augment_folds(manifest, features, "leave-one-speaker-out", "speaker_swap", {}, 0, 1.0, tmp_path / "swap",
                   progress=False)
     augment_folds(manifest, features, "leave-one-speaker-out", "duplicate", {}, 0, 1.0, tmp_path / "dup",

@@ -24,33 +24,9 @@ from adan_ser.contracts.folds import folds_for, inner_validation_groups
 from adan_ser.contracts.synthetic import load_synthetic, load_synthetic_speakers
 from adan_ser.core.errors import AdanError
 
-FEATURE_SET = "eGeMAPSv02"
-SCHEME = "leave-one-speaker-out"
+from tests.augment.test_audio import FEATURE_SET, SCHEME, corpus, files_of, run  # noqa: F401 (corpus: a fixture)
+
 VOICES = ("audio_voice", "audio_vtlp")
-
-
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory):
-    """3 speakers × 2 emotions × 2 utterances of generated audio, its manifest and eGeMAPS table."""
-    from adan_ser.corpora.build import build_manifest
-    from adan_ser.corpora.demo import generate_demo
-    from adan_ser.features.opensmile import extract_features
-
-    root = tmp_path_factory.mktemp("voices") / "demo"
-    generate_demo(root, speakers=3, utterances_per_class=2, emotions=["angry", "sad"])
-    manifest = build_manifest("demo", root)
-    features, _ = extract_features(manifest, root, FEATURE_SET, progress=False)
-    return root, manifest, features
-
-
-def run(corpus, out, method, seeds=(0,), ratio=1, **kwargs):
-    root, manifest, features = corpus
-    return augment_folds(manifest, features, SCHEME, method, {}, list(seeds), ratio, out, progress=False,
-                         validation_speakers=1, audio_root=root, feature_set=FEATURE_SET, **kwargs)
-
-
-def files_of(folder):
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 # ------------------------------------------------------------------------------------------ draws
