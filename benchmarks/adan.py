@@ -42,8 +42,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from adan_ser.augment.adan import ADAN
-from adan_ser.augment.baselines import SMOTESampler
+from adan_ser.augment.generators.adan import ADAN
+from adan_ser.augment.generators.baselines import SMOTESampler
 
 TARGET_RATIO = 0.5
 TARGET_TEN_FOLDS_S = 30 * 60
@@ -86,7 +86,7 @@ REMEDIES = {
 
 def remedies(X, y, args) -> int:
     """Seconds per epoch of each remedy (see the module docstring)."""
-    from adan_ser.augment.latent_smote import LatentSMOTESampler
+    from adan_ser.augment.generators.latent_smote import LatentSMOTESampler
 
     base = None
     for name, kw in REMEDIES.items():

@@ -22,7 +22,7 @@ FIT = r"""
 import hashlib, time
 import numpy as np, torch
 torch.set_num_threads(1)
-from adan_ser.augment.adan import ADAN
+from adan_ser.augment.generators.adan import ADAN
 from adan_ser.classifiers.dnn import DNNClassifier
 rng = np.random.default_rng(0)
 y = rng.integers(0, 4, 480)

@@ -66,9 +66,9 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     torch.set_num_threads(1)
-    import adan_ser.augment.quality as quality_mod
-    from adan_ser.augment.diagnostics import latent_diagnostics, validation_measures
-    from adan_ser.augment.quality import quality
+    import adan_ser.augment.measures.quality as quality_mod
+    from adan_ser.augment.measures.diagnostics import latent_diagnostics, validation_measures
+    from adan_ser.augment.measures.quality import quality
     from adan_ser.augment.registry import make_sampler
 
     if args.cap is not None:

@@ -45,7 +45,7 @@ def build(n: int, ravdess: Path, out: Path, rate: int) -> pd.DataFrame:
     import soundfile as sf
     from scipy.signal import resample_poly
 
-    from adan_ser.augment.audio import MixPerturber
+    from adan_ser.augment.audio.perturbers import MixPerturber
     from adan_ser.corpora.ravdess import read_ravdess
 
     if (out / "manifest.csv").is_file():

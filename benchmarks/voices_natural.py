@@ -19,7 +19,7 @@ import numpy as np
 import parselmouth
 import soundfile as sf
 
-from adan_ser.augment.audio import ChangeGenderPerturber, VTLPPerturber
+from adan_ser.augment.audio.perturbers import ChangeGenderPerturber, VTLPPerturber
 
 SPEAKERS = (("03", "m"), ("10", "m"), ("08", "f"), ("09", "f"))
 

@@ -466,7 +466,7 @@ def test_augment_input_that_used_to_raise_is_one_line(tmp_path, capsys, case, cu
 
 
 def test_smote_on_one_class_rows_is_named():
-    from adan_ser.augment.baselines import SMOTESampler
+    from adan_ser.augment.generators.baselines import SMOTESampler
     from adan_ser.core.errors import AdanError
 
     X = np.random.default_rng(0).normal(size=(10, 3))

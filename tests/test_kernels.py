@@ -19,7 +19,7 @@ from adan_ser.core.kernels import exec_portable
 exec_portable()
 import numpy as np, torch
 torch.set_num_threads(1)
-from adan_ser.augment.adan import ADAN
+from adan_ser.augment.generators.adan import ADAN
 from adan_ser.classifiers.dnn import DNNClassifier
 rng = np.random.default_rng(0)
 y = rng.integers(0, 3, 120)

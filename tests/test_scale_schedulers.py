@@ -10,7 +10,7 @@ above LIBLINEAR_MIN_ROWS.
 import numpy as np
 import pandas as pd
 
-from adan_ser.augment.quality import MEASURE_ROWS, QUERY_ROWS
+from adan_ser.augment.measures.quality import MEASURE_ROWS, QUERY_ROWS
 from adan_ser.augment.stage import augment_folds
 from adan_ser.classifiers.svm import LIBLINEAR_MIN_ROWS
 from adan_ser.evaluation.evaluate import evaluate

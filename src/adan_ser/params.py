@@ -283,7 +283,7 @@ class ClassifyParams(Block):
     enrol: Optional[Count] = key(None, "null or an integer ≥ 1", "test utterances per speaker for its statistics")
 
 
-#: Methods that perturb the corpus audio (adan_ser.augment.audio) rather than feature vectors.
+#: Methods that perturb the corpus audio (adan_ser.augment.audio.perturbers) rather than feature vectors.
 AUDIO_METHODS = ("audio_speed", "audio_noise", "audio_mix", "audio_voice", "audio_vtlp")
 METHODS = ("none", "duplicate", "noise", "smote", "borderline_smote", "adasyn", "adan", "adan_separate",
            "wadan", "adan_latent", "aae", "speaker_swap", "speaker_new", "adan_speaker", *AUDIO_METHODS)
@@ -452,7 +452,7 @@ class AudioMixParams(AudioSpeedParams, AudioNoiseParams):
     p_gain: Probability = key(0.5, "a number in [0, 1]", "probability of the gain")
 
 
-# Bounds as in adan_ser.augment.audio (FORMANT_RATIO_BOUNDS, ...); tests/augment/test_voices.py keeps them equal.
+# Bounds as in adan_ser.augment.audio.perturbers (FORMANT_RATIO_BOUNDS, ...); tests/augment/test_voices.py keeps them equal.
 def _between(low: float, high: float):
     """An int or a finite float in [low, high] (fractional bounds: _num's int variant takes only whole ones)."""
     return Union[Annotated[StrictInt, Field(ge=math.ceil(low), le=math.floor(high))],

@@ -11,11 +11,11 @@ import pandas as pd
 import pytest
 import torch
 
-from adan_ser.augment.aae import AAE, prior_means
-from adan_ser.augment.adan import ADAN
-from adan_ser.augment.diagnostics import DIAGNOSTICS, latent_diagnostics
+from adan_ser.augment.generators.aae import AAE, prior_means
+from adan_ser.augment.generators.adan import ADAN
+from adan_ser.augment.measures.diagnostics import DIAGNOSTICS, latent_diagnostics
 from adan_ser.augment.registry import SAMPLERS, make_sampler
-from adan_ser.augment.samplers import AAESampler, load_model
+from adan_ser.augment.generators.samplers import AAESampler, load_model
 from adan_ser.augment.stage import augment_folds
 from adan_ser.core.errors import AdanError
 

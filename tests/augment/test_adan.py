@@ -14,11 +14,11 @@ from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.svm import SVC
 
-import adan_ser.augment.latent as latent_mod
-from adan_ser.augment.adan import ADAN
-from adan_ser.augment.adan_separate import SeparateADAN
-from adan_ser.augment.latent import converged
-from adan_ser.augment.samplers import ADANSampler, SeparateADANSampler, load_model
+import adan_ser.augment.generators.latent as latent_mod
+from adan_ser.augment.generators.adan import ADAN
+from adan_ser.augment.generators.adan_separate import SeparateADAN
+from adan_ser.augment.generators.latent import converged
+from adan_ser.augment.generators.samplers import ADANSampler, SeparateADANSampler, load_model
 from adan_ser.core.errors import AdanError
 
 N, D, K = 200, 50, 4

@@ -8,18 +8,18 @@ import numpy as np
 import pytest
 import torch
 
-from adan_ser.augment.adan import ADAN
-from adan_ser.augment.diagnostics import (
+from adan_ser.augment.generators.adan import ADAN
+from adan_ser.augment.measures.diagnostics import (
     DIAGNOSTICS,
     frechet_distance,
     latent_diagnostics,
     latent_frechet,
     svm_uar,
 )
-from adan_ser.augment.latent_smote import LatentSMOTESampler
-from adan_ser.augment.quality import spread_ratio
+from adan_ser.augment.generators.latent_smote import LatentSMOTESampler
+from adan_ser.augment.measures.quality import spread_ratio
 from adan_ser.augment.registry import MODELS, PRESETS, SAMPLERS, make_sampler
-from adan_ser.augment.samplers import ADANSampler, load_model
+from adan_ser.augment.generators.samplers import ADANSampler, load_model
 from adan_ser.augment.stage import _fit_and_measure
 from adan_ser.core.errors import AdanError
 

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from adan_ser.augment import stage as stage_module
-from adan_ser.augment.audio import (
+from adan_ser.augment.audio.perturbers import (
     AUDIO_METHODS,
     NoisePerturber,
     Perturbed,

@@ -10,10 +10,10 @@ import pytest
 from imblearn.pipeline import Pipeline
 from sklearn.svm import SVC
 
-from adan_ser.augment.adan import ADAN
-from adan_ser.augment.adan_separate import SeparateADAN
-from adan_ser.augment.base import synthetic_counts
-from adan_ser.augment.baselines import (
+from adan_ser.augment.generators.adan import ADAN
+from adan_ser.augment.generators.adan_separate import SeparateADAN
+from adan_ser.augment.generators.base import synthetic_counts
+from adan_ser.augment.generators.baselines import (
     ADASYNSampler,
     BorderlineSMOTESampler,
     DuplicateSampler,
@@ -21,7 +21,7 @@ from adan_ser.augment.baselines import (
     SMOTESampler,
 )
 from adan_ser.augment.registry import SAMPLERS, make_sampler
-from adan_ser.augment.samplers import ADANSampler, SeparateADANSampler
+from adan_ser.augment.generators.samplers import ADANSampler, SeparateADANSampler
 from adan_ser.core.errors import AdanError
 
 CONST_COL = 2

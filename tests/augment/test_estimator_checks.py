@@ -6,17 +6,17 @@ import pytest
 from imblearn.utils.estimator_checks import parametrize_with_checks as imblearn_checks
 from sklearn.utils.estimator_checks import parametrize_with_checks as sklearn_checks
 
-from adan_ser.augment.aae import AAE
-from adan_ser.augment.adan import ADAN
-from adan_ser.augment.adan_separate import SeparateADAN
-from adan_ser.augment.baselines import (
+from adan_ser.augment.generators.aae import AAE
+from adan_ser.augment.generators.adan import ADAN
+from adan_ser.augment.generators.adan_separate import SeparateADAN
+from adan_ser.augment.generators.baselines import (
     ADASYNSampler,
     BorderlineSMOTESampler,
     DuplicateSampler,
     GaussianNoiseSampler,
     SMOTESampler,
 )
-from adan_ser.augment.samplers import AAESampler, ADANSampler, SeparateADANSampler
+from adan_ser.augment.generators.samplers import AAESampler, ADANSampler, SeparateADANSampler
 
 #: Networks small and short enough that one fit takes milliseconds.
 TINY = dict(latent_dim=4, noise_dim=4, enc_hidden=(8,), gen_hidden=(8,), disc_hidden=(8,), epochs=1,

@@ -35,7 +35,7 @@ def test_same_seed_gives_identical_bytes(tmp_path, files, method, params):
 
 
 def test_export_from_saved_model(tmp_path, files):
-    from adan_ser.augment.adan import ADAN
+    from adan_ser.augment.generators.adan import ADAN
 
     manifest, features = pd.read_csv(files[0]), pd.read_parquet(files[1])
     names = [c for c in features.columns if c != "file"]

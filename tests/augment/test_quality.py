@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from adan_ser.augment.quality import (
+from adan_ser.augment.measures.quality import (
     nearest_neighbour_stats,
     quality,
     spread_ratio,
@@ -51,7 +51,7 @@ def test_spread_ratio_flags_collapse_and_accepts_fresh_draws():
 
 
 def test_subsample_keeps_every_row_below_the_cap_and_is_stratified_and_seeded_above():
-    from adan_ser.augment.quality import subsample
+    from adan_ser.augment.measures.quality import subsample
 
     y = np.repeat(list("abc"), [600, 300, 100])
     assert np.array_equal(subsample(y, cap=1000), np.arange(1000))
@@ -63,8 +63,8 @@ def test_subsample_keeps_every_row_below_the_cap_and_is_stratified_and_seeded_ab
 
 
 def test_measures_are_deterministic_under_subsampling(monkeypatch):
-    import adan_ser.augment.diagnostics as diagnostics
-    import adan_ser.augment.quality as quality_mod
+    import adan_ser.augment.measures.diagnostics as diagnostics
+    import adan_ser.augment.measures.quality as quality_mod
 
     rng = np.random.default_rng(0)
     X = rng.normal(size=(300, 8)) + np.repeat(np.eye(8)[:3] * 3, 100, axis=0)
@@ -89,8 +89,8 @@ def test_svm_uar_on_the_gram_matrix_is_the_linear_svc():
     from sklearn.metrics import recall_score
     from sklearn.svm import SVC
 
-    from adan_ser.augment.diagnostics import SVM_C, svm_uar
-    from adan_ser.augment.quality import znorm_like
+    from adan_ser.augment.measures.diagnostics import SVM_C, svm_uar
+    from adan_ser.augment.measures.quality import znorm_like
 
     rng = np.random.default_rng(1)
     y = np.repeat(list("abcd"), 60)

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from adan_ser.augment.quality import znorm_like
+from adan_ser.augment.measures.quality import znorm_like
 from adan_ser.core.scaling import ZScaler
 
 

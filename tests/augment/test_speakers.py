@@ -8,9 +8,9 @@ from sklearn.covariance import OAS, LedoitWolf
 from sklearn.utils import estimator_checks as sk_checks
 
 import adan_ser.augment.stage as stage_module
-from adan_ser.augment.adan_speaker import SpeakerADAN, SpeakerADANSampler
+from adan_ser.augment.generators.adan_speaker import SpeakerADAN, SpeakerADANSampler
 from adan_ser.augment.registry import make_sampler
-from adan_ser.augment.speakers import (
+from adan_ser.augment.generators.speakers import (
     OffsetGaussian,
     SpeakerOffsetSampler,
     speaker_offsets,

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from adan_ser.augment import stage as folds_module
-from adan_ser.augment.baselines import DuplicateSampler
+from adan_ser.augment.generators.baselines import DuplicateSampler
 from adan_ser.augment.stage import augment_folds
 from adan_ser.contracts.synthetic import load_synthetic
 from adan_ser.core.errors import AdanError

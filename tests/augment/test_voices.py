@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from adan_ser.augment import stage as stage_module
-from adan_ser.augment.audio import (
+from adan_ser.augment.audio.perturbers import (
     ChangeGenderPerturber,
     Perturbed,
     VTLPPerturber,
@@ -18,7 +18,7 @@ from adan_ser.augment.audio import (
     warp_envelope,
 )
 from adan_ser.augment.registry import make_perturber
-from adan_ser.augment.speaker_diagnostics import SPEAKER_DIAGNOSTICS, speaker_diagnostics
+from adan_ser.augment.measures.speaker_diagnostics import SPEAKER_DIAGNOSTICS, speaker_diagnostics
 from adan_ser.augment.stage import augment_folds
 from adan_ser.contracts.folds import folds_for, inner_validation_groups
 from adan_ser.contracts.synthetic import load_synthetic, load_synthetic_speakers

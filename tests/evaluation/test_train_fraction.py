@@ -9,7 +9,7 @@ import pandas as pd
 
 import adan_ser.augment.stage as stage_module
 import adan_ser.evaluation.evaluate as evaluate_module
-from adan_ser.augment.base import SyntheticSampler
+from adan_ser.augment.generators.base import SyntheticSampler
 from adan_ser.augment.stage import augment_folds
 from adan_ser.contracts.folds import augmenter_train, folds_for, train_subset
 from adan_ser.contracts.predictions import load_predictions, write_predictions

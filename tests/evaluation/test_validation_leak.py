@@ -10,7 +10,7 @@ import numpy as np
 
 import adan_ser.augment.stage as stage_module
 import adan_ser.evaluation.evaluate as evaluate_module
-from adan_ser.augment.base import SyntheticSampler
+from adan_ser.augment.generators.base import SyntheticSampler
 from adan_ser.augment.stage import augment_folds
 from adan_ser.contracts.folds import (
     SYNTHETIC_GROUP,

@@ -8,29 +8,29 @@ The latent methods take one flat parameter block (``augment.adan.*``): the sampl
 
 The audio methods (``audio_speed``, ``audio_noise``, ``audio_mix``, ``audio_voice``, ``audio_vtlp``)
 perturb waveforms, not feature vectors, so they have no sampler: :func:`make_perturber` builds them,
-and the augment stage runs them on the corpus audio (:mod:`adan_ser.augment.audio`).
+and the augment stage runs them on the corpus audio (:mod:`adan_ser.augment.audio.perturbers`).
 """
 
 from __future__ import annotations
 
 from typing import Optional
 
-from adan_ser.augment.aae import AAE
-from adan_ser.augment.adan import ADAN
-from adan_ser.augment.adan_speaker import SpeakerADAN, SpeakerADANSampler
-from adan_ser.augment.adan_separate import SeparateADAN
-from adan_ser.augment.audio import AUDIO_METHODS, AudioPerturber, copies_for
-from adan_ser.augment.base import validate_params
-from adan_ser.augment.baselines import (
+from adan_ser.augment.generators.aae import AAE
+from adan_ser.augment.generators.adan import ADAN
+from adan_ser.augment.generators.adan_speaker import SpeakerADAN, SpeakerADANSampler
+from adan_ser.augment.generators.adan_separate import SeparateADAN
+from adan_ser.augment.audio.perturbers import AUDIO_METHODS, AudioPerturber, copies_for
+from adan_ser.augment.generators.base import validate_params
+from adan_ser.augment.generators.baselines import (
     ADASYNSampler,
     BorderlineSMOTESampler,
     DuplicateSampler,
     GaussianNoiseSampler,
     SMOTESampler,
 )
-from adan_ser.augment.latent_smote import LatentSMOTESampler
-from adan_ser.augment.samplers import AAESampler, ADANSampler, SeparateADANSampler
-from adan_ser.augment.speakers import SpeakerOffsetSampler
+from adan_ser.augment.generators.latent_smote import LatentSMOTESampler
+from adan_ser.augment.generators.samplers import AAESampler, ADANSampler, SeparateADANSampler
+from adan_ser.augment.generators.speakers import SpeakerOffsetSampler
 from adan_ser.core.errors import AdanError
 
 __all__ = ["SAMPLERS", "MODELS", "PRESETS", "AUDIO_METHODS", "is_audio_method", "make_perturber", "make_sampler",
@@ -139,7 +139,7 @@ def _sampler_class(method: str):
 def make_perturber(method: str, params: Optional[dict] = None, ratio: Optional[float] = None) -> AudioPerturber:
     """A checked perturber for audio method ``method`` with ``params`` (its ``augment.<method>`` block).
 
-    ``ratio``: ``augment.ratio``; its copy count rule is :func:`~adan_ser.augment.audio.copies_for`.
+    ``ratio``: ``augment.ratio``; its copy count rule is :func:`~adan_ser.augment.audio.perturbers.copies_for`.
     Unknown method or parameter, or a bad value → :class:`AdanError` naming it.
     """
     if not is_audio_method(method):

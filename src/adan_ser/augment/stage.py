@@ -6,10 +6,10 @@ seed alone. Layout of ``out_dir`` (one folder per method, a DVC output):
 ``seed<k>/<fold>.pt`` — the fitted ADAN of that seed and fold (latent methods only), for ``adan export --model``;
 
 Reports go to ``report_dir`` (a results folder, kept in git, the stage's alone): ``quality.csv``
-(quality measures per seed × fold, see :mod:`adan_ser.augment.quality`; latent methods add the
-collapse diagnostics of :mod:`adan_ser.augment.diagnostics`; every method but ``none`` adds its
+(quality measures per seed × fold, see :mod:`adan_ser.augment.measures.quality`; latent methods add the
+collapse diagnostics of :mod:`adan_ser.augment.measures.diagnostics`; every method but ``none`` adds its
 ``val_*_svm_uar`` columns, measured on the real rows of the fold's inner-validation speakers, see
-:func:`~adan_ser.augment.diagnostics.validation_measures`), ``seed<k>/<fold>/`` dvclive
+:func:`~adan_ser.augment.measures.diagnostics.validation_measures`), ``seed<k>/<fold>/`` dvclive
 training curves of latent methods, and t-SNE pictures of the first seed's first fold
 (``tsne_feature.png``, ``tsne_latent.png``).
 
@@ -17,12 +17,12 @@ Both folders are assembled under temporary names and renamed at the end, so a fa
 leaves the previous outputs (or nothing) in place, never a half-written report.
 
 Audio methods (``audio_speed``, ``audio_noise``, ``audio_mix``, ``audio_voice``, ``audio_vtlp``;
-:mod:`adan_ser.augment.audio`) fit nothing: for each run seed every file of the feature table is
+:mod:`adan_ser.augment.audio.perturbers`) fit nothing: for each run seed every file of the feature table is
 perturbed and described once (the extract stage's openSMILE set), and each fold's set is the
 perturbed rows whose source file is among that fold's augmenter-training rows. Same layout; the
 synthetic-speaker methods (``audio_voice``, ``audio_vtlp``) add each row's ``synthetic_speaker`` id,
 and quality.csv of every audio method adds the speaker diagnostics of
-:mod:`adan_ser.augment.speaker_diagnostics`. Their cost (per seed: perturbed files, seconds,
+:mod:`adan_ser.augment.measures.speaker_diagnostics`. Their cost (per seed: perturbed files, seconds,
 files/s of perturbation + extraction) rides on the returned table as ``attrs["cost"]`` and the
 command prints it; it is not written to the report folder, whose files must be the same bytes
 on every run.
@@ -37,11 +37,11 @@ from typing import Optional, Sequence
 import numpy as np
 import pandas as pd
 
-from adan_ser.augment.audio import perturb_features, synthetic_speaker_ids
-from adan_ser.augment.diagnostics import latent_diagnostics, validation_measures
-from adan_ser.augment.quality import quality
+from adan_ser.augment.audio.perturbers import perturb_features, synthetic_speaker_ids
+from adan_ser.augment.measures.diagnostics import latent_diagnostics, validation_measures
+from adan_ser.augment.measures.quality import quality
 from adan_ser.augment.registry import MODELS, is_audio_method, make_perturber, make_sampler
-from adan_ser.augment.speaker_diagnostics import speaker_diagnostics
+from adan_ser.augment.measures.speaker_diagnostics import speaker_diagnostics
 from adan_ser.contracts.align import align
 from adan_ser.contracts.folds import (
     Fold,
@@ -168,7 +168,7 @@ def augment_folds(
     Audio methods also need ``audio_root`` (the folder the manifest's files hang from) and
     ``feature_set`` (the openSMILE set ``features`` was extracted with); their perturbation and
     extraction run here or in a local pool of ``workers`` processes, never on ``scheduler`` (see
-    :func:`~adan_ser.augment.audio.perturb_features`: Dask threads share the generators). The returned
+    :func:`~adan_ser.augment.audio.perturbers.perturb_features`: Dask threads share the generators). The returned
     table then carries ``attrs["cost"]``, the cost table (see :func:`_augment_audio`).
     """
     rows, X, names = align(manifest, features)
@@ -230,10 +230,10 @@ def _augment_audio(rows, X, names, scheme, method, params, seeds, ratio, out_dir
     """:func:`augment_folds` for an audio method; ``rows`` (n,) and ``X`` (n, d) as :func:`align` gives them.
 
     Per run seed, every row's file is perturbed ``copies`` times and described once
-    (:func:`~adan_ser.augment.audio.perturb_features`); a fold's set is the perturbed rows whose
+    (:func:`~adan_ser.augment.audio.perturbers.perturb_features`); a fold's set is the perturbed rows whose
     source row is in :func:`augmenter_train` of that fold and seed, so neither the fold's test
     speaker nor the DNN's validation speaker enters it; that speaker's real rows give the
-    ``val_*_svm_uar`` columns (:func:`~adan_ser.augment.diagnostics.validation_measures`). Each
+    ``val_*_svm_uar`` columns (:func:`~adan_ser.augment.measures.diagnostics.validation_measures`). Each
     training fraction (``fractions``) takes the perturbed rows of its :func:`train_subset` from the
     same perturbed copies (nothing is perturbed twice). ``attrs["cost"]`` of the returned quality
     table: one row per seed with ``files`` (perturbed copies made), ``seconds`` and ``files_per_s``.
@@ -301,7 +301,7 @@ def _fit_and_measure(method, params, seed, ratio, X_train, y_train, fold_name, l
     ``X_train`` (n, d), ``y_train`` (n,): the fold's training rows the augmenter may learn from;
     ``X_val`` (v, d), ``y_val`` (v,): the real rows of the fold's inner-validation speakers (None or
     empty without them), used only to measure the set (the ``val_*_svm_uar`` columns of
-    :func:`~adan_ser.augment.diagnostics.validation_measures`; every method but ``none``), never
+    :func:`~adan_ser.augment.measures.diagnostics.validation_measures`; every method but ``none``), never
     to fit it. ``groups_train`` (n,): the speakers of the training rows, for samplers that model
     speakers (``needs_groups``). Returns ``(sampler, X_syn, y_syn, quality measures)``; the unit of work here and on
     a Dask worker.
@@ -320,7 +320,7 @@ def _fit_and_measure(method, params, seed, ratio, X_train, y_train, fold_name, l
 
 def _pictures(report_dir: Path, method, fold, X, y, X_syn, y_syn, model, seed) -> None:
     """t-SNE of real training vs synthetic vectors, in feature space and (latent methods) latent space."""
-    from adan_ser.augment.tsne import tsne_plot
+    from adan_ser.augment.measures.tsne import tsne_plot
 
     Xr, yr = X[fold.train], y[fold.train]
     tsne_plot(Xr, yr, X_syn, y_syn, report_dir / "tsne_feature.png",

@@ -24,7 +24,7 @@ from adan_ser.core.errors import AdanError
 
 #: Columns of a method's quality.csv (augment stage) measured on the fold's inner-validation speakers:
 #: UAR (%) of a linear SVM trained on the synthetic set, on the augmenter's real rows, and on both;
-#: written by :func:`adan_ser.augment.diagnostics.validation_measures`, read by the report's
+#: written by :func:`adan_ser.augment.measures.diagnostics.validation_measures`, read by the report's
 #: augmenter choice (:mod:`adan_ser.reporting.augmenter_choice`).
 VALIDATION_COLUMNS = ("val_synth_svm_uar", "val_real_svm_uar", "val_mixed_svm_uar")
 

@@ -3,7 +3,7 @@
 Each fold's augmenter of a run seed is fitted without the training speakers the DNN of that seed
 holds out for early stopping (``classify.dnn.val_groups``). Those speakers are unseen by the
 augmenter and are not test speakers, so the augment stage measures every synthetic set on their real
-rows (quality.csv, :mod:`adan_ser.augment.diagnostics`): the UAR (percent) of a linear SVM trained on
+rows (quality.csv, :mod:`adan_ser.augment.measures.diagnostics`): the UAR (percent) of a linear SVM trained on
 the synthetic set alone (``val_synth_svm_uar``), on the augmenter's real training rows alone
 (``val_real_svm_uar``) and on both (``val_mixed_svm_uar``).
 

@@ -1,7 +1,7 @@
 """The paper's ablation of ADAN: an autoencoder trained alone, then a conditional GAN on its frozen latents.
 
-Same building blocks, scaling, sampling and persistence as :class:`~adan_ser.augment.adan.ADAN`
-(see :mod:`adan_ser.augment.latent`), but no auxiliary classifier.
+Same building blocks, scaling, sampling and persistence as :class:`~adan_ser.augment.generators.adan.ADAN`
+(see :mod:`adan_ser.augment.generators.latent`), but no auxiliary classifier.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from sklearn.utils._param_validation import Interval
 
-from adan_ser.augment.latent import LatentAugmenter, _adam
+from adan_ser.augment.generators.latent import LatentAugmenter, _adam
 
 __all__ = ["SeparateADAN"]
 

@@ -2,7 +2,7 @@
 
 ADAN learns a latent space (encoder E, decoder R) shaped by an auxiliary emotion classifier C, and
 a conditional generator G whose latents a discriminator D cannot tell from E's. Synthetic feature
-vectors are ``R(G(z, y))``, ``z ~ N(0, I)``. Shapes and units: see :mod:`adan_ser.augment.latent`.
+vectors are ``R(G(z, y))``, ``z ~ N(0, I)``. Shapes and units: see :mod:`adan_ser.augment.generators.latent`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from adan_ser.augment.latent import _CHUNK, LatentAugmenter, _adam, _LayerSizes
+from adan_ser.augment.generators.latent import _CHUNK, LatentAugmenter, _adam, _LayerSizes
 from adan_ser.core.class_weights import class_weights
 from adan_ser.core.errors import AdanError
 
@@ -64,7 +64,7 @@ class ADAN(LatentAugmenter):
     per epoch: epoch, loss_d, loss_c, loss_g_ce, loss_g_adv, loss_r, d_real, d_fake — batch means),
     ``n_epochs_``, ``class_weight_`` ((n_classes,) CE weights, None when unweighted),
     ``keep_features_``/``constant_values_`` (constant training features, dropped from the networks
-    and restored in the output), ``scaler_`` (see :class:`~adan_ser.augment.latent.LatentAugmenter`).
+    and restored in the output), ``scaler_`` (see :class:`~adan_ser.augment.generators.latent.LatentAugmenter`).
 
     Remedies against mode collapse (every default keeps the plain ADAN above, bit for bit):
 
@@ -85,7 +85,7 @@ class ADAN(LatentAugmenter):
     * balanced D: ``lr_d``; ``instance_noise`` (std of Gaussian noise added to every D input, in D's
       and G's losses); ``d_label_smoothing`` (one-sided: real target 1 − s; GAN only).
     * ``stop="diversity"``: with ``early_stop``, stop when the latent spread ratio (see
-      :mod:`~adan_ser.augment.diagnostics`), checked every ``diagnostics_every`` epochs, has not
+      :mod:`~adan_ser.augment.measures.diagnostics`), checked every ``diagnostics_every`` epochs, has not
       come closer to 1 (in |log ratio|) for ``patience`` checks after ``min_epochs``; the networks
       of the best check are restored (``best_epoch_``).
     * regularised autoencoder: ``ae_noise`` (std of Gaussian noise added to E's input, scaled
@@ -336,7 +336,7 @@ class ADAN(LatentAugmenter):
         """The per-epoch diagnostics callback of :meth:`_loop` (None when ``diagnostics_every`` is 0)."""
         if self.diagnostics_every == 0:
             return None
-        from adan_ser.augment.diagnostics import latent_measures
+        from adan_ser.augment.measures.diagnostics import latent_measures
 
         net = self.net_
         gen = torch.Generator().manual_seed(probe_seed)

@@ -8,7 +8,7 @@ the real rows of the fold's inner-validation speakers. None uses test data.
   percent (mean per-class recall). Low when the synthetic classes sit in the wrong place or
   collapse onto a few points.
 * ``recon_svm_uar``, ``recon_spread_ratio``: the same SVM trained on the reconstructions
-  ``R(E(x))`` of the training rows, and their :func:`~adan_ser.augment.quality.spread_ratio` against
+  ``R(E(x))`` of the training rows, and their :func:`~adan_ser.augment.measures.quality.spread_ratio` against
   the real rows: what the decoder can deliver at best from the encoder's codes.
 * ``latent_spread_ratio``: per class, spread of generated codes (``sample_latent``: G(z, y) for
   ADAN) over spread of the codes E(x) of the real rows (mean distance to the class centroid, latent
@@ -39,7 +39,7 @@ import numpy as np
 from sklearn.metrics import recall_score
 from sklearn.svm import SVC
 
-from adan_ser.augment.quality import spread_ratio, subsample, znorm_like
+from adan_ser.augment.measures.quality import spread_ratio, subsample, znorm_like
 from adan_ser.contracts.synthetic import VALIDATION_COLUMNS
 
 __all__ = ["DIAGNOSTICS", "VALIDATION", "svm_uar", "validation_measures", "frechet_distance", "latent_frechet",
@@ -61,7 +61,7 @@ def svm_uar(X_fit: np.ndarray, y_fit: np.ndarray, X_real: np.ndarray, y_real: np
 
     Features z-normalised with the statistics of ``X_norm`` (k, d) (default: ``X_real``; constant
     ones dropped). NaN when ``X_fit`` has fewer than two classes. The SVM is fitted on at most
-    :data:`~adan_ser.augment.quality.MEASURE_ROWS` rows of ``X_fit`` (stratified by ``strata`` (m,),
+    :data:`~adan_ser.augment.measures.quality.MEASURE_ROWS` rows of ``X_fit`` (stratified by ``strata`` (m,),
     default ``y_fit``; seed 0; all of them below the cap). libsvm solves it on the linear kernel's
     Gram matrix computed by BLAS (``kernel="precomputed"``): the same problem as
     ``SVC(kernel="linear")`` (dual coefficients equal to ~1e-15), ~15 × faster to fit and ~10 × to

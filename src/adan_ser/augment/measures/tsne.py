@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from adan_ser.augment.quality import znorm_like
+from adan_ser.augment.measures.quality import znorm_like
 from adan_ser.core.io import atomic_path
 
 

@@ -7,7 +7,7 @@ discriminator that sees the code and the label. New feature vectors are decoded 
 ``R(z)``, ``z ~ p(z | y)``.
 
 Same scaling, seeding, batching, monitor, sampling and persistence as ADAN
-(:mod:`adan_ser.augment.latent`). Unlike ADAN's, the codes are unbounded (a linear encoder output,
+(:mod:`adan_ser.augment.generators.latent`). Unlike ADAN's, the codes are unbounded (a linear encoder output,
 as in Makhzani et al.), since they must match a Gaussian prior. Shapes: ``X`` (n, d) feature units,
 codes (n, latent_dim).
 """
@@ -24,8 +24,8 @@ import torch.nn.functional as F
 from sklearn.utils._param_validation import Interval
 from torch import nn
 
-from adan_ser.augment.latent import _CHUNK, LatentAugmenter, _adam
-from adan_ser.augment.networks import MLP
+from adan_ser.augment.generators.latent import _CHUNK, LatentAugmenter, _adam
+from adan_ser.augment.generators.networks import MLP
 
 __all__ = ["AAE", "prior_means"]
 
@@ -61,7 +61,7 @@ def prior_means(n_classes: int, latent_dim: int, radius: float) -> np.ndarray:
 
 
 class _AAENetworks(nn.Module):
-    """The three AAE parts, from :class:`~adan_ser.augment.networks.MLP` blocks:
+    """The three AAE parts, from :class:`~adan_ser.augment.generators.networks.MLP` blocks:
 
     * ``encoder`` E: (n, n_features) → (n, latent_dim), linear output (codes are unbounded)
     * ``decoder`` R: (n, latent_dim) → (n, n_features), linear (z-norm) or tanh (max-abs) output;
@@ -101,7 +101,7 @@ class AAE(LatentAugmenter):
     the first D step of each batch, before that update; ``d_real`` = mean D on prior samples,
     ``d_fake`` on codes). ``sample`` decodes ``z ~ p(z | y)``; ``sample_latent`` gives those z;
     ``transform`` gives E(x). Fitted: ``prior_means_`` (n_classes, latent_dim), ``net_``,
-    ``n_epochs_`` and the attributes of :class:`~adan_ser.augment.latent.LatentAugmenter`.
+    ``n_epochs_`` and the attributes of :class:`~adan_ser.augment.generators.latent.LatentAugmenter`.
 
     Defaults differ from ADAN's in ``lr`` (1e-3, not 1e-4) and D's size (2 × 500, Makhzani et al.
     use 2 × 1000): with ADAN's settings, 150 epochs on 480 rows of 384 separable features left the

@@ -1,10 +1,10 @@
 """Speaker-aware ADAN (method ``adan_speaker``): G(z, y, s) with s a speaker style learnt from E's codes.
 
 The style of training speaker s is its offset in ADAN's latent space: the additive speaker model
-of :func:`~adan_ser.augment.speakers.speaker_offsets` fitted to the codes E(x) of the training rows
+of :func:`~adan_ser.augment.generators.speakers.speaker_offsets` fitted to the codes E(x) of the training rows
 (class means removed, balanced over classes), recomputed from the current encoder at the start of
 every epoch. G learns to produce the codes of class y *as spoken by s*; new speakers' styles are
-drawn from :class:`~adan_ser.augment.speakers.OffsetGaussian` (shrunk covariance of the training
+drawn from :class:`~adan_ser.augment.generators.speakers.OffsetGaussian` (shrunk covariance of the training
 styles), one draw per synthetic speaker. Shapes: ``X`` (n, d) feature units, codes and styles
 (·, latent_dim).
 """
@@ -20,17 +20,17 @@ import torch
 from sklearn.base import clone
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from adan_ser.augment.adan import ADAN
-from adan_ser.augment.latent import _CHUNK
-from adan_ser.augment.samplers import _constraints, _LatentSampler
-from adan_ser.augment.speakers import SHRINKAGES, OffsetGaussian, speaker_offsets, synthetic_speaker_ids
+from adan_ser.augment.generators.adan import ADAN
+from adan_ser.augment.generators.latent import _CHUNK
+from adan_ser.augment.generators.samplers import _constraints, _LatentSampler
+from adan_ser.augment.generators.speakers import SHRINKAGES, OffsetGaussian, speaker_offsets, synthetic_speaker_ids
 from adan_ser.core.errors import AdanError
 
 __all__ = ["SpeakerADAN", "SpeakerADANSampler"]
 
 
 class SpeakerADAN(ADAN):
-    """:class:`~adan_ser.augment.adan.ADAN` whose generator also takes a speaker style: G(z, y, s).
+    """:class:`~adan_ser.augment.generators.adan.ADAN` whose generator also takes a speaker style: G(z, y, s).
 
     ``fit(X, y, groups)``: ``groups`` (n,) the speaker of each training row (required). Every epoch
     begins with E's codes of all training rows (eval mode, no gradient) and their speaker offsets
@@ -150,7 +150,7 @@ class SpeakerADAN(ADAN):
 
 
 class SpeakerADANSampler(_LatentSampler):
-    """imblearn sampler around :class:`SpeakerADAN`; interface as :class:`~adan_ser.augment.samplers.ADANSampler`
+    """imblearn sampler around :class:`SpeakerADAN`; interface as :class:`~adan_ser.augment.generators.samplers.ADANSampler`
     plus ``groups`` (the training rows' speakers) in ``generate`` / ``fit_resample``.
 
     Fitted: ``adan_``, ``sampling_strategy_``, ``synthetic_speaker_`` (m,) the synthetic speaker of

@@ -1,4 +1,4 @@
-"""Augmentation baselines with the same interface as the ADAN samplers (see :mod:`adan_ser.augment.base`).
+"""Augmentation baselines with the same interface as the ADAN samplers (see :mod:`adan_ser.augment.generators.base`).
 
 How many synthetic rows: ``round(ratio × count)`` per class (half rounds up), so ``ratio=1.0``
 doubles every class and keeps the class balance of the training fold.
@@ -13,7 +13,7 @@ from typing import Optional
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from adan_ser.augment.base import SyntheticSampler
+from adan_ser.augment.generators.base import SyntheticSampler
 from adan_ser.core.errors import AdanError
 from adan_ser.core.scaling import ZScaler
 

@@ -25,8 +25,8 @@ from sklearn.utils._param_validation import (
 from sklearn.utils.validation import check_is_fitted
 
 from adan_ser import __version__
-from adan_ser.augment.base import check_Xy, validate_params
-from adan_ser.augment.networks import ADANNetworks
+from adan_ser.augment.generators.base import check_Xy, validate_params
+from adan_ser.augment.generators.networks import ADANNetworks
 from adan_ser.core.device import resolve_device
 from adan_ser.core.errors import AdanError, InputError
 from adan_ser.core.live import open_live
@@ -42,7 +42,7 @@ __all__ = ["converged", "FORMAT_VERSION", "EARLY_STOP_TOL", "EARLY_STOP_PATIENCE
 #: Saved-file format "major.minor"; a file with another major is refused.
 FORMAT_VERSION = "1.0"
 #: Tag inside every saved file (named after the module that first wrote the format; kept so old files load).
-_FORMAT_TAG = "adan_ser.augment.adan"
+_FORMAT_TAG = "adan_ser.augment.generators.adan"
 
 #: Early stop: |mean D output − 0.5| ≤ tol, for real and generated latents, this many epochs running.
 EARLY_STOP_TOL = 0.01
@@ -152,7 +152,7 @@ class _Monitor:
 
 
 class LatentAugmenter(TransformerMixin, BaseEstimator):
-    """Base of :class:`~adan_ser.augment.adan.ADAN` and :class:`~adan_ser.augment.adan_separate.SeparateADAN`.
+    """Base of :class:`~adan_ser.augment.generators.adan.ADAN` and :class:`~adan_ser.augment.generators.adan_separate.SeparateADAN`.
 
     Subclasses define ``__init__`` (parameters), ``_parameter_constraints`` (this class's plus
     their own) and ``_train(Xs, yi, yi_np)``. Parameter errors → :class:`AdanError` naming the

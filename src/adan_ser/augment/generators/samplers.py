@@ -15,11 +15,11 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.utils._param_validation import Interval
 
-from adan_ser.augment.aae import AAE
-from adan_ser.augment.adan import ADAN
-from adan_ser.augment.adan_separate import SeparateADAN
-from adan_ser.augment.base import SyntheticSampler, synthetic_counts
-from adan_ser.augment.latent import LatentAugmenter
+from adan_ser.augment.generators.aae import AAE
+from adan_ser.augment.generators.adan import ADAN
+from adan_ser.augment.generators.adan_separate import SeparateADAN
+from adan_ser.augment.generators.base import SyntheticSampler, synthetic_counts
+from adan_ser.augment.generators.latent import LatentAugmenter
 
 __all__ = ["ADANSampler", "SeparateADANSampler", "AAESampler", "load_model"]
 
@@ -67,7 +67,7 @@ class _LatentSampler(SyntheticSampler):
 
     def sample_latent(self, counts: dict, seed: Optional[int] = None):
         """Latent codes of the kind this sampler decodes: ``(codes (m, latent_dim), labels (m,))``,
-        ``counts`` {label: n}; the fitted model's :meth:`~adan_ser.augment.latent.LatentAugmenter.sample_latent`."""
+        ``counts`` {label: n}; the fitted model's :meth:`~adan_ser.augment.generators.latent.LatentAugmenter.sample_latent`."""
         return self.adan_.sample_latent(counts=counts, seed=seed)
 
 
@@ -103,7 +103,7 @@ class SeparateADANSampler(_LatentSampler):
 
 
 class AAESampler(_LatentSampler):
-    """imblearn sampler around :class:`~adan_ser.augment.aae.AAE` (Sahu et al.'s adversarial
+    """imblearn sampler around :class:`~adan_ser.augment.generators.aae.AAE` (Sahu et al.'s adversarial
     autoencoder); interface as :class:`ADANSampler`: new rows are ``R(z)``, ``z ~ p(z | y)``.
 
     ``adan``: the (unfitted) :class:`AAE` to train (the name every latent sampler gives its model),

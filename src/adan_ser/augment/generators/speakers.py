@@ -4,7 +4,7 @@ Model (in z-units of the training rows, so every feature weighs alike):
 ``x = μ_y + o_s + r``: ``μ_y`` (C, d) class means, ``o_s`` (S, d) the offset of training speaker s
 (zero mean over speakers), ``r`` the residual of a row. New speakers' offsets come from
 ``N(0, Σ_o)``, Σ_o the shrunk covariance of the S training offsets (:class:`OffsetGaussian`).
-:mod:`adan_ser.augment.adan_speaker` uses the same two pieces on latent codes.
+:mod:`adan_ser.augment.generators.adan_speaker` uses the same two pieces on latent codes.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import numpy as np
 from sklearn.covariance import ledoit_wolf_shrinkage
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from adan_ser.augment.base import SyntheticSampler, check_Xy, validate_params
-from adan_ser.augment.baselines import _RATIO, _SEED, _pick_rows
+from adan_ser.augment.generators.base import SyntheticSampler, check_Xy, validate_params
+from adan_ser.augment.generators.baselines import _RATIO, _SEED, _pick_rows
 from adan_ser.core.errors import AdanError
 from adan_ser.core.scaling import ZScaler
 
@@ -124,7 +124,7 @@ class SpeakerOffsetSampler(SyntheticSampler):
     """Rows re-voiced by speaker offsets: ``x' = x − o_src + o_new`` (z-units of the training rows).
 
     Fits :func:`speaker_offsets` on the training rows and their speakers (``groups``, required),
-    picks parent rows as :class:`~adan_ser.augment.baselines.DuplicateSampler` does
+    picks parent rows as :class:`~adan_ser.augment.generators.baselines.DuplicateSampler` does
     (``round(ratio × count)`` per class), and keeps each parent's class mean and residual:
 
     * ``mode="swap"``: ``o_new`` = the offset of another training speaker, drawn uniformly; the row's

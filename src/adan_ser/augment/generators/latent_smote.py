@@ -15,14 +15,14 @@ import numpy as np
 from sklearn.neighbors import NearestNeighbors
 from sklearn.utils._param_validation import Interval
 
-from adan_ser.augment.adan import ADAN
-from adan_ser.augment.samplers import _constraints, _LatentSampler
+from adan_ser.augment.generators.adan import ADAN
+from adan_ser.augment.generators.samplers import _constraints, _LatentSampler
 
 __all__ = ["LatentSMOTESampler"]
 
 
 class LatentSMOTESampler(_LatentSampler):
-    """imblearn sampler: train ``adan`` (an :class:`~adan_ser.augment.adan.ADAN`), then SMOTE in its latent space.
+    """imblearn sampler: train ``adan`` (an :class:`~adan_ser.augment.generators.adan.ADAN`), then SMOTE in its latent space.
 
     For each new row of class c: a parent i drawn uniformly from the class's training rows, one of
     its ``k_neighbors`` nearest same-class rows j in latent space (Euclidean, codes E(x)), λ ~ U(0, 1);
@@ -31,7 +31,7 @@ class LatentSMOTESampler(_LatentSampler):
     real row. A class of one row gives copies of it (its code, plus its residual). ``k_neighbors``
     is cut to the class size − 1.
 
-    Counts and seeds as :class:`~adan_ser.augment.samplers.ADANSampler` (``n_sets``, ``ratio``;
+    Counts and seeds as :class:`~adan_ser.augment.generators.samplers.ADANSampler` (``n_sets``, ``ratio``;
     ``seed`` seeds the interpolation through the same derived stream ADAN's sampling uses; the
     model's own ``seed`` its training). Fitted: ``adan_``, ``sampling_strategy_``, ``codes_`` (n,
     latent_dim) codes of the training rows, ``y_fit_`` (n,) their labels, ``neighbours_``

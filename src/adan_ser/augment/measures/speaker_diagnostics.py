@@ -3,7 +3,7 @@
 From one fold's real augmenter-training rows (their emotions and speakers) and its synthetic rows
 (their emotions, and where known their synthetic speaker ids and the real speaker each was made
 from); never a test or validation row. Features are z-normalised with the real rows' statistics
-(constant features dropped), as in :mod:`adan_ser.augment.quality`.
+(constant features dropped), as in :mod:`adan_ser.augment.measures.quality`.
 
 * ``speaker_spread_ratio``: between-speaker spread of the synthetic speakers over that of the real
   ones, the median over features of the ratio of per-feature between-speaker variances. A set's

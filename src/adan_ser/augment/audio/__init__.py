@@ -1,0 +1,1 @@
+"""Audio-domain augmentation: waveform perturbers and new voices, re-described by openSMILE."""
