@@ -34,7 +34,7 @@ from adan_ser.augment.generators.speakers import SpeakerOffsetSampler
 from adan_ser.core.errors import AdanError
 
 __all__ = ["SAMPLERS", "MODELS", "PRESETS", "AUDIO_METHODS", "is_audio_method", "make_perturber", "make_sampler",
-           "resolve_preset", "sampler_params"]
+           "method_label", "resolve_preset", "sampler_params"]
 
 SAMPLERS = {
     "duplicate": DuplicateSampler,
@@ -118,6 +118,18 @@ def resolve_preset(method: Optional[str], params: Optional[dict] = None) -> tupl
         raise AdanError(f"augment.adan.preset: unknown preset {name!r}; known: {', '.join(PRESETS)}")
     target, settings = PRESETS[name]
     return target, {**settings, **params}
+
+
+def method_label(method: Optional[str], params: Optional[dict] = None) -> Optional[str]:
+    """The name results, significance, plots and exports give ``method`` run with ``params`` (its
+    ``augment.<method>`` block): the method itself, or ``adan[validated]`` when a preset swaps the
+    algorithm (``augment.adan.preset: validated`` runs ``adan_latent``), so a row never carries the
+    name of an algorithm that did not run."""
+    if method != PRESET_METHOD:
+        return method
+    name = dict(params or {}).get("preset", "paper")
+    target, _ = PRESETS.get(name, (method, {}))
+    return method if target == method else f"{method}[{name}]"
 
 
 def is_audio_method(method) -> bool:
