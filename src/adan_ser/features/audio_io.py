@@ -10,11 +10,13 @@ from __future__ import annotations
 import math
 import os
 from collections import Counter
+from math import gcd
 from pathlib import Path
 from typing import Iterable
 
 import numpy as np
 import soundfile as sf
+from scipy.signal import resample_poly
 
 from adan_ser.core.errors import AdanError
 
@@ -34,13 +36,27 @@ def _one_line(exc: BaseException) -> str:
     return type(exc).__name__
 
 
-def read_mono(path: str | os.PathLike, sample_rate: int | None = None) -> tuple[np.ndarray, int]:
-    """Read ``path`` as float32 mono in [-1, 1]; shape ``(samples,)``, rate in Hz.
+#: What :func:`read_audio` may do with a file at another sample rate than the one asked for.
+RATE_POLICIES = ("refuse", "resample")
 
-    Raises ``BadAudio`` with a short reason when the file is unreadable,
-    empty, at another rate than ``sample_rate`` (Hz; None: any) or silent;
-    reading once here serves both the check and extraction.
+
+def read_audio(
+    path: str | os.PathLike, sample_rate: int | None = None, *, other_rate: str = "refuse"
+) -> tuple[np.ndarray, int]:
+    """Read ``path`` as float32 mono: shape ``(samples,)``, and its rate in Hz.
+
+    Several channels are averaged (keeping what every channel carries); samples come as read,
+    neither clipped nor checked for finiteness, which is each caller's own policy.
+
+    ``other_rate`` says what becomes of a file not at ``sample_rate`` Hz (None: any rate is
+    kept): ``"refuse"`` raises :class:`BadAudio` naming both rates; ``"resample"`` resamples it
+    to ``sample_rate`` with ``scipy.signal.resample_poly``.
+
+    Raises ``BadAudio`` with a short reason when the file is missing, unreadable, empty, or
+    (``"refuse"``) at another rate.
     """
+    if other_rate not in RATE_POLICIES:
+        raise ValueError(f"other_rate must be one of {RATE_POLICIES}, got {other_rate!r}")
     if not os.path.isfile(path):  # libsndfile would call it "System error."
         raise BadAudio("file not found" if not os.path.exists(path) else "not a file")
     try:
@@ -49,18 +65,33 @@ def read_mono(path: str | os.PathLike, sample_rate: int | None = None) -> tuple[
         raise BadAudio(f"unreadable audio ({_one_line(exc)})") from None
     if signal.shape[0] == 0:
         raise BadAudio("zero samples")
-    if sample_rate is not None and int(sr) != int(sample_rate):
+    sr = int(sr)
+    other = sample_rate is not None and sr != int(sample_rate)
+    if other and other_rate == "refuse":
         raise BadAudio(
-            f"sample rate {int(sr)} Hz differs from the corpus rate {int(sample_rate)} Hz "
+            f"sample rate {sr} Hz differs from the corpus rate {int(sample_rate)} Hz "
             f"(not resampled: convert the file to {int(sample_rate)} Hz)"
         )
-    # openSMILE's signal path takes one channel; averaging keeps what every
-    # channel carries instead of silently dropping all but the first.
     mono = (
         np.ascontiguousarray(signal[:, 0])
         if signal.shape[1] == 1
         else signal.mean(axis=1, dtype=np.float32)
     )
+    if other:
+        g = gcd(sr, int(sample_rate))
+        mono = resample_poly(mono, int(sample_rate) // g, sr // g).astype(np.float32)
+        sr = int(sample_rate)
+    return mono, sr
+
+
+def read_mono(path: str | os.PathLike, sample_rate: int | None = None) -> tuple[np.ndarray, int]:
+    """Read ``path`` as openSMILE's input: float32 mono in [-1, 1]; shape ``(samples,)``, rate in Hz.
+
+    Raises ``BadAudio`` with a short reason when the file is unreadable, empty, at another rate
+    than ``sample_rate`` (Hz; None: any; never resampled, see :mod:`.opensmile`) or silent;
+    reading once here serves both the check and extraction.
+    """
+    mono, sr = read_audio(path, sample_rate, other_rate="refuse")
     # openSMILE scales by 32768 and casts to int16, so a float file reaching 1.0
     # would wrap to -32768; clipping is what a PCM recorder would have done anyway.
     np.clip(mono, -1.0, 32767 / 32768, out=mono)
@@ -69,7 +100,7 @@ def read_mono(path: str | os.PathLike, sample_rate: int | None = None) -> tuple[
         raise BadAudio("non-finite samples")
     if peak < SILENCE_PEAK:
         raise BadAudio(f"silent (peak |x| = {peak:.2g} < {SILENCE_PEAK:g})")
-    return mono, int(sr)
+    return mono, sr
 
 
 def check_audio(path: str | os.PathLike, sample_rate: int | None = None) -> None:
