@@ -19,10 +19,10 @@ import numpy as np
 import pandas as pd
 import soundfile as sf
 
-from adan_ser.contracts.manifest import read_table, require_columns
+from adan_ser.contracts.manifest import gender_word, read_table, require_columns
 from adan_ser.core.errors import AdanError
 from adan_ser.core.io import atomic_dir, write_csv
-from adan_ser.corpora._common import audio_duration, gender_word, manifest_frame
+from adan_ser.corpora._common import audio_duration, manifest_frame
 from adan_ser.corpora.speech import EMOTIONS, Speaker, make_speakers, synthesize_utterance
 from adan_ser.corpora.speech_batch import synthesize_batch
 

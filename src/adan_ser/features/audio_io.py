@@ -18,7 +18,7 @@ import numpy as np
 import soundfile as sf
 from scipy.signal import resample_poly
 
-from adan_ser.core.errors import AdanError
+from adan_ser.core.errors import AdanError, one_line
 
 #: Peak absolute amplitude (full scale = 1.0) below which a file counts as silent.
 SILENCE_PEAK = 1e-4
@@ -26,14 +26,6 @@ SILENCE_PEAK = 1e-4
 
 class BadAudio(Exception):
     """The audio cannot be described; the message is the reason (no file name): callers add it."""
-
-
-def _one_line(exc: BaseException) -> str:
-    """First non-empty line of an exception's message (library errors can span lines)."""
-    for line in str(exc).splitlines():
-        if line.strip():
-            return line.strip()
-    return type(exc).__name__
 
 
 #: What :func:`read_audio` may do with a file at another sample rate than the one asked for.
@@ -62,7 +54,7 @@ def read_audio(
     try:
         signal, sr = sf.read(path, dtype="float32", always_2d=True)
     except (sf.SoundFileError, RuntimeError, OSError) as exc:
-        raise BadAudio(f"unreadable audio ({_one_line(exc)})") from None
+        raise BadAudio(f"unreadable audio ({one_line(exc, first=True)})") from None
     if signal.shape[0] == 0:
         raise BadAudio("zero samples")
     sr = int(sr)

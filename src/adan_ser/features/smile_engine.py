@@ -15,8 +15,8 @@ from typing import Iterator
 import numpy as np
 import opensmile
 
-from adan_ser.core.errors import AdanError
-from adan_ser.features.audio_io import BadAudio, _one_line
+from adan_ser.core.errors import AdanError, one_line
+from adan_ser.features.audio_io import BadAudio
 
 #: Name used in params.yaml -> openSMILE feature set (functionals level).
 FEATURE_SETS: dict[str, opensmile.FeatureSet] = {
@@ -116,7 +116,7 @@ def describe_signal(smile: opensmile.Smile, signal: np.ndarray, sr: int) -> np.n
             warnings.filterwarnings("ignore", message="Segment too short", category=UserWarning)
             values = smile.process_signal(signal, sr).to_numpy(dtype=np.float32)
     except Exception as exc:  # the C engine's errors have no common base class
-        raise BadAudio(f"openSMILE failed ({type(exc).__name__}: {_one_line(exc)})") from None
+        raise BadAudio(f"openSMILE failed ({type(exc).__name__}: {one_line(exc, first=True)})") from None
     values = values.reshape(-1)
     finite = np.isfinite(values)
     if not finite.all():
