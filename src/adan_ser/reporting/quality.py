@@ -9,7 +9,7 @@ from typing import Sequence
 import pandas as pd
 
 from adan_ser.contracts.results import FRACTION
-from adan_ser.core.errors import AdanError
+from adan_ser.core.errors import AdanError, one_line
 from adan_ser.reporting.metrics import scores
 
 #: What a quality.csv of the augment stage holds at least, and its columns that must be numbers.
@@ -23,7 +23,7 @@ def read_quality(path: Path) -> pd.DataFrame:
     try:
         table = pd.read_csv(path)
     except Exception as exc:  # pandas' parser errors share no base class with its decode errors
-        raise AdanError(f"cannot read {path} ({' '.join(str(exc).split())})") from None
+        raise AdanError(f"cannot read {path} ({one_line(exc)})") from None
     missing = [c for c in QUALITY_COLUMNS if c not in table]
     if missing:
         raise AdanError(f"{path} is not an augment quality table: no column {missing[0]!r}")
