@@ -5,12 +5,8 @@ import pandas as pd
 import pytest
 
 from adan_ser.core.errors import AdanError
-from adan_ser.reporting.significance import (
-    comparisons,
-    holm,
-    sign_flip_test,
-    significance_table,
-)
+from adan_ser.reporting.significance import comparisons, significance_table
+from adan_ser.reporting.paired_stats import holm, sign_flip_test
 
 CLASSES = ["a", "b", "c"]
 

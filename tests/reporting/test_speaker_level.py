@@ -10,16 +10,8 @@ from scipy import stats
 
 from adan_ser.core.errors import AdanError
 from adan_ser.reporting.pool import pool_from_folders, pool_table
-from adan_ser.reporting.significance import (
-    FlipNull,
-    add_tests,
-    detectable_effect,
-    sign_flip_p,
-    significance_table,
-    tost_p,
-    two_stage_ci,
-    unit_differences,
-)
+from adan_ser.reporting.significance import add_tests, significance_table, unit_differences
+from adan_ser.reporting.paired_stats import FlipNull, detectable_effect, sign_flip_p, tost_p, two_stage_ci
 
 CLASSES = ["a", "b", "c"]
 

@@ -12,11 +12,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import validate_data
 
 from adan_ser.contracts.align import check_finite
-from adan_ser.core.errors import AdanError, InputError, InputTypeError
-
-
-def _one_line(what: str, exc: Exception) -> str:
-    return f"{what}: " + " ".join(str(exc).split())
+from adan_ser.core.errors import AdanError, InputError, InputTypeError, one_line
 
 
 def check_features(estimator, X, y=None, *, reset: bool, what: str):
@@ -34,9 +30,9 @@ def check_features(estimator, X, y=None, *, reset: bool, what: str):
         else:
             X = validate_data(estimator, X, reset=False, dtype=np.float64, ensure_all_finite=False)
     except TypeError as exc:
-        raise InputTypeError(_one_line(what, exc)) from None
+        raise InputTypeError(f"{what}: {one_line(exc)}") from None
     except ValueError as exc:
-        raise InputError(_one_line(what, exc)) from None
+        raise InputError(f"{what}: {one_line(exc)}") from None
     names = getattr(estimator, "feature_names_in_", None)
     try:
         check_finite(X, names=None if names is None else list(names), what=f"{what}: features")

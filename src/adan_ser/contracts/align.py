@@ -11,8 +11,7 @@ from typing import Optional, Sequence
 import numpy as np
 import pandas as pd
 
-from adan_ser.contracts.manifest import one_line as _one_line
-from adan_ser.core.errors import AdanError
+from adan_ser.core.errors import AdanError, one_line
 
 
 def check_finite(X, names: Optional[Sequence[str]] = None, what: str = "features") -> np.ndarray:
@@ -93,7 +92,7 @@ def load_features(path: str | os.PathLike) -> pd.DataFrame:
     try:
         table = pd.read_parquet(path)
     except Exception as exc:  # pyarrow raises several unrelated types for corrupt files
-        raise AdanError(f"{path}: unreadable parquet ({_one_line(exc)})") from None
+        raise AdanError(f"{path}: unreadable parquet ({one_line(exc)})") from None
     if "file" not in table.columns:
         raise AdanError(f"{path}: no 'file' column")
     non_numeric = [

@@ -26,18 +26,13 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from adan_ser.core.errors import AdanError
+from adan_ser.core.errors import AdanError, one_line
 from adan_ser.core.io import write_csv
 
 MANIFEST_COLUMNS = ["file", "speaker", "gender", "emotion", "session", "condition", "duration"]
 REQUIRED_NONEMPTY = ("file", "speaker", "emotion")  # a corpus CSV must give these
 NONEMPTY = REQUIRED_NONEMPTY + ("session",)  # a manifest must hold these in every row
 GENDERS = ("f", "m", "unknown")
-
-
-def one_line(text: object) -> str:
-    """``text`` with every run of whitespace (newlines included) folded to one space."""
-    return " ".join(str(text).split())
 
 
 def read_table(path: Path) -> pd.DataFrame:

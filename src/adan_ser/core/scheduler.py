@@ -29,7 +29,7 @@ import re
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Callable, Iterable, Iterator, Sequence
 
-from adan_ser.core.errors import AdanError
+from adan_ser.core.errors import AdanError, one_line
 from adan_ser.core.lifecycle import die_with
 
 _LOCALCLUSTER = re.compile(r"^localcluster:(\d+)$")
@@ -82,8 +82,7 @@ def dask_client(address: str, timeout_s: float = 30.0):
     try:
         return Client(address, timeout=timeout_s, set_as_default=False)
     except (OSError, TimeoutError) as exc:
-        reason = next((line.strip() for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
-        raise AdanError(f"scheduler {address}: cannot connect ({reason})") from None
+        raise AdanError(f"scheduler {address}: cannot connect ({one_line(exc, first=True)})") from None
 
 
 def submit(client, fn, *args):

@@ -9,8 +9,8 @@ from typing import Iterable
 import pandas as pd
 import soundfile as sf
 
-from adan_ser.contracts.manifest import MANIFEST_COLUMNS, gender_word, one_line  # noqa: F401 (readers' import)
-from adan_ser.core.errors import AdanError
+from adan_ser.contracts.manifest import MANIFEST_COLUMNS
+from adan_ser.core.errors import AdanError, one_line
 
 
 def audio_files(root: Path, suffixes: Iterable[str]) -> list[Path]:

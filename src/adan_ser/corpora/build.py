@@ -14,8 +14,8 @@ from typing import Callable, Iterable
 
 import pandas as pd
 
-from adan_ser.contracts.manifest import check_same_audio, one_line, validate_manifest
-from adan_ser.core.errors import AdanError
+from adan_ser.contracts.manifest import check_same_audio, validate_manifest
+from adan_ser.core.errors import AdanError, one_line
 from adan_ser.corpora import demo as demo_corpus
 from adan_ser.corpora.cremad import CREMAD_DEMOGRAPHICS, read_cremad
 from adan_ser.corpora.csv_manifest import csv_manifest_path, read_csv_manifest

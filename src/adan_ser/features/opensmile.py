@@ -21,33 +21,42 @@ files once (e.g. ``sox in.wav -r 16000 out.wav``) keeps every feature a function
 file. The rates are read from the audio headers before extraction; a file whose header cannot
 be read here counts for no rate (it is reported as unreadable when its turn comes).
 
-Inside this module ``opensmile`` is the PyPI package (absolute imports), not
-this file.
+The audio checks are :mod:`.audio_io`'s, the openSMILE engine :mod:`.smile_engine`'s, the
+workers :mod:`.smile_pool`'s and the streamed output :mod:`.parquet_stream`'s; this module
+runs them over a manifest.
 """
 
 from __future__ import annotations
 
-import contextlib
-import math
 import os
-import sys
-import threading
 import warnings
-from collections import Counter
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Iterator
 
 import numpy as np
-import opensmile
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
-import soundfile as sf
 from tqdm.auto import tqdm
 
 from adan_ser.core.errors import AdanError
-from adan_ser.core.io import atomic_path, write_parquet
-from adan_ser.core.scheduler import TaskRunner, check_scheduler, is_dask_address
+from adan_ser.core.io import write_parquet
+from adan_ser.core.scheduler import check_scheduler, is_dask_address
+from adan_ser.features.audio_io import (
+    SILENCE_PEAK,
+    BadAudio,
+    check_audio,
+    corpus_rate,
+    read_mono,
+    resolve_path,
+)
+from adan_ser.features.parquet_stream import stream_to_parquet
+from adan_ser.features.smile_engine import (
+    FEATURE_DIMS,
+    FEATURE_SETS,
+    describe_signal,
+    resolve_feature_set,
+    smile_for,
+)
+from adan_ser.features.smile_pool import blocks_in_order, init_worker, package_cache
 
 __all__ = [
     "FEATURE_SETS",
@@ -58,292 +67,16 @@ __all__ = [
     "extract_to_parquet",
     "resolve_feature_set",
     "write_features",
+    # what the audio-domain augmenters run through the same extraction
+    "SILENCE_PEAK",
+    "BadAudio",
+    "describe_signal",
+    "init_worker",
+    "package_cache",
+    "read_mono",
+    "resolve_path",
+    "smile_for",
 ]
-
-#: Name used in params.yaml -> openSMILE feature set (functionals level).
-FEATURE_SETS: dict[str, opensmile.FeatureSet] = {
-    "IS09": opensmile.FeatureSet.IS09,  # IS09_emotion
-    "IS10": opensmile.FeatureSet.IS10,  # IS10_paraling_compat
-    "IS11": opensmile.FeatureSet.IS11,  # IS11_speaker_state
-    "IS13": opensmile.FeatureSet.IS13,  # IS13_ComParE
-    "eGeMAPSv02": opensmile.FeatureSet.eGeMAPSv02,
-    "ComParE_2016": opensmile.FeatureSet.ComParE_2016,
-}
-
-#: Number of functionals per feature set (checked against openSMILE in the tests).
-FEATURE_DIMS: dict[str, int] = {
-    "IS09": 384,
-    "IS10": 1582,
-    "IS11": 4368,
-    "IS13": 6373,
-    "eGeMAPSv02": 88,
-    "ComParE_2016": 6373,
-}
-
-#: Peak absolute amplitude (full scale = 1.0) below which a file counts as silent.
-SILENCE_PEAK = 1e-4
-
-
-def resolve_feature_set(name: str) -> opensmile.FeatureSet:
-    """Map a params name (e.g. ``"IS10"``) to the openSMILE feature set; AdanError if unknown."""
-    try:
-        return FEATURE_SETS[name]
-    except (KeyError, TypeError):
-        known = ", ".join(FEATURE_SETS)
-        raise AdanError(f"unknown openSMILE feature set {name!r}; known: {known}") from None
-
-
-def _make_smile(name: str) -> opensmile.Smile:
-    return opensmile.Smile(
-        feature_set=resolve_feature_set(name),
-        feature_level=opensmile.FeatureLevel.Functionals,
-    )
-
-
-class BadAudio(Exception):
-    """The audio cannot be described; the message is the reason (no file name): callers add it."""
-
-
-def _one_line(exc: BaseException) -> str:
-    """First non-empty line of an exception's message (library errors can span lines)."""
-    for line in str(exc).splitlines():
-        if line.strip():
-            return line.strip()
-    return type(exc).__name__
-
-
-def read_mono(path: str | os.PathLike, sample_rate: int | None = None) -> tuple[np.ndarray, int]:
-    """Read ``path`` as float32 mono in [-1, 1]; shape ``(samples,)``, rate in Hz.
-
-    Raises ``BadAudio`` with a short reason when the file is unreadable,
-    empty, at another rate than ``sample_rate`` (Hz; None: any) or silent;
-    reading once here serves both the check and extraction.
-    """
-    if not os.path.isfile(path):  # libsndfile would call it "System error."
-        raise BadAudio("file not found" if not os.path.exists(path) else "not a file")
-    try:
-        signal, sr = sf.read(path, dtype="float32", always_2d=True)
-    except (sf.SoundFileError, RuntimeError, OSError) as exc:
-        raise BadAudio(f"unreadable audio ({_one_line(exc)})") from None
-    if signal.shape[0] == 0:
-        raise BadAudio("zero samples")
-    if sample_rate is not None and int(sr) != int(sample_rate):
-        raise BadAudio(
-            f"sample rate {int(sr)} Hz differs from the corpus rate {int(sample_rate)} Hz "
-            f"(not resampled: convert the file to {int(sample_rate)} Hz)"
-        )
-    # openSMILE's signal path takes one channel; averaging keeps what every
-    # channel carries instead of silently dropping all but the first.
-    mono = (
-        np.ascontiguousarray(signal[:, 0])
-        if signal.shape[1] == 1
-        else signal.mean(axis=1, dtype=np.float32)
-    )
-    # openSMILE scales by 32768 and casts to int16, so a float file reaching 1.0
-    # would wrap to -32768; clipping is what a PCM recorder would have done anyway.
-    np.clip(mono, -1.0, 32767 / 32768, out=mono)
-    peak = float(np.max(np.abs(mono)))
-    if not math.isfinite(peak):
-        raise BadAudio("non-finite samples")
-    if peak < SILENCE_PEAK:
-        raise BadAudio(f"silent (peak |x| = {peak:.2g} < {SILENCE_PEAK:g})")
-    return mono, int(sr)
-
-
-def check_audio(path: str | os.PathLike, sample_rate: int | None = None) -> None:
-    """Raise AdanError naming ``path`` if it is unreadable, has zero samples, is silent, or
-    (``sample_rate`` given, Hz) has another rate."""
-    try:
-        read_mono(path, sample_rate)
-    except BadAudio as exc:
-        raise AdanError(f"{path}: {exc}") from None
-
-
-def corpus_rate(paths: Iterable[str | os.PathLike], multichannel: list | None = None) -> int | None:
-    """The sample rate (Hz) of most of ``paths``, from their headers; on a tie, that of the first
-    such file. Unreadable headers count for no rate; None when no header is readable.
-    ``multichannel``: when given, the paths of more than one channel are appended to it."""
-    rates: Counter = Counter()
-    for path in paths:
-        try:
-            info = sf.info(str(path))
-        except (sf.SoundFileError, RuntimeError, OSError):
-            continue
-        rates[int(info.samplerate)] += 1
-        if multichannel is not None and info.channels > 1:
-            multichannel.append(path)
-    # most_common sorts stably, so among equal counts the rate seen first wins
-    return rates.most_common(1)[0][0] if rates else None
-
-
-# ----------------------------------------------------------------- workers
-# One Smile per thread of each process (pool workers, Dask worker threads, this process), built
-# once: construction parses the config and is far too slow to repeat per file, and a Smile is not
-# known to be thread-safe.
-_THREAD = threading.local()
-
-
-def smile_for(feature_set: str) -> opensmile.Smile:
-    cache = getattr(_THREAD, "smiles", None)
-    if cache is None:
-        cache = _THREAD.smiles = {}
-    if feature_set not in cache:
-        cache[feature_set] = _make_smile(feature_set)
-    return cache[feature_set]
-
-
-def package_cache() -> dict | None:
-    """audobject's cache of ``packages_distributions()``, or None if its layout changed.
-
-    The first ``Smile()`` in a process spends ~0.3-0.5 s scanning every installed
-    distribution to fill this cache; handing the parent's copy to each worker removes
-    that from pool start-up, which matters for short runs.
-    """
-    try:
-        from audobject.core import utils as audobject_utils
-
-        cache = audobject_utils.PACKAGES_DISTRIBUTIONS
-    except (ImportError, AttributeError):
-        return None
-    return dict(cache) if isinstance(cache, dict) and cache else None
-
-
-def init_worker(name: str, package_cache: dict | None = None) -> None:
-    """Pool worker start: take the parent's package cache, then build this worker's Smile."""
-    if package_cache:
-        try:
-            from audobject.core import utils as audobject_utils
-
-            if isinstance(getattr(audobject_utils, "PACKAGES_DISTRIBUTIONS", None), dict):
-                audobject_utils.PACKAGES_DISTRIBUTIONS = package_cache
-        except ImportError:
-            pass
-    smile_for(name)
-
-
-def _extract_one(smile: opensmile.Smile, path: str, sample_rate: int | None) -> np.ndarray:
-    """Functionals of one file, shape ``(D,)`` float32; ``BadAudio`` on a bad file."""
-    signal, sr = read_mono(path, sample_rate)
-    return describe_signal(smile, signal, sr)
-
-
-# openSMILE hands each frame of results to a Python callback through ctypes, and ctypes swallows
-# what that callback raises (it reports it to sys.unraisablehook and returns). An interrupt
-# (Ctrl-C, SIGTERM made an exception) arriving then would leave the file without features, and
-# the file would be blamed as one openSMILE cannot describe; so the hook below keeps what a
-# callback of this thread swallowed and :func:`_interrupts_kept` raises it again.
-_SWALLOWED = threading.local()
-_chained_hook = sys.unraisablehook
-
-
-def _keep_swallowed(unraisable) -> None:
-    exc_type = unraisable.exc_type
-    if getattr(_SWALLOWED, "active", False) and exc_type is not None and not issubclass(exc_type, Exception):
-        _SWALLOWED.exc = unraisable.exc_value if unraisable.exc_value is not None else exc_type()
-        return
-    _chained_hook(unraisable)
-
-
-@contextlib.contextmanager
-def _interrupts_kept() -> Iterator[None]:
-    global _chained_hook
-    if sys.unraisablehook is not _keep_swallowed:
-        _chained_hook, sys.unraisablehook = sys.unraisablehook, _keep_swallowed
-    _SWALLOWED.exc, _SWALLOWED.active = None, True
-    try:
-        yield
-    finally:
-        _SWALLOWED.active = False
-    swallowed, _SWALLOWED.exc = _SWALLOWED.exc, None
-    if swallowed is not None:
-        raise swallowed
-
-
-def describe_signal(smile: opensmile.Smile, signal: np.ndarray, sr: int) -> np.ndarray:
-    """Functionals of a (samples,) float signal at ``sr`` Hz, shape ``(D,)`` float32.
-
-    ``BadAudio`` (the reason, no file name) when openSMILE fails or any functional is not finite.
-    """
-    try:
-        # A segment shorter than one analysis window yields no frame: openSMILE then warns and
-        # pads with NaN. The NaN check below turns that into a bad file, so the warning is noise.
-        with warnings.catch_warnings(), _interrupts_kept():
-            warnings.filterwarnings("ignore", message="Segment too short", category=UserWarning)
-            values = smile.process_signal(signal, sr).to_numpy(dtype=np.float32)
-    except Exception as exc:  # the C engine's errors have no common base class
-        raise BadAudio(f"openSMILE failed ({type(exc).__name__}: {_one_line(exc)})") from None
-    values = values.reshape(-1)
-    finite = np.isfinite(values)
-    if not finite.all():
-        raise BadAudio(
-            f"openSMILE cannot describe it: {int((~finite).sum())} of {values.size} features "
-            f"not finite ({signal.size / sr:.3f} s of audio; too short?)"
-        )
-    return values
-
-
-def _run_chunk(
-    feature_set: str, sample_rate: int | None, items: Sequence[tuple[int, str]]
-) -> tuple[list[int], np.ndarray, list[tuple[int, str]]]:
-    """Process ``items`` of (row, path) with this thread's Smile; the task every backend runs.
-
-    Returns (good rows, their features ``(len(good), D)`` float32, [(row, reason)]).
-    One array per chunk keeps pickling cost per file negligible.
-    """
-    smile = smile_for(feature_set)
-    rows: list[int] = []
-    values: list[np.ndarray] = []
-    bad: list[tuple[int, str]] = []
-    for row, path in items:
-        try:
-            values.append(_extract_one(smile, path, sample_rate))
-            rows.append(row)
-        except BadAudio as exc:
-            bad.append((row, str(exc)))
-    dim = len(smile.feature_names)
-    block = np.vstack(values) if values else np.empty((0, dim), dtype=np.float32)
-    return rows, block, bad
-
-
-def _chunks(items: list[tuple[int, str]], size: int) -> Iterable[list[tuple[int, str]]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def resolve_path(file, root: Path | None) -> str:
-    path = Path(str(file))
-    if not path.is_absolute() and root is not None:
-        path = root / path
-    return str(path)
-
-
-def _blocks_in_order(
-    feature_set: str,
-    items: list[tuple[int, str]],
-    sample_rate: int | None,
-    workers: int,
-    scheduler,
-    chunk_size: int | None,
-    on_chunk,
-) -> Iterator[tuple[list[int], np.ndarray, list[tuple[int, str]]]]:
-    """Run every chunk of ``items`` on the chosen backend; yield results in manifest order.
-
-    Each yielded item is one chunk's ``(good rows, features (len(rows), D) float32,
-    [(row, reason)])``. The backend is a :class:`~adan_ser.core.scheduler.TaskRunner`: this
-    process (``workers`` 1), a pool of ``workers`` processes with one Smile each, or Dask; it
-    keeps memory bounded whatever ``len(items)`` (a few chunks per worker in flight).
-    ``on_chunk(n)`` is called with the file count of each chunk as it finishes.
-    """
-    n = len(items)
-    runner = TaskRunner(scheduler, workers, initializer=init_worker,
-                        initargs=(feature_set, package_cache()), preload=[__name__])
-    with runner:
-        if chunk_size is None:
-            chunk_size = max(1, min(16, math.ceil(n / (runner.slots * 32))))
-        chunks = list(_chunks(items, chunk_size)) if n else []
-        # pure data arguments (no arrays), so Dask sends them inside each task
-        tasks = ((feature_set, sample_rate, chunk) for chunk in chunks)
-        yield from runner.map(_run_chunk, tasks, on_done=lambda i: on_chunk(len(chunks[i])))
 
 
 def _start(manifest: pd.DataFrame, root, feature_set: str, workers, chunk_size, scheduler):
@@ -389,7 +122,7 @@ def _iter_tables(
     columns = list(smile.feature_names)
     workers = min(int(workers), max(len(items), 1))
     with tqdm(total=len(items), disable=not progress, desc=f"openSMILE {feature_set}", unit="file") as bar:
-        blocks = _blocks_in_order(feature_set, items, rate, workers, scheduler, chunk_size, bar.update)
+        blocks = blocks_in_order(feature_set, items, rate, workers, scheduler, chunk_size, bar.update)
         for rows, block, bad in blocks:
             for row, reason in bad:
                 if not skip_bad:
@@ -458,11 +191,6 @@ def extract_features(
     return table, bad
 
 
-#: Rows per parquet row group written by :func:`extract_to_parquet`: large enough that the
-#: per-column metadata stays small next to the data (IS11: 1024 rows x 4368 floats = 17 MiB).
-ROW_GROUP_ROWS = 1024
-
-
 def extract_to_parquet(
     manifest: pd.DataFrame,
     root: str | os.PathLike | None,
@@ -476,8 +204,9 @@ def extract_to_parquet(
 ) -> tuple[int, list[tuple[str, str]]]:
     """:func:`extract_features` streamed to one parquet file at ``path``; memory stays flat.
 
-    Rows are appended as row groups of :data:`ROW_GROUP_ROWS` while chunks arrive, so this
-    process holds at most a row group plus the chunks in flight, not the whole table. The
+    Rows are appended as row groups of :data:`.parquet_stream.ROW_GROUP_ROWS` while chunks
+    arrive, so this process holds at most a row group plus the chunks in flight, not the whole
+    table. The
     file is built beside ``path`` and renamed onto it only when every row is in (no partial
     output on an error); :func:`adan_ser.contracts.align.load_features` reads it back equal to
     :func:`extract_features`'s table. Arguments as there.
@@ -486,46 +215,14 @@ def extract_to_parquet(
         ``(rows written, bad)`` with ``bad`` as in :func:`extract_features`.
     """
     bad: list[tuple[str, str]] = []
-    # closing(): on an error below, the pool or the cluster's tasks are released now.
-    tables = contextlib.closing(_iter_tables(manifest, root, feature_set, workers, skip_bad,
-                                             progress, chunk_size, scheduler, bad))
-    written = 0
-    with tables as stream, atomic_path(path, ".parquet") as tmp:
-        writer = None  # opened on the first rows, whose column types make the schema
-        buffer: list[pd.DataFrame] = []
-        buffered = 0
+    tables = _iter_tables(manifest, root, feature_set, workers, skip_bad, progress, chunk_size, scheduler, bad)
 
-        def flush(part: pd.DataFrame) -> None:
-            nonlocal writer
-            arrow = pa.Table.from_pandas(part, preserve_index=False)
-            if writer is None:
-                writer = pq.ParquetWriter(tmp, arrow.schema)
-            writer.write_table(arrow.cast(writer.schema), row_group_size=ROW_GROUP_ROWS)
+    def nothing_written() -> AdanError:  # every file was bad, or there was none
+        if bad:
+            return AdanError(f"every file is bad ({len(bad)}), nothing written; first {bad[0][0]}: {bad[0][1]}")
+        return AdanError("the manifest lists no file, nothing written")
 
-        try:
-            for table in stream:
-                if not len(table):
-                    continue
-                buffer.append(table)
-                buffered += len(table)
-                written += len(table)
-                # Row groups are cut at fixed row counts, not chunk edges, so the file's
-                # layout (and bytes) do not depend on the backend or the chunk size.
-                if buffered >= ROW_GROUP_ROWS:
-                    merged = pd.concat(buffer, ignore_index=True)
-                    cut = (buffered // ROW_GROUP_ROWS) * ROW_GROUP_ROWS
-                    flush(merged.iloc[:cut])
-                    rest = merged.iloc[cut:].reset_index(drop=True)
-                    buffer, buffered = ([rest] if len(rest) else []), len(rest)
-            if buffered:
-                flush(pd.concat(buffer, ignore_index=True))
-        finally:
-            if writer is not None:
-                writer.close()
-        if writer is None:  # every file was bad, or there was none: a table of no rows serves no stage
-            if bad:
-                raise AdanError(f"every file is bad ({len(bad)}), nothing written; first {bad[0][0]}: {bad[0][1]}")
-            raise AdanError("the manifest lists no file, nothing written")
+    written = stream_to_parquet(tables, path, nothing_written)
     return written, bad
 
 

@@ -14,7 +14,8 @@ Two front ends (``kind``):
   through 40 triangular HTK-mel filters from 0 Hz to Nyquist, ``log(E + 1e-6)``.
 
 Audio is read as mono (channels averaged) and resampled to ``sample_rate`` (16 kHz) with
-``scipy.signal.resample_poly`` when the file has another rate (the EmoDB copy is 22.05 kHz).
+``scipy.signal.resample_poly`` when the file has another rate (the EmoDB copy is 22.05 kHz), by
+:func:`.audio_io.read_audio`, the reader of the openSMILE features too (which refuse such files).
 """
 
 from __future__ import annotations
@@ -22,19 +23,17 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
-from math import gcd
 from pathlib import Path
 from typing import Optional, Sequence
 
 import numpy as np
 import pandas as pd
-import soundfile as sf
 import torch
-from scipy.signal import resample_poly
 from tqdm.auto import tqdm
 
 from adan_ser.core.errors import AdanError
 from adan_ser.core.io import atomic_path
+from adan_ser.features.audio_io import BadAudio, read_audio
 
 KINDS = ("linear", "mel")
 _EPS = 1e-6  # floor inside the log: digital silence maps to log(1e-6) ≈ -13.8, not -inf
@@ -71,21 +70,15 @@ def frontend_config(params: Optional[dict] = None) -> dict:
 # ------------------------------------------------------------------------------- one utterance
 
 
-def read_audio(path: str | os.PathLike, sample_rate: int) -> np.ndarray:
-    """(samples,) float32 mono at ``sample_rate`` Hz; AdanError naming the file if unusable."""
+def _read(path: str | os.PathLike, sample_rate: int) -> np.ndarray:
+    """(samples,) float32 mono at ``sample_rate`` Hz (resampled if need be); AdanError naming the
+    file if unusable."""
     try:
-        signal, sr = sf.read(path, dtype="float32", always_2d=True)
-    except (sf.SoundFileError, RuntimeError, OSError) as exc:
-        first = next((ln for ln in str(exc).splitlines() if ln.strip()), type(exc).__name__)
-        raise AdanError(f"unreadable audio {path}: {first.strip()}") from None
-    if signal.shape[0] == 0:
-        raise AdanError(f"audio file {path} has zero samples")
-    mono = signal.mean(axis=1, dtype=np.float32)
+        mono, _ = read_audio(path, sample_rate, other_rate="resample")
+    except BadAudio as exc:
+        raise AdanError(f"{path}: {exc}") from None
     if not np.isfinite(mono).all():
-        raise AdanError(f"audio file {path} has non-finite samples")
-    if sr != sample_rate:
-        g = gcd(int(sr), int(sample_rate))
-        mono = resample_poly(mono, sample_rate // g, int(sr) // g).astype(np.float32)
+        raise AdanError(f"{path}: non-finite samples")
     return mono
 
 
@@ -172,7 +165,7 @@ def compute_spectrograms(
     specs = []
     for file in tqdm(manifest["file"].tolist(), desc="spectrograms", disable=not progress, leave=False):
         path = Path(file) if Path(file).is_absolute() else root / file
-        specs.append(spectrogram(read_audio(path, int(cfg["sample_rate"])), cfg))
+        specs.append(spectrogram(_read(path, int(cfg["sample_rate"])), cfg))
     lengths = np.array([len(s) for s in specs], dtype=np.int64)
     offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
     frames = np.concatenate(specs) if specs else np.zeros((0, 0), np.float32)

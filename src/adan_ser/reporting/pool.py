@@ -35,7 +35,8 @@ import pandas as pd
 from adan_ser.contracts.results import FRACTION
 from adan_ser.core.errors import AdanError
 from adan_ser.core.io import atomic_dir, write_csv, write_text
-from adan_ser.reporting.significance import EXPLORATORY, PRIMARY, add_tests, statistic_name, two_stage_ci
+from adan_ser.reporting.paired_stats import two_stage_ci
+from adan_ser.reporting.significance import EXPLORATORY, PRIMARY, add_tests, statistic_name
 
 #: What identifies a comparison across runs.
 COMPARISON = ["method", "train_data", "classifier", "head", FRACTION, "ref_method", "ref_train_data",

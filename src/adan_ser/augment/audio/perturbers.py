@@ -56,8 +56,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from adan_ser.contracts.manifest import one_line
-from adan_ser.core.errors import AdanError
+from adan_ser.core.errors import AdanError, one_line
 from adan_ser.core.scheduler import TaskRunner
 from adan_ser.features import opensmile as smile_features
 
