@@ -8,11 +8,10 @@ import pandas as pd
 import pytest
 
 from adan_ser.augment import stage as stage_module
-from adan_ser.augment.audio.perturbers import (
+from adan_ser.augment.audio.describe import Perturbed, perturb_features
+from adan_ser.augment.audio.voices import (
     ChangeGenderPerturber,
-    Perturbed,
     VTLPPerturber,
-    perturb_features,
     synthetic_speaker_id,
     synthetic_speaker_ids,
     warp_envelope,

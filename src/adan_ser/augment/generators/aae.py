@@ -24,8 +24,9 @@ import torch.nn.functional as F
 from sklearn.utils._param_validation import Interval
 from torch import nn
 
-from adan_ser.augment.generators.latent import _CHUNK, LatentAugmenter, _adam
+from adan_ser.augment.generators.latent import CHUNK, LatentAugmenter
 from adan_ser.augment.generators.networks import MLP
+from adan_ser.augment.generators.training import adam, d_steps, gan_d_loss, gan_g_adv, open_monitor, run_epochs
 
 __all__ = ["AAE", "prior_means"]
 
@@ -180,11 +181,14 @@ class AAE(LatentAugmenter):
         n = Xs.shape[0]
         onehot = torch.eye(len(self.classes_), device=self.device_)[yi]
         means = net.prior_means[yi]  # (n, latent_dim): each row's class mean
-        opt_ae = _adam([*net.encoder.parameters(), *net.decoder.parameters()], self.lr, self.beta1, self.eps,
+        opt_ae = adam([*net.encoder.parameters(), *net.decoder.parameters()], self.lr, self.beta1, self.eps,
                        self.device_)
-        opt_d = _adam(net.discriminator.parameters(), self.lr, self.beta1, self.eps, self.device_)
-        opt_e = _adam(net.encoder.parameters(), self.lr, self.beta1, self.eps, self.device_)
+        opt_d = adam(net.discriminator.parameters(), self.lr, self.beta1, self.eps, self.device_)
+        opt_e = adam(net.encoder.parameters(), self.lr, self.beta1, self.eps, self.device_)
         stats = torch.zeros(len(_AAE_STATS), device=self.device_)
+
+        def d_loss(real, fake):
+            return gan_d_loss(net.discriminator, real, fake)
 
         def epoch():
             stats.zero_()
@@ -200,16 +204,17 @@ class AAE(LatentAugmenter):
                 # their labels; then E, through a frozen D, makes its codes look like prior samples.
                 h = net.encoder(xb)
                 z = means[idx] + self.prior_std * self._prior_noise(len(idx))
-                loss_d, d_real, d_fake = self._d_steps(torch.cat([z, cb], 1), torch.cat([h.detach(), cb], 1), opt_d)
-                loss_e = self._g_adv(torch.cat([h, cb], 1))
+                loss_d, d_real, d_fake = d_steps(d_loss, torch.cat([z, cb], 1), torch.cat([h.detach(), cb], 1), opt_d,
+                                                 self.d_steps)
+                loss_e = gan_g_adv(net.discriminator, torch.cat([h, cb], 1), self.g_loss)
                 opt_e.zero_grad(set_to_none=True)
                 loss_e.backward()
                 opt_e.step()
                 stats.add_(torch.stack([loss_r.detach(), loss_d, loss_e.detach(), d_real, d_fake]))
             return dict(zip(_AAE_STATS, (stats / len(batches)).tolist()))
 
-        with self._monitor(self.epochs) as monitor:
-            self.history_ = self._loop(self.epochs, epoch, monitor, early_stop=False)
+        with open_monitor(self.log_dir, self.progress, self.epochs, type(self).__name__) as monitor:
+            self.history_ = run_epochs(self.epochs, epoch, monitor, early_stop=False)
         self.n_epochs_ = len(self.history_)
 
     def _generated(self, idx: np.ndarray, seed: int) -> Iterator[tuple[int, torch.Tensor]]:
@@ -219,5 +224,5 @@ class AAE(LatentAugmenter):
         # Drawn on the CPU in one go: identical z for a seed on any device and any chunking.
         noise = torch.randn(len(idx), self.latent_dim, generator=gen)
         z = self.net_.prior_means.cpu()[torch.from_numpy(idx)] + float(self.prior_std) * noise
-        for s in range(0, len(idx), _CHUNK):
-            yield s, z[s:s + _CHUNK].to(self.device_)
+        for s in range(0, len(idx), CHUNK):
+            yield s, z[s:s + CHUNK].to(self.device_)

@@ -14,7 +14,8 @@ import torch
 import torch.nn.functional as F
 from sklearn.utils._param_validation import Interval
 
-from adan_ser.augment.generators.latent import LatentAugmenter, _adam
+from adan_ser.augment.generators.latent import LatentAugmenter
+from adan_ser.augment.generators.training import adam, d_steps, gan_d_loss, gan_g_adv, open_monitor, run_epochs
 
 __all__ = ["SeparateADAN"]
 
@@ -98,11 +99,11 @@ class SeparateADAN(LatentAugmenter):
         net = self.net_
         n = Xs.shape[0]
         onehot = torch.eye(len(self.classes_), device=self.device_)[yi]
-        opt_ae = _adam(
+        opt_ae = adam(
             [*net.encoder.parameters(), *net.decoder.parameters()], self.lr, self.beta1, self.eps, self.device_
         )
-        opt_d = _adam(net.discriminator.parameters(), self.lr, self.beta1, self.eps, self.device_)
-        opt_g = _adam(net.generator.parameters(), self.lr, self.beta1, self.eps, self.device_)
+        opt_d = adam(net.discriminator.parameters(), self.lr, self.beta1, self.eps, self.device_)
+        opt_g = adam(net.generator.parameters(), self.lr, self.beta1, self.eps, self.device_)
 
         def ae_epoch():
             total = torch.zeros((), device=self.device_)
@@ -116,6 +117,9 @@ class SeparateADAN(LatentAugmenter):
                 total += loss_r.detach()
             return {"loss_r": (total / len(batches)).item()}
 
+        def d_loss(h, g):
+            return gan_d_loss(net.discriminator, h, g)
+
         latents = None
         stats = torch.zeros(len(_GAN_STATS), device=self.device_)
 
@@ -124,22 +128,22 @@ class SeparateADAN(LatentAugmenter):
             batches = self._batches(n)
             for idx in batches:
                 g = net.generator(torch.cat([self._noise(len(idx)), onehot[idx]], dim=1))
-                loss_d, d_real, d_fake = self._d_steps(latents[idx], g.detach(), opt_d)
-                loss_g = self._g_adv(g)
+                loss_d, d_real, d_fake = d_steps(d_loss, latents[idx], g.detach(), opt_d, self.d_steps)
+                loss_g = gan_g_adv(net.discriminator, g, self.g_loss)
                 opt_g.zero_grad(set_to_none=True)
                 loss_g.backward()
                 opt_g.step()
                 stats.add_(torch.stack([loss_d, loss_g.detach(), d_real, d_fake]))
             return dict(zip(_GAN_STATS, (stats / len(batches)).tolist()))
 
-        with self._monitor(self.ae_epochs + self.epochs) as monitor:
-            ae_hist = self._loop(self.ae_epochs, ae_epoch, monitor, early_stop=False, phase="autoencoder")
+        with open_monitor(self.log_dir, self.progress, self.ae_epochs + self.epochs, type(self).__name__) as monitor:
+            ae_hist = run_epochs(self.ae_epochs, ae_epoch, monitor, early_stop=False, phase="autoencoder")
             # The autoencoder is frozen from here on: its latents are computed once, in eval mode.
             net.encoder.eval()
             net.decoder.eval()
             with torch.no_grad():
                 latents = net.encoder(Xs)
-            gan_hist = self._loop(self.epochs, gan_epoch, monitor, self.early_stop, phase="gan")
+            gan_hist = run_epochs(self.epochs, gan_epoch, monitor, self.early_stop, self.min_epochs, phase="gan")
         self.history_ = ae_hist + gan_hist
         self.n_ae_epochs_ = len(ae_hist)
         self.n_epochs_ = len(gan_hist)

@@ -21,7 +21,8 @@ from sklearn.base import clone
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from adan_ser.augment.generators.adan import ADAN
-from adan_ser.augment.generators.latent import _CHUNK
+from adan_ser.augment.generators.latent import CHUNK
+from adan_ser.augment.generators.latent_inputs import class_indices, sampling_seed
 from adan_ser.augment.generators.samplers import _constraints, _LatentSampler
 from adan_ser.augment.generators.speakers import SHRINKAGES, OffsetGaussian, speaker_offsets, synthetic_speaker_ids
 from adan_ser.core.errors import AdanError
@@ -100,7 +101,7 @@ class SpeakerADAN(ADAN):
         net.eval()
         try:
             with torch.no_grad():
-                H = torch.cat([net.encoder(Xs[s:s + _CHUNK]) for s in range(0, len(Xs), _CHUNK)])
+                H = torch.cat([net.encoder(Xs[s:s + CHUNK]) for s in range(0, len(Xs), CHUNK)])
         finally:
             net.train()
         _, _, _, self.styles_ = speaker_offsets(H.cpu().numpy().astype(np.float64), yi_np, self._speaker_index)
@@ -128,15 +129,15 @@ class SpeakerADAN(ADAN):
         onehot = torch.eye(len(self.classes_))[torch.from_numpy(idx)]
         styles = torch.from_numpy(self._speaker_plan(idx, seed)[0].astype(np.float32))
         cond = torch.cat([z, onehot, styles], dim=1)
-        for s in range(0, len(idx), _CHUNK):
-            yield s, self.net_.generator(cond[s:s + _CHUNK].to(self.device_))
+        for s in range(0, len(idx), CHUNK):
+            yield s, self.net_.generator(cond[s:s + CHUNK].to(self.device_))
 
     def sample_speakers(self, y=None, counts: Optional[dict] = None, seed: Optional[int] = None) -> np.ndarray:
         """Synthetic speaker id (m,) of each row :meth:`sample` returns for the same arguments; ``seed`` required."""
         if seed is None:
             raise AdanError(f"{type(self).__name__}.sample_speakers: give the seed given to sample")
-        idx = self._labels_to_indices(y, counts)
-        who = self._speaker_plan(idx, self._sample_seed(seed, "sample_speakers"))[1]
+        idx = class_indices(self.classes_, y, counts, type(self).__name__)
+        who = self._speaker_plan(idx, sampling_seed(seed, f"{type(self).__name__}.sample_speakers"))[1]
         return synthetic_speaker_ids(np.char.add("new", who.astype(str)), self.speakers_)
 
     # ---- persistence -------------------------------------------------------------------------
