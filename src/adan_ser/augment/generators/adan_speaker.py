@@ -23,7 +23,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from adan_ser.augment.generators.adan import ADAN
 from adan_ser.augment.generators.latent import CHUNK
 from adan_ser.augment.generators.latent_inputs import class_indices, sampling_seed
-from adan_ser.augment.generators.samplers import _constraints, _LatentSampler
+from adan_ser.augment.generators.samplers import LatentSampler, latent_sampler_constraints
 from adan_ser.augment.generators.speakers import SHRINKAGES, OffsetGaussian, speaker_offsets, synthetic_speaker_ids
 from adan_ser.core.errors import AdanError
 
@@ -150,7 +150,7 @@ class SpeakerADAN(ADAN):
         self.styles_ = np.asarray(extra["styles"], dtype=np.float64)
 
 
-class SpeakerADANSampler(_LatentSampler):
+class SpeakerADANSampler(LatentSampler):
     """imblearn sampler around :class:`SpeakerADAN`; interface as :class:`~adan_ser.augment.generators.samplers.ADANSampler`
     plus ``groups`` (the training rows' speakers) in ``generate`` / ``fit_resample``.
 
@@ -160,7 +160,7 @@ class SpeakerADANSampler(_LatentSampler):
 
     needs_groups = True
     _model_cls = SpeakerADAN
-    _parameter_constraints: dict = _constraints(SpeakerADAN)
+    _parameter_constraints: dict = latent_sampler_constraints(SpeakerADAN)
 
     def _fit_model(self, X, y):
         groups = self.__dict__.pop("_groups", None)

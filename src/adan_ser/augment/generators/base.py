@@ -11,12 +11,14 @@ Every sampler is an imbalanced-learn sampler (``BaseSampler`` template) with
 
 from __future__ import annotations
 
+from numbers import Integral, Real
+
 import numpy as np
 from imblearn.base import BaseSampler
 from imblearn.utils import check_target_type
 from imblearn.utils._validation import ArraysTransformer
 from sklearn.base import BaseEstimator
-from sklearn.utils._param_validation import InvalidParameterError
+from sklearn.utils._param_validation import Interval, InvalidParameterError
 from sklearn.utils.multiclass import check_classification_targets
 
 from adan_ser.core.errors import AdanError, InputError, InputTypeError
@@ -26,7 +28,12 @@ try:  # scikit-learn >= 1.6
 except ImportError:  # pragma: no cover - older scikit-learn, shipped with imblearn >= 0.13
     from sklearn_compat.utils.validation import validate_data
 
-__all__ = ["SyntheticSampler", "check_Xy", "synthetic_counts", "validate_params"]
+__all__ = ["SEED", "RATIO", "SyntheticSampler", "check_Xy", "pick_rows", "synthetic_counts", "validate_params"]
+
+#: Parameter constraints: a seed (a non-negative integer; ``[SEED, None]`` allows fresh entropy)
+#: and a ratio of synthetic to real rows per class.
+SEED = Interval(Integral, 0, None, closed="left")
+RATIO = Interval(Real, 0, None, closed="left")
 
 
 def validate_params(estimator) -> None:
@@ -75,6 +82,19 @@ def synthetic_counts(y: np.ndarray, ratio: float) -> dict:
     """
     classes, counts = np.unique(y, return_counts=True)
     return {c: int(np.floor(ratio * n + 0.5)) for c, n in zip(classes.tolist(), counts.tolist())}
+
+
+def pick_rows(y: np.ndarray, n_new: dict, rng: np.random.Generator) -> np.ndarray:
+    """Row indices to copy, ``n_new[label]`` per class: whole copies of the class, then a random
+    subset of it without replacement (sorted), drawn from ``rng``."""
+    rows = []
+    for label, n in n_new.items():
+        idx = np.flatnonzero(y == label)
+        reps, rest = divmod(n, len(idx))
+        rows.append(np.tile(idx, reps))
+        if rest:
+            rows.append(np.sort(rng.choice(idx, size=rest, replace=False)))
+    return np.concatenate(rows) if rows else np.empty(0, dtype=np.intp)
 
 
 class SyntheticSampler(BaseSampler):

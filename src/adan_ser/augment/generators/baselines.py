@@ -13,7 +13,7 @@ from typing import Optional
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from adan_ser.augment.generators.base import SyntheticSampler
+from adan_ser.augment.generators.base import RATIO, SEED, SyntheticSampler, pick_rows
 from adan_ser.core.errors import AdanError
 from adan_ser.core.scaling import ZScaler
 
@@ -25,21 +25,9 @@ __all__ = [
     "ADASYNSampler",
 ]
 
-_RATIO = [Interval(Real, 0, None, closed="left")]
-_SEED = [Interval(Integral, 0, None, closed="left"), None]
+_RATIO = [RATIO]
+_SEED = [SEED, None]
 _NEIGHBOURS = [Interval(Integral, 1, None, closed="left")]
-
-
-def _pick_rows(y: np.ndarray, n_new: dict, rng: np.random.Generator) -> np.ndarray:
-    """Row indices to copy: whole copies of a class, then a random subset without replacement."""
-    rows = []
-    for label, n in n_new.items():
-        idx = np.flatnonzero(y == label)
-        reps, rest = divmod(n, len(idx))
-        rows.append(np.tile(idx, reps))
-        if rest:
-            rows.append(np.sort(rng.choice(idx, size=rest, replace=False)))
-    return np.concatenate(rows) if rows else np.empty(0, dtype=np.intp)
 
 
 # --------------------------------------------------------------------------------------------
@@ -61,7 +49,7 @@ class DuplicateSampler(SyntheticSampler):
     _parameter_constraints: dict = {"ratio": _RATIO, "seed": _SEED}
 
     def _generate(self, X, y, n_new):
-        rows = _pick_rows(y, n_new, np.random.default_rng(self.seed))
+        rows = pick_rows(y, n_new, np.random.default_rng(self.seed))
         return X[rows], y[rows]
 
 
@@ -81,7 +69,7 @@ class GaussianNoiseSampler(SyntheticSampler):
 
     def _generate(self, X, y, n_new):
         rng = np.random.default_rng(self.seed)
-        rows = _pick_rows(y, n_new, rng)
+        rows = pick_rows(y, n_new, rng)
         scaler = ZScaler().fit(np.asarray(X, dtype=np.float64))
         Z = scaler.transform(X[rows])
         Z += rng.normal(0.0, self.sigma, size=Z.shape) * scaler.varies_

@@ -26,9 +26,9 @@ from sklearn.utils._param_validation import (
 )
 from sklearn.utils.validation import check_is_fitted
 
-from adan_ser.augment.generators.base import check_Xy, validate_params
+from adan_ser.augment.generators.base import SEED, check_Xy, validate_params
 from adan_ser.augment.generators.networks import ADANNetworks
-from adan_ser.augment.generators.latent_inputs import SEED, class_indices, fit_scaling, sampling_seed, training_seeds
+from adan_ser.augment.generators.latent_inputs import class_indices, fit_scaling, sampling_seed, training_seeds
 from adan_ser.augment.generators.persistence import read_model, write_model
 from adan_ser.core.device import resolve_device
 from adan_ser.core.errors import AdanError, InputError

@@ -9,17 +9,14 @@ from __future__ import annotations
 from numbers import Integral
 
 import numpy as np
-from sklearn.utils._param_validation import Interval
 
+from adan_ser.augment.generators.base import SEED
 from adan_ser.augment.generators.persistence import to_builtin
 from adan_ser.core.errors import AdanError
 from adan_ser.core.scaling import ZScaler
 
-__all__ = ["SEED", "MaxAbsScaler", "fit_scaling", "training_seeds", "extra_seeds", "sampling_seed",
+__all__ = ["MaxAbsScaler", "fit_scaling", "training_seeds", "extra_seeds", "sampling_seed",
            "class_indices"]
-
-#: A seed: a non-negative integer (None, fresh entropy, is allowed where a parameter says so).
-SEED = Interval(Integral, 0, None, closed="left")
 
 
 class MaxAbsScaler(ZScaler):

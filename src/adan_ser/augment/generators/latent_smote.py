@@ -16,12 +16,12 @@ from sklearn.neighbors import NearestNeighbors
 from sklearn.utils._param_validation import Interval
 
 from adan_ser.augment.generators.adan import ADAN
-from adan_ser.augment.generators.samplers import _constraints, _LatentSampler
+from adan_ser.augment.generators.samplers import LatentSampler, latent_sampler_constraints
 
 __all__ = ["LatentSMOTESampler"]
 
 
-class LatentSMOTESampler(_LatentSampler):
+class LatentSMOTESampler(LatentSampler):
     """imblearn sampler: train ``adan`` (an :class:`~adan_ser.augment.generators.adan.ADAN`), then SMOTE in its latent space.
 
     For each new row of class c: a parent i drawn uniformly from the class's training rows, one of
@@ -40,7 +40,7 @@ class LatentSMOTESampler(_LatentSampler):
 
     _model_cls = ADAN
     _parameter_constraints: dict = {
-        **_constraints(ADAN),
+        **latent_sampler_constraints(ADAN),
         "k_neighbors": [Interval(Integral, 1, None, closed="left")],
         "residual": ["boolean"],
     }

@@ -8,7 +8,7 @@ clone of ``adan`` (fitted: ``adan_``) on (X, y), then sample ``n_sets × count``
 
 from __future__ import annotations
 
-from numbers import Integral, Real
+from numbers import Integral
 from typing import Optional
 
 import numpy as np
@@ -18,10 +18,10 @@ from sklearn.utils._param_validation import Interval
 from adan_ser.augment.generators.aae import AAE
 from adan_ser.augment.generators.adan import ADAN
 from adan_ser.augment.generators.adan_separate import SeparateADAN
-from adan_ser.augment.generators.base import SyntheticSampler, synthetic_counts
+from adan_ser.augment.generators.base import RATIO, SEED, SyntheticSampler, synthetic_counts
 from adan_ser.augment.generators.latent import LatentAugmenter
 
-__all__ = ["ADANSampler", "SeparateADANSampler", "AAESampler", "load_model"]
+__all__ = ["LatentSampler", "latent_sampler_constraints", "ADANSampler", "SeparateADANSampler", "AAESampler", "load_model"]
 
 
 def load_model(path, device: Optional[str] = None):
@@ -32,7 +32,7 @@ def load_model(path, device: Optional[str] = None):
     return LatentAugmenter.load(path, device=device)
 
 
-class _LatentSampler(SyntheticSampler):
+class LatentSampler(SyntheticSampler):
     """Train a clone of the model ``adan`` on (X, y), then sample ``n_sets × count`` (or
     ``round(ratio × count)``) new rows per class.
 
@@ -71,16 +71,17 @@ class _LatentSampler(SyntheticSampler):
         return self.adan_.sample_latent(counts=counts, seed=seed)
 
 
-def _constraints(model_cls) -> dict:
+def latent_sampler_constraints(model_cls) -> dict:
+    """The ``_parameter_constraints`` of a :class:`LatentSampler` composing a ``model_cls``."""
     return {
         "adan": [model_cls, None],
         "n_sets": [Interval(Integral, 0, None, closed="left")],
-        "ratio": [Interval(Real, 0, None, closed="left"), None],
-        "seed": [Interval(Integral, 0, None, closed="left"), None],
+        "ratio": [RATIO, None],
+        "seed": [SEED, None],
     }
 
 
-class ADANSampler(_LatentSampler):
+class ADANSampler(LatentSampler):
     """imblearn sampler: real rows + samples of a trained :class:`ADAN` (``n_sets`` × each class
     count, paper: 10; ``ratio``, when given, replaces ``n_sets``: ``round(ratio × count)``).
 
@@ -89,20 +90,20 @@ class ADANSampler(_LatentSampler):
     """
 
     _model_cls = ADAN
-    _parameter_constraints: dict = _constraints(ADAN)
+    _parameter_constraints: dict = latent_sampler_constraints(ADAN)
 
 
-class SeparateADANSampler(_LatentSampler):
+class SeparateADANSampler(LatentSampler):
     """imblearn sampler around :class:`SeparateADAN` (the ablation); interface as :class:`ADANSampler`.
 
     ``adan``: the (unfitted) :class:`SeparateADAN` to train, None = ``SeparateADAN(seed=seed)``.
     """
 
     _model_cls = SeparateADAN
-    _parameter_constraints: dict = _constraints(SeparateADAN)
+    _parameter_constraints: dict = latent_sampler_constraints(SeparateADAN)
 
 
-class AAESampler(_LatentSampler):
+class AAESampler(LatentSampler):
     """imblearn sampler around :class:`~adan_ser.augment.generators.aae.AAE` (Sahu et al.'s adversarial
     autoencoder); interface as :class:`ADANSampler`: new rows are ``R(z)``, ``z ~ p(z | y)``.
 
@@ -111,4 +112,4 @@ class AAESampler(_LatentSampler):
     """
 
     _model_cls = AAE
-    _parameter_constraints: dict = _constraints(AAE)
+    _parameter_constraints: dict = latent_sampler_constraints(AAE)

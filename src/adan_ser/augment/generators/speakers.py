@@ -16,8 +16,7 @@ import numpy as np
 from sklearn.covariance import ledoit_wolf_shrinkage
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from adan_ser.augment.generators.base import SyntheticSampler, check_Xy, validate_params
-from adan_ser.augment.generators.baselines import _RATIO, _SEED, _pick_rows
+from adan_ser.augment.generators.base import RATIO, SEED, SyntheticSampler, check_Xy, pick_rows, validate_params
 from adan_ser.core.errors import AdanError
 from adan_ser.core.scaling import ZScaler
 
@@ -143,11 +142,11 @@ class SpeakerOffsetSampler(SyntheticSampler):
     needs_groups = True
 
     _parameter_constraints: dict = {
-        "ratio": _RATIO,
+        "ratio": [RATIO],
         "mode": [StrOptions({"swap", "new"})],
         "shrinkage": [StrOptions(set(SHRINKAGES))],
         "n_speakers": [Interval(Integral, 1, None, closed="left"), None],
-        "seed": _SEED,
+        "seed": [SEED, None],
     }
 
     def __init__(self, ratio: float = 1.0, mode: str = "swap", shrinkage: str = "ledoit_wolf",
@@ -187,7 +186,7 @@ class SpeakerOffsetSampler(SyntheticSampler):
         self.scaler_ = ZScaler().fit(np.asarray(X, dtype=np.float64))
         Z = self.scaler_.transform(X)
         self.classes_, self.speakers_, self.class_means_, self.offsets_ = speaker_offsets(Z, y, groups)
-        rows = _pick_rows(y, n_new, rng)
+        rows = pick_rows(y, n_new, rng)
         src = np.searchsorted(self.speakers_, groups[rows])
         if self.mode == "swap":
             # a uniform other speaker: shift a draw from S − 1 past the source's own index
