@@ -25,72 +25,117 @@ import math
 import random
 import threading
 import zlib
+from numbers import Real
 from typing import Optional
 
 import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.utils._param_validation import Interval, InvalidParameterError, validate_parameter_constraints
 
 from adan_ser.contracts.manifest import one_line
-from adan_ser.core.errors import AdanError
+from adan_ser.core.errors import InputError
 
-__all__ = ["GLOBAL_RNG_LOCK", "AudioPerturber", "SpeedPerturber", "NoisePerturber", "MixPerturber", "copies_for"]
+__all__ = ["GLOBAL_RNG_LOCK", "Number", "FINITE", "POSITIVE", "PROBABILITY", "COPIES", "AudioPerturber", "SpeedPerturber", "NoisePerturber", "MixPerturber", "copies_for"]
 
 #: Held while a process-wide generator (Python's, NumPy's, Praat's) is seeded for one perturbation.
 GLOBAL_RNG_LOCK = threading.Lock()
 
 
-class AudioPerturber:
-    """Base: a seeded waveform perturbation; subclasses give :meth:`_transform` and their ranges.
+class Number(Interval):
+    """Parameter constraint: a finite real number (not a bool) in an interval, worded as the
+    project's messages word it (``a number in [0.7, 1.4]``, ``a number > 0``, ``a finite number``).
 
-    scikit-learn conventions: the constructor stores its parameters as given; :meth:`check`
-    validates them (AdanError naming ``augment.<method>.<key>``). ``copies``: perturbed copies of
-    each training file (copy indices ``0 .. copies-1``).
+    ``integer``: whole values only (``2.0`` passes, as a count read from YAML may be a float);
+    ``words`` replaces the wording. An :class:`~sklearn.utils._param_validation.Interval`, so
+    scikit-learn's validation and whatever reads the bounds (``left``, ``right``, ``closed``) take it.
+    """
+
+    def __init__(self, left=None, right=None, *, closed="both", integer=False, words=None):
+        super().__init__(Real, left, right, closed=closed)
+        self.integer = integer
+        self.words = words
+
+    def is_satisfied_by(self, val):
+        if isinstance(val, bool) or not isinstance(val, Real) or not math.isfinite(val):
+            return False
+        return (not self.integer or float(val).is_integer()) and val in self
+
+    def __str__(self):
+        if self.words is not None:
+            return self.words
+        if self.left is None and self.right is None:
+            return "a finite number"
+        if self.right is None:
+            return f"a number {'≥' if self.closed in ('left', 'both') else '>'} {self.left:g}"
+        return f"a number in [{self.left:g}, {self.right:g}]"
+
+
+#: The constraints most parameters of a perturber take.
+FINITE = Number()
+POSITIVE = Number(0, None, closed="neither")
+PROBABILITY = Number(0, 1, words="a probability in [0, 1]")
+COPIES = Number(1, None, closed="left", integer=True, words="an integer ≥ 1")
+
+
+class AudioPerturber(BaseEstimator):
+    """Base: a seeded waveform perturbation; subclasses give :meth:`_transform` and their parameters.
+
+    scikit-learn conventions: the constructor stores its parameters as given, each constrained by
+    ``_parameter_constraints`` (scikit-learn's); :meth:`check` validates them and the pairs of
+    ``_ranges`` (low ≤ high). A bad value is an :class:`~adan_ser.core.errors.InputError` (a
+    ``ValueError``) naming ``augment.<method>.<key>``. Nothing is fitted: :meth:`perturb` is a
+    function of (signal, file, copy, run seed) and the parameters.
+
+    Parameters
+    ----------
+    copies : int, default=1
+        Perturbed copies of each training file (copy indices ``0 .. copies-1``).
+
+    Attributes
+    ----------
+    method : str
+        The method's name in ``params.yaml``.
+    speaker_level : bool
+        True: one draw per (run seed, source speaker, copy), shared by all that speaker's files.
+
+    Examples
+    --------
+    See :class:`NoisePerturber`.
     """
 
     method = ""
+    _parameter_constraints: dict = {"copies": [COPIES]}
     #: (low key, high key) pairs that must satisfy low ≤ high
     _ranges: tuple[tuple[str, str], ...] = ()
-    _probabilities: tuple[str, ...] = ()
-    _positive: tuple[str, ...] = ()
-    #: key → (lowest, highest) allowed value, both included
-    _bounds: dict[str, tuple[float, float]] = {}
     #: True: one draw per (run seed, source speaker, copy), shared by all that speaker's files
     speaker_level = False
 
-    def get_params(self, deep: bool = False) -> dict:
+    def get_params(self, deep: bool = True) -> dict:
+        """The constructor's parameters, in its signature's order."""
         import inspect
 
         names = [p for p in inspect.signature(type(self).__init__).parameters if p != "self"]
         return {name: getattr(self, name) for name in names}
 
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
-        return f"{type(self).__name__}({args})"
-
     def check(self) -> "AudioPerturber":
+        """``self`` once every parameter meets its constraint, every range is ordered and
+        audiomentations accepts the values; InputError naming the key otherwise."""
         where = f"augment.{self.method}"
         params = self.get_params()
         for name, value in params.items():
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-                raise AdanError(f"{where}.{name}: {value!r} is not a finite number")
-        copies = params["copies"]
-        if int(copies) != copies or copies < 1:
-            raise AdanError(f"{where}.copies: {copies!r} is not an integer ≥ 1")
-        for name in self._positive:
-            if params[name] <= 0:
-                raise AdanError(f"{where}.{name}: {params[name]!r} is not a number > 0")
-        for name in self._probabilities:
-            if not 0 <= params[name] <= 1:
-                raise AdanError(f"{where}.{name}: {params[name]!r} is not a probability in [0, 1]")
-        for name, (lowest, highest) in self._bounds.items():
-            if not lowest <= params[name] <= highest:
-                raise AdanError(f"{where}.{name}: {params[name]!r} is not a number in [{lowest:g}, {highest:g}]")
+            constraints = self._parameter_constraints[name]
+            try:
+                validate_parameter_constraints({name: constraints}, {name: value}, caller_name=type(self).__name__)
+            except InvalidParameterError:
+                reason = FINITE if not FINITE.is_satisfied_by(value) else " or ".join(map(str, constraints))
+                raise InputError(f"{where}.{name}: {value!r} is not {reason}") from None
         for low, high in self._ranges:
             if params[low] > params[high]:
-                raise AdanError(f"{where}: {low} {params[low]!r} exceeds {high} {params[high]!r}")
+                raise InputError(f"{where}: {low} {params[low]!r} exceeds {high} {params[high]!r}")
         try:
             self._transform()  # audiomentations' own limits (e.g. a tempo rate of at most 10)
         except (ValueError, AssertionError) as exc:
-            raise AdanError(f"{where}: {one_line(exc)}") from None
+            raise InputError(f"{where}: {one_line(exc)}") from None
         return self
 
     def _transform(self):
@@ -124,11 +169,29 @@ class AudioPerturber:
 
 
 class SpeedPerturber(AudioPerturber):
-    """Tempo change: time stretch by a rate in ``[rate_min, rate_max]`` (> 1 faster), pitch kept."""
+    """Tempo change: time stretch by a rate in ``[rate_min, rate_max]`` (> 1 faster), pitch kept.
+
+    Parameters
+    ----------
+    rate_min, rate_max : float
+        Range of the rate, drawn uniformly (defaults 0.9 and 1.1; > 0, at most 10).
+    copies : int, default=1
+        Perturbed copies of each training file (copy indices ``0 .. copies-1``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = np.arange(8000) / 16000
+    >>> x = (0.3 * np.sin(2 * np.pi * 140 * t)).astype(np.float32)
+    >>> y = SpeedPerturber(rate_min=2.0, rate_max=2.0).check().perturb(x, 16000, "a.wav", copy=0, seed=0)
+    >>> y.dtype, len(y) < len(x)
+    (dtype('float32'), True)
+    """
 
     method = "audio_speed"
+    _parameter_constraints: dict = {**AudioPerturber._parameter_constraints,
+                                    "rate_min": [POSITIVE], "rate_max": [POSITIVE]}
     _ranges = (("rate_min", "rate_max"),)
-    _positive = ("rate_min", "rate_max")
 
     def __init__(self, rate_min: float = 0.9, rate_max: float = 1.1, copies: int = 1):
         self.rate_min = rate_min
@@ -142,9 +205,29 @@ class SpeedPerturber(AudioPerturber):
 
 
 class NoisePerturber(AudioPerturber):
-    """Additive Gaussian noise at an SNR (dB) drawn in ``[snr_db_min, snr_db_max]``."""
+    """Additive Gaussian noise at an SNR (dB) drawn in ``[snr_db_min, snr_db_max]``.
+
+    Parameters
+    ----------
+    snr_db_min, snr_db_max : float
+        Range of the signal-to-noise ratio in dB, against the file's own RMS (defaults 15 and 30).
+    copies : int, default=1
+        Perturbed copies of each training file (copy indices ``0 .. copies-1``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = np.arange(8000) / 16000
+    >>> x = (0.3 * np.sin(2 * np.pi * 140 * t)).astype(np.float32)
+    >>> p = NoisePerturber(snr_db_min=10.0, snr_db_max=10.0).check()
+    >>> a = p.perturb(x, 16000, "a.wav", copy=0, seed=0)
+    >>> a.shape, np.array_equal(a, p.perturb(x, 16000, "a.wav", copy=0, seed=0))
+    ((8000,), True)
+    """
 
     method = "audio_noise"
+    _parameter_constraints: dict = {**AudioPerturber._parameter_constraints,
+                                    "snr_db_min": [FINITE], "snr_db_max": [FINITE]}
     _ranges = (("snr_db_min", "snr_db_max"),)
 
     def __init__(self, snr_db_min: float = 15.0, snr_db_max: float = 30.0, copies: int = 1):
@@ -159,13 +242,49 @@ class NoisePerturber(AudioPerturber):
 
 
 class MixPerturber(AudioPerturber):
-    """Tempo change, pitch shift, Gaussian noise and gain, in this order, each with its probability."""
+    """Tempo change, pitch shift, Gaussian noise and gain, in this order, each with its probability.
+
+    Parameters
+    ----------
+    rate_min, rate_max : float
+        Range of the tempo rate (defaults 0.9 and 1.1; > 0).
+    p_speed : float, default=0.5
+        Probability of the tempo change.
+    semitones_min, semitones_max : float
+        Range of the pitch shift in semitones (defaults −2 and 2).
+    p_pitch : float, default=0.5
+        Probability of the pitch shift.
+    snr_db_min, snr_db_max : float
+        Range of the noise's SNR in dB (defaults 15 and 30).
+    p_noise : float, default=0.5
+        Probability of the noise.
+    gain_db_min, gain_db_max : float
+        Range of the gain in dB (defaults −6 and 6).
+    p_gain : float, default=0.5
+        Probability of the gain.
+    copies : int, default=1
+        Perturbed copies of each training file (copy indices ``0 .. copies-1``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = np.arange(8000) / 16000
+    >>> x = (0.3 * np.sin(2 * np.pi * 140 * t)).astype(np.float32)
+    >>> p = MixPerturber(p_speed=0.0, p_pitch=0.0, p_noise=1.0, p_gain=1.0).check()
+    >>> p.perturb(x, 16000, "a.wav", copy=1, seed=0).shape
+    (8000,)
+    """
 
     method = "audio_mix"
+    _parameter_constraints: dict = {
+        **AudioPerturber._parameter_constraints,
+        "rate_min": [POSITIVE], "rate_max": [POSITIVE], "p_speed": [PROBABILITY],
+        "semitones_min": [FINITE], "semitones_max": [FINITE], "p_pitch": [PROBABILITY],
+        "snr_db_min": [FINITE], "snr_db_max": [FINITE], "p_noise": [PROBABILITY],
+        "gain_db_min": [FINITE], "gain_db_max": [FINITE], "p_gain": [PROBABILITY],
+    }
     _ranges = (("rate_min", "rate_max"), ("semitones_min", "semitones_max"),
                ("snr_db_min", "snr_db_max"), ("gain_db_min", "gain_db_max"))
-    _positive = ("rate_min", "rate_max")
-    _probabilities = ("p_speed", "p_pitch", "p_noise", "p_gain")
 
     def __init__(self, rate_min: float = 0.9, rate_max: float = 1.1, p_speed: float = 0.5,
                  semitones_min: float = -2.0, semitones_max: float = 2.0, p_pitch: float = 0.5,
@@ -209,18 +328,18 @@ def copies_for(method: str, params: Optional[dict], ratio: Optional[float]) -> i
 
     ``ratio`` None: ``params["copies"]`` (default 1). A whole ``ratio`` (1, 2.0, ...) is the copy count,
     so every method adds the same volume; the block may repeat it, but a different ``copies`` there
-    is an AdanError (which one wins would be a guess). A fractional ``ratio`` (e.g. 1.5) is an
-    AdanError too: audio methods add whole copies of each file; set ``augment.ratio`` to a whole
+    is an InputError (which one wins would be a guess). A fractional ``ratio`` (e.g. 1.5) is an
+    InputError too: audio methods add whole copies of each file; set ``augment.ratio`` to a whole
     number, or to null and give ``copies``.
     """
     given = dict(params or {}).get("copies")
     if ratio is None:
         return int(given) if given is not None else 1
     if isinstance(ratio, bool) or float(ratio) != math.floor(float(ratio)) or float(ratio) < 1:
-        raise AdanError(f"augment.ratio {ratio!r} is not a whole number ≥ 1, which {method} needs (whole "
-                        f"perturbed copies of each file); set it to 1, 2, ... or null and give "
-                        f"augment.{method}.copies")
+        raise InputError(f"augment.ratio {ratio!r} is not a whole number ≥ 1, which {method} needs (whole "
+                         f"perturbed copies of each file); set it to 1, 2, ... or null and give "
+                         f"augment.{method}.copies")
     if given is not None and given != int(ratio):
-        raise AdanError(f"augment.{method}.copies {given!r} differs from augment.ratio {ratio!r}; "
-                        f"drop one (augment.ratio null lets copies decide)")
+        raise InputError(f"augment.{method}.copies {given!r} differs from augment.ratio {ratio!r}; "
+                         f"drop one (augment.ratio null lets copies decide)")
     return int(ratio)

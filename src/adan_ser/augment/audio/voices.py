@@ -26,9 +26,9 @@ import zlib
 
 import numpy as np
 
-from adan_ser.augment.audio.perturbers import GLOBAL_RNG_LOCK, AudioPerturber
+from adan_ser.augment.audio.perturbers import GLOBAL_RNG_LOCK, AudioPerturber, Number
 from adan_ser.contracts.manifest import one_line
-from adan_ser.core.errors import AdanError
+from adan_ser.core.errors import AdanError, InputError
 from adan_ser.features import opensmile as smile_features
 
 __all__ = ["FORMANT_RATIO_BOUNDS", "PITCH_FACTOR_BOUNDS", "VTLP_ALPHA_BOUNDS", "PITCH_FLOOR_BOUNDS",
@@ -104,13 +104,28 @@ class VoicePerturber(AudioPerturber):
     carry :func:`synthetic_speaker_id`. The only per-file randomness (Praat's PSOLA picks random
     stretches of unvoiced sound) is seeded from (run seed, file, copy), as for the other methods, so
     a copy is a function of (file, speaker, parameters, run seed, copy) alone.
+
+    Parameters
+    ----------
+    copies : int, default=1
+        Perturbed copies of each training file (copy indices ``0 .. copies-1``).
+
+    Attributes
+    ----------
+    method : str
+        The method's name in ``params.yaml``.
+    speaker_level : bool
+        True: the stage passes each file's speaker.
+
+    Examples
+    --------
+    See :class:`VTLPPerturber`.
     """
 
     speaker_level = True
-    _positive: tuple[str, ...] = ()
 
     def _transform(self):
-        return None  # no audiomentations transform; check() validates through _bounds
+        return None  # no audiomentations transform: the constraints are all there is to check
 
     def draw(self, speaker, copy: int, seed: int) -> dict:
         """Voice parameters of the synthetic speaker (``speaker``, ``copy``) under run seed ``seed``."""
@@ -127,7 +142,7 @@ class VoicePerturber(AudioPerturber):
 
     def perturb(self, signal, sample_rate, file, copy, seed, speaker=None):
         if speaker is None:
-            raise AdanError(f"{file}: {self.method} draws one voice per source speaker; the speaker is needed")
+            raise InputError(f"{file}: {self.method} draws one voice per source speaker; the speaker is needed")
         voice = self.draw(speaker, copy, seed)
         key = int(np.random.default_rng([int(seed), zlib.crc32(str(file).encode()), int(copy)]).integers(1, 2**31))
         try:
@@ -150,14 +165,41 @@ class ChangeGenderPerturber(VoicePerturber):
     Hz) times the speaker's factor, so the pitch level differences between a speaker's emotions
     survive (a fixed target in Hz would flatten them). Pitch range factor 1, duration factor 1 (same
     length). A file without a voiced frame keeps its pitch (only the formants move).
+
+    Parameters
+    ----------
+    formant_ratio_min, formant_ratio_max : float
+        Range of the formant ratio, drawn log-uniformly (defaults 0.85 and 1.18; within
+        ``FORMANT_RATIO_BOUNDS``).
+    pitch_factor_min, pitch_factor_max : float
+        Range of the pitch factor, drawn log-uniformly (defaults 0.8 and 1.25; within
+        ``PITCH_FACTOR_BOUNDS``).
+    pitch_floor, pitch_ceiling : float
+        Praat's pitch range in Hz (defaults 75 and 600).
+    copies : int, default=1
+        Perturbed copies of each training file (copy indices ``0 .. copies-1``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = np.arange(8000) / 16000
+    >>> x = (0.3 * np.sin(2 * np.pi * 140 * t)).astype(np.float32)
+    >>> p = ChangeGenderPerturber().check()
+    >>> sorted(p.draw("spk03", copy=0, seed=0))
+    ['formant_ratio', 'pitch_factor']
+    >>> p.perturb_file(x, 16000, "a.wav", "spk03", 0, 0).shape  # doctest: +SKIP
+    (8000,)
     """
 
     method = "audio_voice"
     _ranges = (("formant_ratio_min", "formant_ratio_max"), ("pitch_factor_min", "pitch_factor_max"),
                ("pitch_floor", "pitch_ceiling"))
-    _bounds = {"formant_ratio_min": FORMANT_RATIO_BOUNDS, "formant_ratio_max": FORMANT_RATIO_BOUNDS,
-               "pitch_factor_min": PITCH_FACTOR_BOUNDS, "pitch_factor_max": PITCH_FACTOR_BOUNDS,
-               "pitch_floor": PITCH_FLOOR_BOUNDS, "pitch_ceiling": PITCH_CEILING_BOUNDS}
+    _parameter_constraints: dict = {
+        **AudioPerturber._parameter_constraints,
+        "formant_ratio_min": [Number(*FORMANT_RATIO_BOUNDS)], "formant_ratio_max": [Number(*FORMANT_RATIO_BOUNDS)],
+        "pitch_factor_min": [Number(*PITCH_FACTOR_BOUNDS)], "pitch_factor_max": [Number(*PITCH_FACTOR_BOUNDS)],
+        "pitch_floor": [Number(*PITCH_FLOOR_BOUNDS)], "pitch_ceiling": [Number(*PITCH_CEILING_BOUNDS)],
+    }
 
     def __init__(self, formant_ratio_min: float = 0.85, formant_ratio_max: float = 1.18,
                  pitch_factor_min: float = 0.8, pitch_factor_max: float = 1.25,
@@ -201,12 +243,35 @@ class VTLPPerturber(VoicePerturber):
     formants move by α and nothing falls off the band. F0 is scaled by the pitch factor, the
     aperiodicity (a source property) is kept, and WORLD resynthesises (deterministic: WORLD reseeds
     its noise at every synthesis).
+
+    Parameters
+    ----------
+    alpha_min, alpha_max : float
+        Range of α, drawn log-uniformly (defaults 0.9 and 1.1; within ``VTLP_ALPHA_BOUNDS``).
+    pitch_factor_min, pitch_factor_max : float
+        Range of the pitch factor, drawn log-uniformly (defaults 0.8 and 1.25).
+    copies : int, default=1
+        Perturbed copies of each training file (copy indices ``0 .. copies-1``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = np.arange(8000) / 16000
+    >>> x = (0.3 * np.sin(2 * np.pi * 140 * t)).astype(np.float32)
+    >>> p = VTLPPerturber(copies=2).check()
+    >>> p.draw("spk03", copy=1, seed=0) == p.draw("spk03", copy=1, seed=0)
+    True
+    >>> p.perturb_file(x, 16000, "a.wav", "spk03", 1, 0).shape  # doctest: +SKIP
+    (8000,)
     """
 
     method = "audio_vtlp"
     _ranges = (("alpha_min", "alpha_max"), ("pitch_factor_min", "pitch_factor_max"))
-    _bounds = {"alpha_min": VTLP_ALPHA_BOUNDS, "alpha_max": VTLP_ALPHA_BOUNDS,
-               "pitch_factor_min": PITCH_FACTOR_BOUNDS, "pitch_factor_max": PITCH_FACTOR_BOUNDS}
+    _parameter_constraints: dict = {
+        **AudioPerturber._parameter_constraints,
+        "alpha_min": [Number(*VTLP_ALPHA_BOUNDS)], "alpha_max": [Number(*VTLP_ALPHA_BOUNDS)],
+        "pitch_factor_min": [Number(*PITCH_FACTOR_BOUNDS)], "pitch_factor_max": [Number(*PITCH_FACTOR_BOUNDS)],
+    }
 
     def __init__(self, alpha_min: float = 0.9, alpha_max: float = 1.1, pitch_factor_min: float = 0.8,
                  pitch_factor_max: float = 1.25, copies: int = 1):

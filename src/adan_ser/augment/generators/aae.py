@@ -97,16 +97,55 @@ class AAE(LatentAugmenter):
        then E alone on −log D(E(x), y) (``g_loss="nonsaturating"``) or log(1 − D(E(x), y))
        (``"minimax"``) through a frozen D.
 
-    A fixed number of ``epochs`` (no early stop). ``history_``: one entry per epoch with
-    ``epoch, loss_r, loss_d, loss_e_adv, d_real, d_fake`` (epoch means; D's loss and outputs from
-    the first D step of each batch, before that update; ``d_real`` = mean D on prior samples,
-    ``d_fake`` on codes). ``sample`` decodes ``z ~ p(z | y)``; ``sample_latent`` gives those z;
-    ``transform`` gives E(x). Fitted: ``prior_means_`` (n_classes, latent_dim), ``net_``,
-    ``n_epochs_`` and the attributes of :class:`~adan_ser.augment.generators.latent.LatentAugmenter`.
+    A fixed number of ``epochs`` (no early stop). ``sample`` decodes ``z ~ p(z | y)``;
+    ``sample_latent`` gives those z; ``transform`` gives E(x).
 
     Defaults differ from ADAN's in ``lr`` (1e-3, not 1e-4) and D's size (2 × 500, Makhzani et al.
     use 2 × 1000): with ADAN's settings, 150 epochs on 480 rows of 384 separable features left the
     codes ~12 latent units from their class means and the samples at chance class.
+
+    Parameters
+    ----------
+    latent_dim, enc_hidden, activation, scaling, d_steps, g_loss
+        As :class:`~adan_ser.augment.generators.adan.ADAN` (codes here are unbounded).
+    disc_hidden : sequence of int, default=(500, 500)
+        Hidden layer sizes of D, which sees the code and the one-hot label.
+    prior_std : float, default=1.0
+        Standard deviation of each class's prior (> 0).
+    prior_radius : float, default=5.0
+        Distance of the class means from the origin (≥ 0).
+    lr : float, default=1e-3
+        Adam's learning rate of every network.
+    beta1, eps, batch_size, device, seed, log_dir, progress
+        As ADAN's.
+    epochs : int, default=150
+        Epochs trained.
+
+    Attributes
+    ----------
+    net_ : torch.nn.Module
+        The trained E, R and D; its buffer ``prior_means`` travels with the weights.
+    prior_means_ : ndarray of shape (n_classes, latent_dim)
+        The class means of the prior.
+    classes_ : ndarray of shape (n_classes,)
+        The class labels.
+    history_ : list of dict
+        One entry per epoch: epoch, loss_r, loss_d, loss_e_adv, d_real (mean D on prior samples),
+        d_fake (on codes); epoch means.
+    n_epochs_ : int
+        Epochs trained.
+    keep_features_, constant_values_, scaler_, n_features_in_, feature_names_in_
+        As :class:`~adan_ser.augment.generators.latent.LatentAugmenter`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X, y = rng.normal(size=(40, 6)), np.repeat(["angry", "sad"], 20)
+    >>> model = AAE(latent_dim=3, enc_hidden=(8,), disc_hidden=(8,), epochs=2, device="cpu").fit(X, y)
+    >>> codes, labels = model.sample_latent(counts={"angry": 2, "sad": 1}, seed=0)
+    >>> codes.shape, labels.tolist(), model.prior_means_.shape
+    ((3, 3), ['angry', 'angry', 'sad'], (2, 3))
     """
 
     _with_classifier = False

@@ -27,13 +27,49 @@ class SeparateADAN(LatentAugmenter):
     """The paper's ablation: E/R trained alone, then a vanilla conditional GAN on frozen latents.
 
     Phase 1 (``ae_epochs`` epochs): E and R on L_R = mean‖x − R(E(x))‖² only. Phase 2 (up to
-    ``epochs``, early stop as :class:`ADAN`): G(z, y) against D on the fixed latents E(x), no
-    auxiliary classifier; L_D as ADAN, G's loss is the adversarial term alone. Sampling is
-    ``R(G(z, y))`` as in ADAN. Same building blocks, scaling, sampling and persistence as ADAN.
+    ``epochs``, early stop as :class:`~adan_ser.augment.generators.adan.ADAN`): G(z, y) against D on
+    the fixed latents E(x), no auxiliary classifier; L_D as ADAN, G's loss is the adversarial term
+    alone. Sampling is ``R(G(z, y))`` as in ADAN. Same building blocks, scaling, sampling and
+    persistence as ADAN.
 
-    ``history_`` holds phase-1 entries (``phase="autoencoder"``: epoch, loss_r) then phase-2
-    entries (``phase="gan"``: epoch, loss_d, loss_g_adv, d_real, d_fake), epochs counted per
-    phase; ``n_epochs_`` is the number of GAN epochs, ``n_ae_epochs_`` the autoencoder's.
+    Parameters
+    ----------
+    latent_dim, enc_hidden, gen_hidden, disc_hidden, noise_dim, activation, scaling, d_steps, g_loss
+        As :class:`~adan_ser.augment.generators.adan.ADAN`.
+    lr, beta1, eps, batch_size
+        Adam's settings (one rate for every network) and rows per batch, as ADAN's.
+    ae_epochs : int, default=200
+        Epochs of phase 1 (≥ 0).
+    epochs, early_stop, min_epochs
+        Most GAN epochs (default 1500) and the D-balance early stop, as ADAN's.
+    device, seed, log_dir, progress
+        As ADAN's.
+
+    Attributes
+    ----------
+    net_ : ADANNetworks
+        The trained E, R, G and D (no C).
+    classes_ : ndarray of shape (n_classes,)
+        The class labels.
+    history_ : list of dict
+        Phase-1 entries (``phase="autoencoder"``: epoch, loss_r), then phase-2 entries
+        (``phase="gan"``: epoch, loss_d, loss_g_adv, d_real, d_fake), epochs counted per phase.
+    n_epochs_ : int
+        GAN epochs trained.
+    n_ae_epochs_ : int
+        Autoencoder epochs trained.
+    keep_features_, constant_values_, scaler_, n_features_in_, feature_names_in_
+        As :class:`~adan_ser.augment.generators.latent.LatentAugmenter`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X, y = rng.normal(size=(40, 6)), np.repeat(["angry", "sad"], 20)
+    >>> small = dict(latent_dim=4, noise_dim=4, enc_hidden=(8,), gen_hidden=(8,), disc_hidden=(8,), device="cpu")
+    >>> model = SeparateADAN(ae_epochs=1, epochs=2, early_stop=False, **small).fit(X, y)
+    >>> model.sample(y=["sad", "angry"], seed=0)[0].shape, model.n_ae_epochs_, model.n_epochs_
+    ((2, 6), 1, 2)
     """
 
     _with_classifier = False

@@ -21,7 +21,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval, InvalidParameterError
 from sklearn.utils.multiclass import check_classification_targets
 
-from adan_ser.core.errors import AdanError, InputError, InputTypeError
+from adan_ser.core.errors import InputError, InputTypeError
 
 try:  # scikit-learn >= 1.6
     from sklearn.utils.validation import validate_data
@@ -38,11 +38,12 @@ RATIO = Interval(Real, 0, None, closed="left")
 
 def validate_params(estimator) -> None:
     """Check ``estimator``'s parameters, and those of estimators among them, against their
-    ``_parameter_constraints``; a violation → :class:`AdanError` naming the parameter and class."""
+    ``_parameter_constraints``; a violation → :class:`~adan_ser.core.errors.InputError` (a
+    ``ValueError``) naming the parameter and class, in one line."""
     try:
         estimator._validate_params()
     except InvalidParameterError as exc:
-        raise AdanError(str(exc).strip().splitlines()[0]) from None
+        raise InputError(str(exc).strip().splitlines()[0]) from None
     for value in estimator.get_params(deep=False).values():
         if isinstance(value, BaseEstimator):
             validate_params(value)
@@ -112,7 +113,36 @@ class SyntheticSampler(BaseSampler):
     ``fit`` only validates (imblearn convention); ``fit_resample`` and ``generate`` learn from
     (X, y). Validation: ``_parameter_constraints`` (scikit-learn's); ``fit_resample`` raises
     scikit-learn's errors (``InvalidParameterError``, ``ValueError``) as any imblearn sampler does,
-    ``generate`` the one-line :class:`AdanError` the pipeline stages report.
+    ``generate`` the one-line :class:`~adan_ser.core.errors.InputError` the pipeline stages report.
+
+    Parameters
+    ----------
+    ratio : float
+        Synthetic rows per real row of each class; every subclass takes it (or overrides ``_counts``).
+
+    Attributes
+    ----------
+    sampling_strategy_ : dict
+        ``{label: synthetic rows}`` of the last ``generate``/``fit_resample``.
+    n_features_in_ : int
+        Number of features seen during the last call.
+
+    Examples
+    --------
+    A subclass gives its parameters, their constraints and ``_generate``:
+
+    >>> import numpy as np
+    >>> class Mean(SyntheticSampler):
+    ...     _parameter_constraints = {"ratio": [RATIO]}
+    ...     def __init__(self, ratio=1.0):
+    ...         self.ratio = ratio
+    ...     def _generate(self, X, y, n_new):
+    ...         rows = [np.repeat(X[y == c].mean(0, keepdims=True), n, 0) for c, n in n_new.items()]
+    ...         return np.vstack(rows), np.repeat(list(n_new), list(n_new.values()))
+    >>> X, y = np.arange(12.0).reshape(6, 2), np.repeat(["angry", "sad"], 3)
+    >>> X_res, y_res = Mean(ratio=1.0).fit_resample(X, y)
+    >>> X_res.shape, y_res.tolist().count("sad")
+    ((12, 2), 6)
     """
 
     _sampling_type = "bypass"

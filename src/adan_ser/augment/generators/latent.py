@@ -31,7 +31,7 @@ from adan_ser.augment.generators.networks import ADANNetworks
 from adan_ser.augment.generators.latent_inputs import class_indices, fit_scaling, sampling_seed, training_seeds
 from adan_ser.augment.generators.persistence import read_model, write_model
 from adan_ser.core.device import resolve_device
-from adan_ser.core.errors import AdanError, InputError
+from adan_ser.core.errors import InputError
 
 try:  # scikit-learn >= 1.6
     from sklearn.utils.validation import validate_data
@@ -67,17 +67,55 @@ class LayerSizes(Options):
 
 
 class LatentAugmenter(TransformerMixin, BaseEstimator):
-    """Base of :class:`~adan_ser.augment.generators.adan.ADAN` and :class:`~adan_ser.augment.generators.adan_separate.SeparateADAN`.
+    """Base of the latent-space augmenters (ADAN, its ablation, the AAE, the speaker-style ADAN).
 
-    Subclasses define ``__init__`` (parameters), ``_parameter_constraints`` (this class's plus
-    their own) and ``_train(Xs, yi, yi_np)``. Parameter errors → :class:`AdanError` naming the
-    parameter; an unfitted model's ``sample``/``transform`` → scikit-learn's ``NotFittedError``.
-    A supervised transformer in scikit-learn's terms: ``fit(X, y)``, ``transform(X)`` → latent codes.
+    A supervised transformer in scikit-learn's terms: ``fit(X, y)``; ``transform(X)`` → latent codes
+    E(x); ``sample`` → synthetic rows R(G(z, y)); ``reconstruct``, ``decode``, ``sample_latent``;
+    ``save`` / ``load``. Subclasses define ``__init__`` (parameters), ``_parameter_constraints``
+    (this class's plus their own) and ``_train(Xs, yi, yi_np)``. Parameter errors → one-line
+    :class:`~adan_ser.core.errors.InputError` naming the parameter; an unfitted model's
+    ``sample``/``transform`` → scikit-learn's ``NotFittedError``.
 
-    Scaling: features constant in the training rows are dropped from the networks
-    (``keep_features_``) and restored in the output (``constant_values_``); the others are mapped
-    by ``scaler_`` (a :class:`~adan_ser.core.scaling.ZScaler` for ``scaling="znorm"``, centre 0
-    and scale max|x| for ``"maxabs"``).
+    Parameters
+    ----------
+    latent_dim, enc_hidden, gen_hidden, disc_hidden, noise_dim, activation, scaling
+        The networks' sizes and shape, and the feature scaling; see
+        :class:`~adan_ser.augment.generators.adan.ADAN`, which documents every shared parameter.
+    d_steps, g_loss, lr, beta1, eps, batch_size, epochs, early_stop, min_epochs
+        The training schedule and Adam's settings.
+    device, seed, log_dir, progress
+        Where and how reproducibly it trains, and what it reports.
+
+    Attributes
+    ----------
+    net_ : torch.nn.Module
+        The trained networks.
+    classes_ : ndarray of shape (n_classes,)
+        The class labels.
+    keep_features_ : ndarray of shape (n_features_in_,)
+        False for the features constant in the training rows, which the networks do not see.
+    constant_values_ : ndarray of shape (n_constant,)
+        Their values, restored in every output.
+    scaler_ : ZScaler
+        Maps the other features to network units (z-norm, or centre 0 and scale max|x|).
+    history_ : list of dict
+        One dict per epoch.
+    n_epochs_ : int
+        Epochs trained.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Feature names, when given.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from adan_ser.augment.generators.adan import ADAN
+    >>> X, y = np.random.default_rng(0).normal(size=(20, 3)), np.repeat(["angry", "sad"], 10)
+    >>> model = ADAN(latent_dim=2, noise_dim=2, enc_hidden=(4,), gen_hidden=(4,), disc_hidden=(4,),
+    ...              clf_hidden=(4,), epochs=1, early_stop=False, device="cpu").fit(X, y)
+    >>> isinstance(model, LatentAugmenter), model.reconstruct(X).shape, model.decode(np.zeros((2, 2))).shape
+    (True, (20, 3), (2, 3))
     """
 
     _with_classifier = True
@@ -175,7 +213,7 @@ class LatentAugmenter(TransformerMixin, BaseEstimator):
         if feature_names is not None:
             names = np.asarray(list(feature_names), dtype=object)
             if names.shape != (X.shape[1],):
-                raise AdanError(
+                raise InputError(
                     f"{type(self).__name__}: {len(names)} feature_names for {X.shape[1]} features"
                 )
             self.feature_names_in_ = names
@@ -265,7 +303,7 @@ class LatentAugmenter(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "net_")
         codes = np.asarray(codes, dtype=np.float32)
         if codes.ndim != 2 or codes.shape[1] != self.latent_dim:
-            raise AdanError(f"{type(self).__name__}.decode: codes must be (m, {self.latent_dim}), got {codes.shape}")
+            raise InputError(f"{type(self).__name__}.decode: codes must be (m, {self.latent_dim}), got {codes.shape}")
         self.net_.eval()
         out = np.empty((len(codes), self.n_features_in_))
         with torch.no_grad():

@@ -12,7 +12,7 @@ import numpy as np
 
 from adan_ser.augment.generators.base import SEED
 from adan_ser.augment.generators.persistence import to_builtin
-from adan_ser.core.errors import AdanError
+from adan_ser.core.errors import InputError
 from adan_ser.core.scaling import ZScaler
 
 __all__ = ["MaxAbsScaler", "fit_scaling", "training_seeds", "extra_seeds", "sampling_seed",
@@ -36,12 +36,12 @@ def fit_scaling(X: np.ndarray, scaling: str, name: str) -> tuple[np.ndarray, np.
 
     Features constant in ``X`` are dropped (``keep`` False) and their value kept for the output;
     the others are mapped by a :class:`~adan_ser.core.scaling.ZScaler` (``scaling="znorm"``) or a
-    :class:`MaxAbsScaler` (``"maxabs"``). Every feature constant → AdanError naming ``name``.
+    :class:`MaxAbsScaler` (``"maxabs"``). Every feature constant → InputError naming ``name``.
     """
     X = np.asarray(X, dtype=np.float64)
     keep = np.ptp(X, axis=0) > 0
     if not keep.any():
-        raise AdanError(f"{name}: every feature is constant in the training data")
+        raise InputError(f"{name}: every feature is constant in the training data")
     constants = X[0, ~keep].copy()
     scaler = (ZScaler() if scaling == "znorm" else MaxAbsScaler()).fit(X[:, keep])
     return keep, constants, scaler
@@ -66,11 +66,11 @@ def extra_seeds(seed) -> tuple[int, int]:
 
 
 def sampling_seed(seed, where: str) -> int:
-    """``seed`` checked (a non-negative integer; AdanError naming ``where``), fresh entropy for None."""
+    """``seed`` checked (a non-negative integer; InputError naming ``where``), fresh entropy for None."""
     if seed is None:
         seed = int(np.random.SeedSequence().generate_state(1, dtype=np.uint64)[0] >> 1)
     if not SEED.is_satisfied_by(seed):
-        raise AdanError(f"{where}: seed must be a non-negative integer or None, got {seed!r}")
+        raise InputError(f"{where}: seed must be a non-negative integer or None, got {seed!r}")
     return int(seed)
 
 
@@ -79,18 +79,18 @@ def class_indices(classes: np.ndarray, y, counts, name: str) -> np.ndarray:
     order, or of ``counts`` {label: n} in ``classes`` order; exactly one of the two. Errors name
     ``name`` (the estimator)."""
     if (y is None) == (counts is None):
-        raise AdanError(f"{name}.sample: give exactly one of y (labels) or counts (label → n)")
+        raise InputError(f"{name}.sample: give exactly one of y (labels) or counts (label → n)")
     if counts is not None:
         if not isinstance(counts, dict):
-            raise AdanError(f"{name}.sample: counts must be a dict label → n, got {type(counts).__name__}")
+            raise InputError(f"{name}.sample: counts must be a dict label → n, got {type(counts).__name__}")
         parts = []
         for label, n in counts.items():
             if isinstance(n, bool) or not isinstance(n, Integral) or n < 0:
-                raise AdanError(f"{name}.sample: count for {label!r} must be an integer >= 0, got {n!r}")
+                raise InputError(f"{name}.sample: count for {label!r} must be an integer >= 0, got {n!r}")
         known = {c: i for i, c in enumerate(classes.tolist())}
         unknown = [k for k in counts if to_builtin(k) not in known]
         if unknown:
-            raise AdanError(f"{name}.sample: unknown label {to_builtin(unknown[0])!r}; known: {classes.tolist()}")
+            raise InputError(f"{name}.sample: unknown label {to_builtin(unknown[0])!r}; known: {classes.tolist()}")
         # classes order, not dict order: the same counts always give the same samples.
         resolved = {known[to_builtin(k)]: int(n) for k, n in counts.items()}
         for i in range(len(classes)):
@@ -101,5 +101,5 @@ def class_indices(classes: np.ndarray, y, counts, name: str) -> np.ndarray:
         return np.empty(0, dtype=np.int64)
     missing = ~np.isin(y, classes)
     if missing.any():
-        raise AdanError(f"{name}.sample: unknown label {to_builtin(y[missing][0])!r}; known: {classes.tolist()}")
+        raise InputError(f"{name}.sample: unknown label {to_builtin(y[missing][0])!r}; known: {classes.tolist()}")
     return np.searchsorted(classes, y).astype(np.int64)
