@@ -14,11 +14,12 @@ from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.svm import SVC
 
-import adan_ser.augment.generators.latent as latent_mod
+import adan_ser.augment.generators.training as training_mod
 from adan_ser.augment.generators.adan import ADAN
 from adan_ser.augment.generators.adan_separate import SeparateADAN
-from adan_ser.augment.generators.latent import converged
+from adan_ser.augment.generators.adan_training import ADANTrainer
 from adan_ser.augment.generators.samplers import ADANSampler, SeparateADANSampler, load_model
+from adan_ser.augment.generators.training import converged
 from adan_ser.core.errors import AdanError
 
 N, D, K = 200, 50, 4
@@ -223,6 +224,7 @@ def test_gradient_routing(fitted, data):
     X, y = data
     m = fitted
     net = m.net_
+    trainer = ADANTrainer(m, aux_seed=0)
     net.train()
     xb = m._scale(X[:32])
     yb = torch.from_numpy(np.searchsorted(m.classes_, y[:32]))
@@ -238,18 +240,18 @@ def test_gradient_routing(fitted, data):
                 for name, part in net.named_children()}
 
     try:
-        g_only = grads_after(lambda h, g: sum(m._losses(xb, yb, None, h, g)[2:]))
+        g_only = grads_after(lambda h, g: sum(trainer.losses(xb, yb, None, h, g)[2:]))
         assert g_only == dict(encoder=False, decoder=False, classifier=False, generator=True, discriminator=False)
-        c_only = grads_after(lambda h, g: m._losses(xb, yb, None, h, g)[1])
+        c_only = grads_after(lambda h, g: trainer.losses(xb, yb, None, h, g)[1])
         assert c_only == dict(encoder=True, decoder=False, classifier=True, generator=False, discriminator=False)
-        r_only = grads_after(lambda h, g: m._losses(xb, yb, None, h, g)[0])
+        r_only = grads_after(lambda h, g: trainer.losses(xb, yb, None, h, g)[0])
         assert r_only == dict(encoder=True, decoder=True, classifier=False, generator=False, discriminator=False)
-        d_only = grads_after(lambda h, g: m._d_loss(h.detach(), g.detach())[0])
+        d_only = grads_after(lambda h, g: trainer.d_loss(h.detach(), g.detach())[0])
         assert d_only == dict(encoder=False, decoder=False, classifier=False, generator=False, discriminator=True)
     finally:
         net.zero_grad(set_to_none=True)
         net.eval()
-    opt_d, opt_main = m._optimizers()
+    opt_d, opt_main = trainer.optimizers()
     d_params = {id(p) for p in net.discriminator.parameters()}
     assert {id(p) for g in opt_d.param_groups for p in g["params"]} == d_params
     assert not d_params & {id(p) for g in opt_main.param_groups for p in g["params"]}
@@ -276,7 +278,7 @@ def test_early_stop_ends_training(data, monkeypatch):
         calls.append(min_epochs)
         return len(history) == 5
 
-    monkeypatch.setattr(latent_mod, "converged", fake)
+    monkeypatch.setattr(training_mod, "converged", fake)
     m = ADAN(epochs=50, min_epochs=123, **SMALL).fit(X, y)
     assert m.n_epochs_ == 5 and len(m.history_) == 5 and calls[0] == 123
     m = ADAN(epochs=7, early_stop=False, **SMALL).fit(X, y)
@@ -410,12 +412,12 @@ def test_sampler_in_imblearn_pipelines(data):
 def test_separate_learning_rates_reach_their_optimizers():
     X, y = make_data(n=60, seed=3)
     m = ADAN(epochs=1, early_stop=False, lr=1e-3, lr_d=2e-4, lr_g=5e-4, **SMALL).fit(X, y)
-    opt_d, opt_main = m._optimizers()
+    opt_d, opt_main = ADANTrainer(m, aux_seed=0).optimizers()
     assert [g["lr"] for g in opt_d.param_groups] == [2e-4]
     assert [g["lr"] for g in opt_main.param_groups] == [1e-3, 5e-4]
     n_g = sum(p.numel() for p in m.net_.generator.parameters())
     assert sum(p.numel() for p in opt_main.param_groups[1]["params"]) == n_g
-    d_default, main_default = ADAN(epochs=1, early_stop=False, lr=3e-4, **SMALL).fit(X, y)._optimizers()
+    d_default, main_default = ADANTrainer(ADAN(epochs=1, early_stop=False, lr=3e-4, **SMALL).fit(X, y), 0).optimizers()
     assert d_default.param_groups[0]["lr"] == 3e-4 and main_default.param_groups[1]["lr"] == 3e-4
 
 

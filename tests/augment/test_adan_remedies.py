@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from adan_ser.augment.generators.adan import ADAN
+from adan_ser.augment.generators.adan_training import ADANTrainer
 from adan_ser.augment.measures.diagnostics import (
     DIAGNOSTICS,
     frechet_distance,
@@ -100,12 +101,12 @@ def test_gradient_penalty_is_the_papers(data):
     """k · mean ‖∇D(x̂)‖^p: with a linear critic the gradient is its weight vector for every x̂."""
     X, y = data
     m = fit(X, y, epochs=1, adversarial="wasserstein", disc_hidden=(), gp_weight=2.0, gp_power=6.0)
-    m._aux_gen = torch.Generator().manual_seed(0)
-    m._gp_sum = torch.zeros(())
+    trainer = ADANTrainer(m, aux_seed=0)
+    trainer.gp_sum = torch.zeros(())
     h, g = torch.rand(8, 16), torch.rand(8, 16)
-    loss, real, fake = m._d_loss(h, g)
+    loss, real, fake = trainer.d_loss(h, g)
     w = m.net_.discriminator.linears[0].weight.detach()
-    assert torch.isclose(m._gp_sum, w.norm() ** 6, rtol=1e-4)
+    assert torch.isclose(trainer.gp_sum, w.norm() ** 6, rtol=1e-4)
     assert torch.isclose(loss, real - fake + 2.0 * w.norm() ** 6, rtol=1e-4)
 
 
@@ -186,8 +187,8 @@ def test_moments_term_is_zero_for_matching_moments(data):
     m = fit(X, y, epochs=1, diversity="moments")
     h = torch.rand(12, 16)
     onehot = torch.eye(3)[torch.arange(12) % 3]
-    assert float(m._diversity(h.clone(), None, onehot, h)) == pytest.approx(0.0, abs=1e-6)
-    assert float(m._diversity(h * 0.1, None, onehot, h)) > 0
+    assert float(ADANTrainer(m, 0).diversity(h.clone(), None, onehot, h)) == pytest.approx(0.0, abs=1e-6)
+    assert float(ADANTrainer(m, 0).diversity(h * 0.1, None, onehot, h)) > 0
 
 
 def test_diversity_stop(data):

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from adan_ser.augment import stage as stage_module
-from adan_ser.augment.audio.perturbers import Perturbed
+from adan_ser.augment.audio.describe import Perturbed
 from adan_ser.augment.measures.diagnostics import VALIDATION, svm_uar, validation_measures
 from adan_ser.augment.stage import augment_folds
 from adan_ser.contracts.folds import SYNTHETIC_GROUP, folds_for, inner_validation_groups, train_subset

@@ -8,11 +8,10 @@ import pandas as pd
 import pytest
 
 from adan_ser.augment import stage as stage_module
-from adan_ser.augment.audio.perturbers import (
+from adan_ser.augment.audio.describe import Perturbed, perturb_features
+from adan_ser.augment.audio.voices import (
     ChangeGenderPerturber,
-    Perturbed,
     VTLPPerturber,
-    perturb_features,
     synthetic_speaker_id,
     synthetic_speaker_ids,
     warp_envelope,
@@ -200,10 +199,11 @@ def test_schema_bounds_equal_the_library_bounds():
     from adan_ser.params import validate_params
 
     for cls in (ChangeGenderPerturber, VTLPPerturber):
-        for name, (low, high) in cls._bounds.items():
+        bounds = {name: (c.left, c.right) for name, (c,) in cls._parameter_constraints.items() if name != "copies"}
+        for name, (low, high) in bounds.items():
             for value, ok in ((low, True), (high, True), (low - 1e-3, False), (high + 1e-3, False)):
                 partner = next(k for pair in cls._ranges if name in pair for k in pair if k != name)
-                p_low, p_high = cls._bounds[partner]
+                p_low, p_high = bounds[partner]
                 # the partner keeps min ≤ max where it can share the value, else its default
                 block = {name: value, partner: value if p_low <= value <= p_high else cls().get_params()[partner]}
                 if ok:

@@ -18,7 +18,7 @@ from typing import Optional
 
 import numpy as np
 
-from adan_ser.augment.audio.perturbers import perturb_features
+from adan_ser.augment.audio.describe import perturb_features
 from adan_ser.augment.registry import is_audio_method, make_perturber
 from adan_ser.augment.generators.samplers import load_model
 from adan_ser.augment.stage import fit_fold

@@ -19,7 +19,8 @@ from adan_ser.augment.generators.aae import AAE
 from adan_ser.augment.generators.adan import ADAN
 from adan_ser.augment.generators.adan_speaker import SpeakerADAN, SpeakerADANSampler
 from adan_ser.augment.generators.adan_separate import SeparateADAN
-from adan_ser.augment.audio.perturbers import AUDIO_METHODS, AudioPerturber, copies_for
+from adan_ser.augment.audio.methods import AUDIO_METHODS
+from adan_ser.augment.audio.perturbers import AudioPerturber, copies_for
 from adan_ser.augment.generators.base import validate_params
 from adan_ser.augment.generators.baselines import (
     ADASYNSampler,

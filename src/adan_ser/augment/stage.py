@@ -37,7 +37,8 @@ from typing import Optional, Sequence
 import numpy as np
 import pandas as pd
 
-from adan_ser.augment.audio.perturbers import perturb_features, synthetic_speaker_ids
+from adan_ser.augment.audio.describe import perturb_features
+from adan_ser.augment.audio.voices import synthetic_speaker_ids
 from adan_ser.augment.measures.diagnostics import latent_diagnostics, validation_measures
 from adan_ser.augment.measures.quality import quality
 from adan_ser.augment.registry import MODELS, is_audio_method, make_perturber, make_sampler

@@ -24,8 +24,9 @@ import torch.nn.functional as F
 from sklearn.utils._param_validation import Interval
 from torch import nn
 
-from adan_ser.augment.generators.latent import _CHUNK, LatentAugmenter, _adam
+from adan_ser.augment.generators.latent import CHUNK, LatentAugmenter
 from adan_ser.augment.generators.networks import MLP
+from adan_ser.augment.generators.training import adam, d_steps, gan_d_loss, gan_g_adv, open_monitor, run_epochs
 
 __all__ = ["AAE", "prior_means"]
 
@@ -96,16 +97,55 @@ class AAE(LatentAugmenter):
        then E alone on −log D(E(x), y) (``g_loss="nonsaturating"``) or log(1 − D(E(x), y))
        (``"minimax"``) through a frozen D.
 
-    A fixed number of ``epochs`` (no early stop). ``history_``: one entry per epoch with
-    ``epoch, loss_r, loss_d, loss_e_adv, d_real, d_fake`` (epoch means; D's loss and outputs from
-    the first D step of each batch, before that update; ``d_real`` = mean D on prior samples,
-    ``d_fake`` on codes). ``sample`` decodes ``z ~ p(z | y)``; ``sample_latent`` gives those z;
-    ``transform`` gives E(x). Fitted: ``prior_means_`` (n_classes, latent_dim), ``net_``,
-    ``n_epochs_`` and the attributes of :class:`~adan_ser.augment.generators.latent.LatentAugmenter`.
+    A fixed number of ``epochs`` (no early stop). ``sample`` decodes ``z ~ p(z | y)``;
+    ``sample_latent`` gives those z; ``transform`` gives E(x).
 
     Defaults differ from ADAN's in ``lr`` (1e-3, not 1e-4) and D's size (2 × 500, Makhzani et al.
     use 2 × 1000): with ADAN's settings, 150 epochs on 480 rows of 384 separable features left the
     codes ~12 latent units from their class means and the samples at chance class.
+
+    Parameters
+    ----------
+    latent_dim, enc_hidden, activation, scaling, d_steps, g_loss
+        As :class:`~adan_ser.augment.generators.adan.ADAN` (codes here are unbounded).
+    disc_hidden : sequence of int, default=(500, 500)
+        Hidden layer sizes of D, which sees the code and the one-hot label.
+    prior_std : float, default=1.0
+        Standard deviation of each class's prior (> 0).
+    prior_radius : float, default=5.0
+        Distance of the class means from the origin (≥ 0).
+    lr : float, default=1e-3
+        Adam's learning rate of every network.
+    beta1, eps, batch_size, device, seed, log_dir, progress
+        As ADAN's.
+    epochs : int, default=150
+        Epochs trained.
+
+    Attributes
+    ----------
+    net_ : torch.nn.Module
+        The trained E, R and D; its buffer ``prior_means`` travels with the weights.
+    prior_means_ : ndarray of shape (n_classes, latent_dim)
+        The class means of the prior.
+    classes_ : ndarray of shape (n_classes,)
+        The class labels.
+    history_ : list of dict
+        One entry per epoch: epoch, loss_r, loss_d, loss_e_adv, d_real (mean D on prior samples),
+        d_fake (on codes); epoch means.
+    n_epochs_ : int
+        Epochs trained.
+    keep_features_, constant_values_, scaler_, n_features_in_, feature_names_in_
+        As :class:`~adan_ser.augment.generators.latent.LatentAugmenter`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X, y = rng.normal(size=(40, 6)), np.repeat(["angry", "sad"], 20)
+    >>> model = AAE(latent_dim=3, enc_hidden=(8,), disc_hidden=(8,), epochs=2, device="cpu").fit(X, y)
+    >>> codes, labels = model.sample_latent(counts={"angry": 2, "sad": 1}, seed=0)
+    >>> codes.shape, labels.tolist(), model.prior_means_.shape
+    ((3, 3), ['angry', 'angry', 'sad'], (2, 3))
     """
 
     _with_classifier = False
@@ -180,11 +220,14 @@ class AAE(LatentAugmenter):
         n = Xs.shape[0]
         onehot = torch.eye(len(self.classes_), device=self.device_)[yi]
         means = net.prior_means[yi]  # (n, latent_dim): each row's class mean
-        opt_ae = _adam([*net.encoder.parameters(), *net.decoder.parameters()], self.lr, self.beta1, self.eps,
+        opt_ae = adam([*net.encoder.parameters(), *net.decoder.parameters()], self.lr, self.beta1, self.eps,
                        self.device_)
-        opt_d = _adam(net.discriminator.parameters(), self.lr, self.beta1, self.eps, self.device_)
-        opt_e = _adam(net.encoder.parameters(), self.lr, self.beta1, self.eps, self.device_)
+        opt_d = adam(net.discriminator.parameters(), self.lr, self.beta1, self.eps, self.device_)
+        opt_e = adam(net.encoder.parameters(), self.lr, self.beta1, self.eps, self.device_)
         stats = torch.zeros(len(_AAE_STATS), device=self.device_)
+
+        def d_loss(real, fake):
+            return gan_d_loss(net.discriminator, real, fake)
 
         def epoch():
             stats.zero_()
@@ -200,16 +243,17 @@ class AAE(LatentAugmenter):
                 # their labels; then E, through a frozen D, makes its codes look like prior samples.
                 h = net.encoder(xb)
                 z = means[idx] + self.prior_std * self._prior_noise(len(idx))
-                loss_d, d_real, d_fake = self._d_steps(torch.cat([z, cb], 1), torch.cat([h.detach(), cb], 1), opt_d)
-                loss_e = self._g_adv(torch.cat([h, cb], 1))
+                loss_d, d_real, d_fake = d_steps(d_loss, torch.cat([z, cb], 1), torch.cat([h.detach(), cb], 1), opt_d,
+                                                 self.d_steps)
+                loss_e = gan_g_adv(net.discriminator, torch.cat([h, cb], 1), self.g_loss)
                 opt_e.zero_grad(set_to_none=True)
                 loss_e.backward()
                 opt_e.step()
                 stats.add_(torch.stack([loss_r.detach(), loss_d, loss_e.detach(), d_real, d_fake]))
             return dict(zip(_AAE_STATS, (stats / len(batches)).tolist()))
 
-        with self._monitor(self.epochs) as monitor:
-            self.history_ = self._loop(self.epochs, epoch, monitor, early_stop=False)
+        with open_monitor(self.log_dir, self.progress, self.epochs, type(self).__name__) as monitor:
+            self.history_ = run_epochs(self.epochs, epoch, monitor, early_stop=False)
         self.n_epochs_ = len(self.history_)
 
     def _generated(self, idx: np.ndarray, seed: int) -> Iterator[tuple[int, torch.Tensor]]:
@@ -219,5 +263,5 @@ class AAE(LatentAugmenter):
         # Drawn on the CPU in one go: identical z for a seed on any device and any chunking.
         noise = torch.randn(len(idx), self.latent_dim, generator=gen)
         z = self.net_.prior_means.cpu()[torch.from_numpy(idx)] + float(self.prior_std) * noise
-        for s in range(0, len(idx), _CHUNK):
-            yield s, z[s:s + _CHUNK].to(self.device_)
+        for s in range(0, len(idx), CHUNK):
+            yield s, z[s:s + CHUNK].to(self.device_)

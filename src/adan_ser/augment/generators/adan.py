@@ -3,27 +3,83 @@
 ADAN learns a latent space (encoder E, decoder R) shaped by an auxiliary emotion classifier C, and
 a conditional generator G whose latents a discriminator D cannot tell from E's. Synthetic feature
 vectors are ``R(G(z, y))``, ``z ~ N(0, I)``. Shapes and units: see :mod:`adan_ser.augment.generators.latent`.
+
+Losses per mini-batch (x, y), z ~ N(0, I_noise_dim):
+
+* D: L_D = ½[−log D(E(x)) − log(1 − D(G(z, y)))]
+* E, R, C: L_R = mean‖x − R(E(x))‖² (over batch and features), L_C = CE(C(E(x)), y);
+  E learns from L_R + L_C (never from D), R from L_R, C from L_C
+* G: L_G = −log D(G(z, y)) + CE(C(G(z, y)), y) (``g_loss="nonsaturating"``, paper eq. 6) or
+  log(1 − D(G(z, y))) + CE (``"minimax"``, eq. 5), with D and C frozen.
+
+``class_weight="balanced"`` multiplies each CE term by ``max(count) / count[y]`` (mean over
+the batch, as the authors' code); a dict maps label → weight (others 1); see
+:func:`adan_ser.core.class_weights.class_weights`.
+
+Schedule: ``d_steps`` D updates, then one update of E, R, C and G together (one backward of
+L_R + L_C + L_G; C and D enter G's loss with detached weights, so each net gets exactly its own
+gradient). One Adam over E, R, C, G equals four separate Adams with equal settings, because
+Adam is element-wise. E(x) and G(z, y) are computed once per batch and reused by the D step
+(detached) and the main step: neither E nor G changes in between.
+
+Learning rates: ``lr`` for E, R and C (paper: 1e-4 for every network); ``lr_d`` and ``lr_g``
+(None = ``lr``) let D and G learn at their own pace, the usual lever when D overpowers G.
+
+Early stop: the epoch means of D(E(x)) and D(G(z, y)) — taken from the first D step of each
+batch, before that update — both within 0.01 of 0.5 for three epochs running after
+``min_epochs``.
+
+Remedies against mode collapse (every default keeps the plain ADAN above, bit for bit):
+
+* ``adversarial="wasserstein"`` (WADAN, the authors' code): D is a critic with no sigmoid;
+  L_D = mean D(E(x)) − mean D(G(z, y)) + ``gp_weight`` · mean ‖∇D(x̂)‖^``gp_power`` at
+  x̂ = E(x) + ε(G(z, y) − E(x)), ε ~ U(0, 1) per row (their code: weight 10, (‖∇‖²)⁵, i.e. power
+  10); G's adversarial term is mean D(G(z, y)) (the critic scores real codes low). ``d_real``
+  and ``d_fake`` then hold the critic means and ``gp`` the penalty; the D-balance stop does not
+  apply (use ``stop="diversity"`` or ``early_stop=False``).
+* calmer C: ``c_label_smoothing`` (in L_C only), ``c_dropout`` (C's hidden units, not in G's
+  frozen pass through C), ``c_weight_decay`` (Adam L2 on C); ``g_class_weight`` multiplies G's
+  CE term; ``g_class_warmup`` = N keeps G's CE term for the first N epochs and drops it after
+  (G learns the class layout first, then only D shapes it); None keeps it throughout.
+* ``diversity``: a term added to G's loss with ``diversity_weight``. ``"mode_seeking"``:
+  −mean_rows ‖G(z₁, y) − G(z₂, y)‖ / ‖z₁ − z₂‖ (a second z per row; the ratio is maximised);
+  ``"moments"``: per class on the batch, mean squared difference of the mean and of the std of
+  G(z, y) against E(x) (detached), averaged over classes with ≥ 2 rows.
+* balanced D: ``lr_d``; ``instance_noise`` (std of Gaussian noise added to every D input, in D's
+  and G's losses); ``d_label_smoothing`` (one-sided: real target 1 − s; GAN only).
+* ``stop="diversity"``: with ``early_stop``, stop when the latent spread ratio (see
+  :mod:`~adan_ser.augment.measures.diagnostics`), checked every ``diagnostics_every`` epochs, has not
+  come closer to 1 (in |log ratio|) for ``patience`` checks after ``min_epochs``; the networks
+  of the best check are restored (``best_epoch_``).
+* regularised autoencoder: ``ae_noise`` (std of Gaussian noise added to E's input, scaled
+  units; R still reconstructs the clean input), ``ae_dropout`` (hidden units of E and R),
+  ``ae_weight_decay`` (Adam L2 on E and R).
+
+Extra randomness (dropout masks, noises, ε, the second z) comes from a fourth stream of
+``seed``, drawn from only when a remedy is on, so the three streams above are unchanged.
+
+Diagnostics: every ``diagnostics_every`` epochs (0: never) the latent spread ratio and
+Fréchet distance of G(z, y) (one fixed z per training row, from a fifth stream) against E(x)
+of the training rows are computed in eval mode, stored in ``diagnostics_`` (dicts: epoch,
+latent_spread_ratio, latent_frechet) and logged to dvclive with that epoch; ``history_`` is
+unchanged by them.
 """
 
 from __future__ import annotations
 
-import math
 from numbers import Integral, Real
 from typing import Optional, Sequence
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from adan_ser.augment.generators.latent import _CHUNK, LatentAugmenter, _adam, _LayerSizes
-from adan_ser.core.class_weights import class_weights
-from adan_ser.core.errors import AdanError
+from adan_ser.augment.generators.adan_training import ADANTrainer
+from adan_ser.augment.generators.latent import LatentAugmenter, LayerSizes
+from adan_ser.augment.generators.latent_inputs import extra_seeds
+from adan_ser.core.errors import InputError
 
 __all__ = ["ADAN"]
-
-#: Order of the per-batch statistics accumulated during an ADAN epoch.
-_ADAN_STATS = ("loss_d", "loss_c", "loss_g_ce", "loss_g_adv", "loss_r", "d_real", "d_fake")
 
 ADVERSARIAL = ("gan", "wasserstein")
 DIVERSITY = ("mode_seeking", "moments")
@@ -35,76 +91,107 @@ _NONNEG = Interval(Real, 0, None, closed="left")
 class ADAN(LatentAugmenter):
     """Adversarial Data Augmentation Network (Yi & Mak), jointly trained.
 
-    Losses per mini-batch (x, y), z ~ N(0, I_noise_dim):
+    Losses, schedule, early stop, the remedies against mode collapse and the diagnostics are
+    described in :mod:`adan_ser.augment.generators.adan`; every remedy's default keeps the plain ADAN.
 
-    * D: L_D = ½[−log D(E(x)) − log(1 − D(G(z, y)))]
-    * E, R, C: L_R = mean‖x − R(E(x))‖² (over batch and features), L_C = CE(C(E(x)), y);
-      E learns from L_R + L_C (never from D), R from L_R, C from L_C
-    * G: L_G = −log D(G(z, y)) + CE(C(G(z, y)), y) (``g_loss="nonsaturating"``, paper eq. 6) or
-      log(1 − D(G(z, y))) + CE (``"minimax"``, eq. 5), with D and C frozen.
+    Parameters
+    ----------
+    latent_dim : int, default=100
+        Size of the latent codes (tanh, in (-1, 1)).
+    enc_hidden, gen_hidden, disc_hidden, clf_hidden : sequence of int
+        Hidden layer sizes of E (R mirrors it), G, D and C; defaults (800, 800), then (100, 100).
+    noise_dim : int, default=100
+        Size of G's noise z.
+    activation : {"tanh", "leaky_bn"}, default="tanh"
+        Hidden activation; "leaky_bn" is LeakyReLU 0.2 then batch norm (the authors' code).
+    scaling : {"znorm", "maxabs"}, default="znorm"
+        Feature scaling (linear decoder) or max-abs scaling (tanh decoder).
+    d_steps : int, default=1
+        D updates per batch.
+    g_loss : {"nonsaturating", "minimax"}, default="nonsaturating"
+        G's adversarial term (paper eq. 6 or 5).
+    class_weight : "balanced", dict or None, default=None
+        Weights of the CE terms per class (see :func:`~adan_ser.core.class_weights.class_weights`).
+    lr, lr_d, lr_g : float
+        Adam learning rates of E, R and C (default 1e-4), of D and of G (None: ``lr``).
+    beta1, eps : float
+        Adam's β₁ (default 0.5; β₂ is 0.999) and ε (default 1e-5).
+    batch_size : int, default=128
+        Rows per batch (near-equal batches cover every row).
+    epochs, min_epochs : int
+        Most epochs (default 1500); the early stop waits past ``min_epochs`` (default 200).
+    early_stop : bool, default=True
+        Stop by the rule ``stop`` names.
+    adversarial : {"gan", "wasserstein"}, default="gan"
+        A GAN discriminator, or a critic with gradient penalty (WADAN).
+    gp_weight, gp_power : float
+        The critic's gradient penalty ``gp_weight · mean ‖∇D‖^gp_power`` (defaults 10, 10).
+    c_label_smoothing, c_dropout, c_weight_decay : float
+        Calmer C: label smoothing in L_C, dropout of C's hidden units, Adam L2 (defaults 0).
+    g_class_weight : float, default=1.0
+        Weight of G's CE term.
+    g_class_warmup : int or None, default=None
+        Epochs G's CE term is kept for (None: throughout).
+    diversity : {"mode_seeking", "moments"} or None, default=None
+        A diversity term in G's loss, weighted by ``diversity_weight`` (default 1).
+    diversity_weight : float, default=1.0
+        See ``diversity``.
+    instance_noise, d_label_smoothing : float
+        Std of Gaussian noise on D's inputs; one-sided label smoothing of real codes (GAN only).
+    stop : {"d_balance", "diversity"}, default="d_balance"
+        Early-stop rule: D's outputs balanced at 0.5, or the latent spread ratio no closer to 1
+        for ``patience`` (default 5) checks.
+    patience : int, default=5
+        See ``stop``.
+    diagnostics_every : int, default=10
+        Epochs between latent diagnostics (0: none).
+    ae_noise, ae_dropout, ae_weight_decay : float
+        Regularised autoencoder: input noise std, dropout of E and R, Adam L2 (defaults 0).
+    device : str, default="auto"
+        Torch device ("auto": CUDA when available).
+    seed : int or None, default=0
+        Seed of every stream of the training (weights, batches, noises); None draws fresh entropy.
+    log_dir : str, path or None, default=None
+        Folder of dvclive training curves; None logs nothing.
+    progress : bool, default=False
+        Show a progress bar.
 
-    ``class_weight="balanced"`` multiplies each CE term by ``max(count) / count[y]`` (mean over
-    the batch, as the authors' code); a dict maps label → weight (others 1); see
-    :func:`adan_ser.core.class_weights.class_weights`.
+    Attributes
+    ----------
+    net_ : ADANNetworks
+        The trained E, R, C, G and D.
+    classes_ : ndarray of shape (n_classes,)
+        The class labels.
+    history_ : list of dict
+        One dict per epoch (epoch, loss_d, loss_c, loss_g_ce, loss_g_adv, loss_r, d_real, d_fake:
+        batch means; gp, loss_div with those remedies).
+    n_epochs_ : int
+        Epochs trained.
+    class_weight_ : ndarray of shape (n_classes,) or None
+        CE weights; None when unweighted.
+    diagnostics_ : list of dict
+        Per-check latent_spread_ratio and latent_frechet.
+    best_epoch_ : int or None
+        The epoch whose networks ``stop="diversity"`` restored.
+    keep_features_, constant_values_, scaler_, n_features_in_, feature_names_in_
+        As :class:`~adan_ser.augment.generators.latent.LatentAugmenter`.
 
-    Schedule: ``d_steps`` D updates, then one update of E, R, C and G together (one backward of
-    L_R + L_C + L_G; C and D enter G's loss with detached weights, so each net gets exactly its own
-    gradient). One Adam over E, R, C, G equals four separate Adams with equal settings, because
-    Adam is element-wise. E(x) and G(z, y) are computed once per batch and reused by the D step
-    (detached) and the main step: neither E nor G changes in between.
-
-    Learning rates: ``lr`` for E, R and C (paper: 1e-4 for every network); ``lr_d`` and ``lr_g``
-    (None = ``lr``) let D and G learn at their own pace, the usual lever when D overpowers G.
-
-    Early stop: the epoch means of D(E(x)) and D(G(z, y)) — taken from the first D step of each
-    batch, before that update — both within 0.01 of 0.5 for three epochs running after
-    ``min_epochs``.
-
-    Fitted: ``net_`` (:class:`ADANNetworks`), ``classes_``, ``n_features_in_``, ``history_`` (one dict
-    per epoch: epoch, loss_d, loss_c, loss_g_ce, loss_g_adv, loss_r, d_real, d_fake — batch means),
-    ``n_epochs_``, ``class_weight_`` ((n_classes,) CE weights, None when unweighted),
-    ``keep_features_``/``constant_values_`` (constant training features, dropped from the networks
-    and restored in the output), ``scaler_`` (see :class:`~adan_ser.augment.generators.latent.LatentAugmenter`).
-
-    Remedies against mode collapse (every default keeps the plain ADAN above, bit for bit):
-
-    * ``adversarial="wasserstein"`` (WADAN, the authors' code): D is a critic with no sigmoid;
-      L_D = mean D(E(x)) − mean D(G(z, y)) + ``gp_weight`` · mean ‖∇D(x̂)‖^``gp_power`` at
-      x̂ = E(x) + ε(G(z, y) − E(x)), ε ~ U(0, 1) per row (their code: weight 10, (‖∇‖²)⁵, i.e. power
-      10); G's adversarial term is mean D(G(z, y)) (the critic scores real codes low). ``d_real``
-      and ``d_fake`` then hold the critic means and ``gp`` the penalty; the D-balance stop does not
-      apply (use ``stop="diversity"`` or ``early_stop=False``).
-    * calmer C: ``c_label_smoothing`` (in L_C only), ``c_dropout`` (C's hidden units, not in G's
-      frozen pass through C), ``c_weight_decay`` (Adam L2 on C); ``g_class_weight`` multiplies G's
-      CE term; ``g_class_warmup`` = N keeps G's CE term for the first N epochs and drops it after
-      (G learns the class layout first, then only D shapes it); None keeps it throughout.
-    * ``diversity``: a term added to G's loss with ``diversity_weight``. ``"mode_seeking"``:
-      −mean_rows ‖G(z₁, y) − G(z₂, y)‖ / ‖z₁ − z₂‖ (a second z per row; the ratio is maximised);
-      ``"moments"``: per class on the batch, mean squared difference of the mean and of the std of
-      G(z, y) against E(x) (detached), averaged over classes with ≥ 2 rows.
-    * balanced D: ``lr_d``; ``instance_noise`` (std of Gaussian noise added to every D input, in D's
-      and G's losses); ``d_label_smoothing`` (one-sided: real target 1 − s; GAN only).
-    * ``stop="diversity"``: with ``early_stop``, stop when the latent spread ratio (see
-      :mod:`~adan_ser.augment.measures.diagnostics`), checked every ``diagnostics_every`` epochs, has not
-      come closer to 1 (in |log ratio|) for ``patience`` checks after ``min_epochs``; the networks
-      of the best check are restored (``best_epoch_``).
-    * regularised autoencoder: ``ae_noise`` (std of Gaussian noise added to E's input, scaled
-      units; R still reconstructs the clean input), ``ae_dropout`` (hidden units of E and R),
-      ``ae_weight_decay`` (Adam L2 on E and R).
-
-    Extra randomness (dropout masks, noises, ε, the second z) comes from a fourth stream of
-    ``seed``, drawn from only when a remedy is on, so the three streams above are unchanged.
-
-    Diagnostics: every ``diagnostics_every`` epochs (0: never) the latent spread ratio and
-    Fréchet distance of G(z, y) (one fixed z per training row, from a fifth stream) against E(x)
-    of the training rows are computed in eval mode, stored in ``diagnostics_`` (dicts: epoch,
-    latent_spread_ratio, latent_frechet) and logged to dvclive with that epoch; ``history_`` is
-    unchanged by them.
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X, y = rng.normal(size=(40, 6)), np.repeat(["angry", "sad"], 20)
+    >>> small = dict(latent_dim=4, noise_dim=4, enc_hidden=(8,), gen_hidden=(8,), disc_hidden=(8,),
+    ...              clf_hidden=(8,), device="cpu")
+    >>> model = ADAN(epochs=2, early_stop=False, **small).fit(X, y)
+    >>> X_syn, y_syn = model.sample(counts={"angry": 3, "sad": 2}, seed=0)
+    >>> X_syn.shape, y_syn.tolist(), model.transform(X).shape, model.n_epochs_
+    ((5, 6), ['angry', 'angry', 'angry', 'sad', 'sad'], (40, 4), 2)
     """
 
     _parameter_constraints: dict = {
         **LatentAugmenter._parameter_constraints,
-        "clf_hidden": [_LayerSizes()],
+        "clf_hidden": [LayerSizes()],
         "class_weight": [StrOptions({"balanced"}), dict, None],
         "lr_d": [Interval(Real, 0, None, closed="neither"), None],
         "lr_g": [Interval(Real, 0, None, closed="neither"), None],
@@ -216,160 +303,22 @@ class ADAN(LatentAugmenter):
         self.log_dir = log_dir
         self.progress = progress
 
+    def _validate_params(self) -> None:
+        super()._validate_params()
+        self._check_combination()
+
     def _check_combination(self) -> None:
+        """Settings valid one by one but not together → InputError naming them."""
         name = type(self).__name__
         if self.early_stop and self.stop == "d_balance" and self.adversarial == "wasserstein":
-            raise AdanError(f"{name}: stop 'd_balance' needs adversarial 'gan' (a critic's outputs do not "
-                            f"balance at 0.5); use stop 'diversity' or early_stop false")
+            raise InputError(f"{name}: stop 'd_balance' needs adversarial 'gan' (a critic's outputs do not "
+                             f"balance at 0.5); use stop 'diversity' or early_stop false")
         if self.stop == "diversity" and self.diagnostics_every == 0:
-            raise AdanError(f"{name}: stop 'diversity' needs diagnostics_every >= 1")
+            raise InputError(f"{name}: stop 'diversity' needs diagnostics_every >= 1")
         if self.d_label_smoothing > 0 and self.adversarial != "gan":
-            raise AdanError(f"{name}: d_label_smoothing needs adversarial 'gan'")
+            raise InputError(f"{name}: d_label_smoothing needs adversarial 'gan'")
 
-    # ---- losses ----------------------------------------------------------------------------
-
-    def _ce(self, logits: torch.Tensor, yb: torch.Tensor, wb: Optional[torch.Tensor],
-            smoothing: float = 0.0) -> torch.Tensor:
-        kw = {"label_smoothing": smoothing} if smoothing > 0 else {}
-        if wb is None:
-            return F.cross_entropy(logits, yb, **kw)
-        return (F.cross_entropy(logits, yb, reduction="none", **kw) * wb).mean()
-
-    def _losses(self, xb, yb, wb, h, g):
-        """The main step's losses for one batch: (L_R, L_C, G's adversarial term, G's CE term).
-
-        ``xb`` (b, n_kept) scaled input, ``yb`` (b,) class indices, ``wb`` (b,) CE weights or None,
-        ``h = E(xb)`` and ``g = G(z, y)`` (b, latent_dim) with their graphs. Only E, R, C receive
-        gradients from the first two, only G from the last two.
-        """
-        net = self.net_
-        loss_r = F.mse_loss(net.decoder(h), xb)
-        loss_c = self._ce(net.classifier(h), yb, wb, self.c_label_smoothing)
-        loss_g_adv = self._g_adv(g)
-        loss_g_ce = self._ce(net.classifier(g, frozen=True), yb, wb)
-        return loss_r, loss_c, loss_g_adv, loss_g_ce
-
-    def _instance_noise(self, t: torch.Tensor) -> torch.Tensor:
-        if self.instance_noise == 0:
-            return t
-        return t + self.instance_noise * torch.randn(t.shape, generator=self._aux_gen, device=t.device)
-
-    def _d_loss(self, h: torch.Tensor, g: torch.Tensor):
-        if self.adversarial == "gan" and self.instance_noise == 0 and self.d_label_smoothing == 0:
-            return super()._d_loss(h, g)
-        h, g = self._instance_noise(h), self._instance_noise(g)
-        disc = self.net_.discriminator
-        if self.adversarial == "gan":
-            logits = disc(torch.cat([h, g])).squeeze(1)
-            real, fake = logits[: len(h)], logits[len(h):]
-            s = self.d_label_smoothing
-            # BCE against target 1 − s for real codes: (1 − s)·softplus(−l) + s·softplus(l).
-            loss_real = F.softplus(-real).mean() if s == 0 else (1 - s) * F.softplus(-real).mean() + s * F.softplus(real).mean()
-            loss = 0.5 * (loss_real + F.softplus(fake).mean())
-            with torch.no_grad():
-                return loss, torch.sigmoid(real).mean(), torch.sigmoid(fake).mean()
-        out = disc(torch.cat([h, g])).squeeze(1)
-        real, fake = out[: len(h)], out[len(h):]
-        weight = torch.rand(len(h), 1, generator=self._aux_gen, device=h.device)
-        x_hat = (h + weight * (g - h)).requires_grad_(True)
-        grad, = torch.autograd.grad(disc(x_hat).sum(), x_hat, create_graph=True)
-        penalty = grad.pow(2).sum(dim=1).pow(self.gp_power / 2).mean()
-        loss = real.mean() - fake.mean() + self.gp_weight * penalty
-        self._gp_sum = self._gp_sum + penalty.detach()
-        return loss, real.mean().detach(), fake.mean().detach()
-
-    def _g_adv(self, g: torch.Tensor) -> torch.Tensor:
-        if self.adversarial == "gan":
-            return super()._g_adv(self._instance_noise(g))
-        return self.net_.discriminator(self._instance_noise(g), frozen=True).mean()
-
-    def _diversity(self, g: torch.Tensor, z: torch.Tensor, onehot_b: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
-        """The diversity term (to minimise) for G's batch ``g`` = G(``z``, y), ``onehot_b`` (b, k), ``h`` = E(x)."""
-        if self.diversity == "mode_seeking":
-            z2 = self._noise_aux(z.shape)
-            g2 = self.net_.generator(torch.cat([z2, onehot_b], dim=1))
-            ratio = (g - g2).norm(dim=1) / ((z - z2).norm(dim=1) + 1e-8)
-            return -ratio.mean()
-        counts = onehot_b.sum(dim=0)
-        present = counts >= 2
-        denom = counts.clamp(min=1.0)[:, None]
-        h = h.detach()
-
-        def moments(t):
-            mean = onehot_b.T @ t / denom
-            var = (onehot_b.T @ (t * t) / denom - mean * mean).clamp(min=0.0)
-            return mean, torch.sqrt(var + 1e-8)
-
-        (mg, sg), (mh, sh) = moments(g), moments(h)
-        per_class = ((mg - mh) ** 2).mean(dim=1) + ((sg - sh) ** 2).mean(dim=1)
-        return per_class[present].mean() if bool(present.any()) else g.sum() * 0.0
-
-    def _noise_aux(self, shape) -> torch.Tensor:
-        return torch.randn(tuple(shape), generator=self._aux_gen, device=self.device_)
-
-    # ---- training --------------------------------------------------------------------------
-
-    def _optimizers(self):
-        net = self.net_
-        lr_d = self.lr if self.lr_d is None else self.lr_d
-        lr_g = self.lr if self.lr_g is None else self.lr_g
-        opt_d = _adam(net.discriminator.parameters(), lr_d, self.beta1, self.eps, self.device_)
-        # Param groups keep one fused Adam (one kernel per step) while G may learn at its own rate.
-        if self.ae_weight_decay == 0 and self.c_weight_decay == 0:
-            main = [{"params": [p for part in (net.encoder, net.decoder, net.classifier) for p in part.parameters()]}]
-        else:
-            main = [
-                {"params": [p for part in (net.encoder, net.decoder) for p in part.parameters()],
-                 "weight_decay": self.ae_weight_decay},
-                {"params": list(net.classifier.parameters()), "weight_decay": self.c_weight_decay},
-            ]
-        main.append({"params": list(net.generator.parameters()), "lr": lr_g})
-        opt_main = _adam(main, self.lr, self.beta1, self.eps, self.device_)
-        return opt_d, opt_main
-
-    def _g_class_factor(self, epoch: int) -> float:
-        if self.g_class_warmup is not None and epoch > self.g_class_warmup:
-            return 0.0
-        return float(self.g_class_weight)
-
-    def _probe_fn(self, Xs: torch.Tensor, yi_np: np.ndarray, onehot: torch.Tensor, probe_seed: int):
-        """The per-epoch diagnostics callback of :meth:`_loop` (None when ``diagnostics_every`` is 0)."""
-        if self.diagnostics_every == 0:
-            return None
-        from adan_ser.augment.measures.diagnostics import latent_measures
-
-        net = self.net_
-        gen = torch.Generator().manual_seed(probe_seed)
-        probe_z = torch.randn(len(yi_np), self.noise_dim, generator=gen).to(self.device_)
-        state = {"score": -math.inf, "since": 0, "best": None}
-
-        def probe(epoch):
-            if epoch % self.diagnostics_every:
-                return None
-            # G's condition is read at each check: a speaker-style model updates it in place every epoch
-            probe_in = torch.cat([probe_z, onehot], 1)
-            net.eval()
-            try:
-                with torch.no_grad():
-                    H = torch.cat([net.encoder(Xs[s:s + _CHUNK]) for s in range(0, len(Xs), _CHUNK)])
-                    G = torch.cat([net.generator(probe_in[s:s + _CHUNK]) for s in range(0, len(Xs), _CHUNK)])
-            finally:
-                net.train()
-            H, G = H.cpu().numpy().astype(np.float64), G.cpu().numpy().astype(np.float64)
-            measures = latent_measures(H, yi_np, G, yi_np)
-            self.diagnostics_.append({"epoch": epoch, **measures})
-            if self.stop == "diversity" and epoch > self.min_epochs:
-                ratio = measures["latent_spread_ratio"]
-                score = -abs(math.log(ratio)) if ratio > 0 else -math.inf
-                if score > state["score"]:
-                    state.update(score=score, since=0, epoch=epoch,
-                                 best={k: v.detach().clone() for k, v in net.state_dict().items()})
-                else:
-                    state["since"] += 1
-            return measures
-
-        self._probe_state = state
-        return probe
+    # ---- hooks of the training (see adan_training.ADANTrainer) ---------------------------
 
     def _trains_gan(self) -> bool:
         return True
@@ -382,88 +331,5 @@ class ADAN(LatentAugmenter):
         """Called at the start of every epoch; draws nothing (a speaker-style model updates its styles)."""
 
     def _train(self, Xs: torch.Tensor, yi: torch.Tensor, yi_np: np.ndarray) -> None:
-        self._check_combination()
-        net = self.net_
-        n = Xs.shape[0]
-        self.class_weight_ = class_weights(self.class_weight, yi_np, self.classes_, type(self).__name__)
-        weighted = self.class_weight_ is not None
-        w_rows = torch.from_numpy(self.class_weight_.astype(np.float32)).to(self.device_)[yi] if weighted else None
-        onehot = self._condition(torch.eye(len(self.classes_), device=self.device_)[yi])
-        opt_d, opt_main = self._optimizers()
-        aux_seed, probe_seed = self._extra_seeds()
-        self._aux_gen = torch.Generator(device=self.device_).manual_seed(aux_seed)
-        for part in (net.encoder, net.decoder, net.classifier):
-            if part is not None:
-                part.rng = self._aux_gen
-        gan = self._trains_gan()
-        wasserstein = gan and self.adversarial == "wasserstein"
-        names = _ADAN_STATS if gan else ("loss_c", "loss_r")
-        names = names + (("gp",) if wasserstein else ()) + (("loss_div",) if gan and self.diversity else ())
-        stats = torch.zeros(len(names), device=self.device_)
-        self.diagnostics_ = []
-        self.best_epoch_ = None
-        count = {"epoch": 0}
-
-        def epoch():
-            count["epoch"] += 1
-            self._before_epoch(Xs, yi_np)
-            g_factor = self._g_class_factor(count["epoch"])
-            stats.zero_()
-            batches = self._batches(n)
-            for idx in batches:
-                xb, yb = Xs[idx], yi[idx]
-                wb = w_rows[idx] if weighted else None
-                x_in = xb if self.ae_noise == 0 else xb + self.ae_noise * self._noise_aux(xb.shape)
-                h = net.encoder(x_in)
-                if not gan:
-                    loss_r = F.mse_loss(net.decoder(h), xb)
-                    loss_c = self._ce(net.classifier(h), yb, wb, self.c_label_smoothing)
-                    opt_main.zero_grad(set_to_none=True)
-                    (loss_r + loss_c).backward()
-                    opt_main.step()
-                    stats.add_(torch.stack([loss_c.detach(), loss_r.detach()]))
-                    continue
-                z = self._noise(len(idx))
-                g = net.generator(torch.cat([z, onehot[idx]], dim=1))
-                self._gp_sum = torch.zeros((), device=self.device_)
-                loss_d, d_real, d_fake = self._d_steps(h.detach(), g.detach(), opt_d)
-                loss_r, loss_c, loss_g_adv, loss_g_ce = self._losses(xb, yb, wb, h, g)
-                total = loss_r + loss_c + loss_g_adv
-                if g_factor == 1.0:
-                    total = total + loss_g_ce
-                elif g_factor != 0.0:
-                    total = total + g_factor * loss_g_ce
-                extra = []
-                if wasserstein:
-                    extra.append(self._gp_sum / self.d_steps)
-                if self.diversity:
-                    div = self._diversity(g, z, onehot[idx], h)
-                    total = total + self.diversity_weight * div
-                    extra.append(div.detach())
-                opt_main.zero_grad(set_to_none=True)
-                total.backward()
-                opt_main.step()
-                # Accumulated on the device: one host sync per epoch, not one per loss per batch.
-                stats.add_(torch.stack([loss_d, loss_c.detach(), loss_g_ce.detach(), loss_g_adv.detach(),
-                                        loss_r.detach(), d_real, d_fake, *extra]))
-            return dict(zip(names, (stats / len(batches)).tolist()))
-
-        probe = self._probe_fn(Xs, yi_np, onehot, probe_seed)
-        stop = None
-        if self.stop == "diversity":
-            def stop(history):
-                return self._probe_state["since"] >= self.patience
-        try:
-            with self._monitor(self.epochs) as monitor:
-                self.history_ = self._loop(self.epochs, epoch, monitor, self.early_stop, probe=probe, stop=stop)
-        finally:
-            for part in (net.encoder, net.decoder, net.classifier):
-                if part is not None:
-                    part.rng = None
-            del self._aux_gen
-        self.n_epochs_ = len(self.history_)
-        if self.stop == "diversity" and self.early_stop and self._probe_state["best"] is not None:
-            net.load_state_dict(self._probe_state["best"])
-            self.best_epoch_ = self._probe_state["epoch"]
-        self.__dict__.pop("_probe_state", None)
-        self.__dict__.pop("_gp_sum", None)
+        aux_seed, probe_seed = extra_seeds(self.seed)
+        ADANTrainer(self, aux_seed).train(Xs, yi, yi_np, probe_seed)

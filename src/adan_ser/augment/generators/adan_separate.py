@@ -14,7 +14,8 @@ import torch
 import torch.nn.functional as F
 from sklearn.utils._param_validation import Interval
 
-from adan_ser.augment.generators.latent import LatentAugmenter, _adam
+from adan_ser.augment.generators.latent import LatentAugmenter
+from adan_ser.augment.generators.training import adam, d_steps, gan_d_loss, gan_g_adv, open_monitor, run_epochs
 
 __all__ = ["SeparateADAN"]
 
@@ -26,13 +27,49 @@ class SeparateADAN(LatentAugmenter):
     """The paper's ablation: E/R trained alone, then a vanilla conditional GAN on frozen latents.
 
     Phase 1 (``ae_epochs`` epochs): E and R on L_R = mean‖x − R(E(x))‖² only. Phase 2 (up to
-    ``epochs``, early stop as :class:`ADAN`): G(z, y) against D on the fixed latents E(x), no
-    auxiliary classifier; L_D as ADAN, G's loss is the adversarial term alone. Sampling is
-    ``R(G(z, y))`` as in ADAN. Same building blocks, scaling, sampling and persistence as ADAN.
+    ``epochs``, early stop as :class:`~adan_ser.augment.generators.adan.ADAN`): G(z, y) against D on
+    the fixed latents E(x), no auxiliary classifier; L_D as ADAN, G's loss is the adversarial term
+    alone. Sampling is ``R(G(z, y))`` as in ADAN. Same building blocks, scaling, sampling and
+    persistence as ADAN.
 
-    ``history_`` holds phase-1 entries (``phase="autoencoder"``: epoch, loss_r) then phase-2
-    entries (``phase="gan"``: epoch, loss_d, loss_g_adv, d_real, d_fake), epochs counted per
-    phase; ``n_epochs_`` is the number of GAN epochs, ``n_ae_epochs_`` the autoencoder's.
+    Parameters
+    ----------
+    latent_dim, enc_hidden, gen_hidden, disc_hidden, noise_dim, activation, scaling, d_steps, g_loss
+        As :class:`~adan_ser.augment.generators.adan.ADAN`.
+    lr, beta1, eps, batch_size
+        Adam's settings (one rate for every network) and rows per batch, as ADAN's.
+    ae_epochs : int, default=200
+        Epochs of phase 1 (≥ 0).
+    epochs, early_stop, min_epochs
+        Most GAN epochs (default 1500) and the D-balance early stop, as ADAN's.
+    device, seed, log_dir, progress
+        As ADAN's.
+
+    Attributes
+    ----------
+    net_ : ADANNetworks
+        The trained E, R, G and D (no C).
+    classes_ : ndarray of shape (n_classes,)
+        The class labels.
+    history_ : list of dict
+        Phase-1 entries (``phase="autoencoder"``: epoch, loss_r), then phase-2 entries
+        (``phase="gan"``: epoch, loss_d, loss_g_adv, d_real, d_fake), epochs counted per phase.
+    n_epochs_ : int
+        GAN epochs trained.
+    n_ae_epochs_ : int
+        Autoencoder epochs trained.
+    keep_features_, constant_values_, scaler_, n_features_in_, feature_names_in_
+        As :class:`~adan_ser.augment.generators.latent.LatentAugmenter`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X, y = rng.normal(size=(40, 6)), np.repeat(["angry", "sad"], 20)
+    >>> small = dict(latent_dim=4, noise_dim=4, enc_hidden=(8,), gen_hidden=(8,), disc_hidden=(8,), device="cpu")
+    >>> model = SeparateADAN(ae_epochs=1, epochs=2, early_stop=False, **small).fit(X, y)
+    >>> model.sample(y=["sad", "angry"], seed=0)[0].shape, model.n_ae_epochs_, model.n_epochs_
+    ((2, 6), 1, 2)
     """
 
     _with_classifier = False
@@ -98,11 +135,11 @@ class SeparateADAN(LatentAugmenter):
         net = self.net_
         n = Xs.shape[0]
         onehot = torch.eye(len(self.classes_), device=self.device_)[yi]
-        opt_ae = _adam(
+        opt_ae = adam(
             [*net.encoder.parameters(), *net.decoder.parameters()], self.lr, self.beta1, self.eps, self.device_
         )
-        opt_d = _adam(net.discriminator.parameters(), self.lr, self.beta1, self.eps, self.device_)
-        opt_g = _adam(net.generator.parameters(), self.lr, self.beta1, self.eps, self.device_)
+        opt_d = adam(net.discriminator.parameters(), self.lr, self.beta1, self.eps, self.device_)
+        opt_g = adam(net.generator.parameters(), self.lr, self.beta1, self.eps, self.device_)
 
         def ae_epoch():
             total = torch.zeros((), device=self.device_)
@@ -116,6 +153,9 @@ class SeparateADAN(LatentAugmenter):
                 total += loss_r.detach()
             return {"loss_r": (total / len(batches)).item()}
 
+        def d_loss(h, g):
+            return gan_d_loss(net.discriminator, h, g)
+
         latents = None
         stats = torch.zeros(len(_GAN_STATS), device=self.device_)
 
@@ -124,22 +164,22 @@ class SeparateADAN(LatentAugmenter):
             batches = self._batches(n)
             for idx in batches:
                 g = net.generator(torch.cat([self._noise(len(idx)), onehot[idx]], dim=1))
-                loss_d, d_real, d_fake = self._d_steps(latents[idx], g.detach(), opt_d)
-                loss_g = self._g_adv(g)
+                loss_d, d_real, d_fake = d_steps(d_loss, latents[idx], g.detach(), opt_d, self.d_steps)
+                loss_g = gan_g_adv(net.discriminator, g, self.g_loss)
                 opt_g.zero_grad(set_to_none=True)
                 loss_g.backward()
                 opt_g.step()
                 stats.add_(torch.stack([loss_d, loss_g.detach(), d_real, d_fake]))
             return dict(zip(_GAN_STATS, (stats / len(batches)).tolist()))
 
-        with self._monitor(self.ae_epochs + self.epochs) as monitor:
-            ae_hist = self._loop(self.ae_epochs, ae_epoch, monitor, early_stop=False, phase="autoencoder")
+        with open_monitor(self.log_dir, self.progress, self.ae_epochs + self.epochs, type(self).__name__) as monitor:
+            ae_hist = run_epochs(self.ae_epochs, ae_epoch, monitor, early_stop=False, phase="autoencoder")
             # The autoencoder is frozen from here on: its latents are computed once, in eval mode.
             net.encoder.eval()
             net.decoder.eval()
             with torch.no_grad():
                 latents = net.encoder(Xs)
-            gan_hist = self._loop(self.epochs, gan_epoch, monitor, self.early_stop, phase="gan")
+            gan_hist = run_epochs(self.epochs, gan_epoch, monitor, self.early_stop, self.min_epochs, phase="gan")
         self.history_ = ae_hist + gan_hist
         self.n_ae_epochs_ = len(ae_hist)
         self.n_epochs_ = len(gan_hist)

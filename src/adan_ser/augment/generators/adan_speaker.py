@@ -21,10 +21,11 @@ from sklearn.base import clone
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from adan_ser.augment.generators.adan import ADAN
-from adan_ser.augment.generators.latent import _CHUNK
-from adan_ser.augment.generators.samplers import _constraints, _LatentSampler
+from adan_ser.augment.generators.latent import CHUNK
+from adan_ser.augment.generators.latent_inputs import class_indices, sampling_seed
+from adan_ser.augment.generators.samplers import LatentSampler, latent_sampler_constraints
 from adan_ser.augment.generators.speakers import SHRINKAGES, OffsetGaussian, speaker_offsets, synthetic_speaker_ids
-from adan_ser.core.errors import AdanError
+from adan_ser.core.errors import InputError
 
 __all__ = ["SpeakerADAN", "SpeakerADANSampler"]
 
@@ -38,11 +39,40 @@ class SpeakerADAN(ADAN):
     D and C see the real speakers' variation. Losses, schedule and remedies are ADAN's (the
     ``moments`` diversity term, which groups G's batch by its condition, is refused).
 
-    Sampling: ``n_speakers`` (None: as many as training speakers) styles drawn from N(0, Σ), Σ the
-    ``style_shrinkage`` (``ledoit_wolf`` or ``oas``) shrunk covariance of ``styles_``; a class's
-    rows go round those speakers in turn. :meth:`sample_speakers` gives the synthetic speaker id of
-    each row of :meth:`sample` for the same arguments (``~new<k>``, never a training speaker's).
-    Fitted (beyond ADAN's): ``speakers_`` (S,), ``styles_`` (S, latent_dim) after the last epoch.
+    Sampling: ``n_speakers`` styles drawn from N(0, Σ), Σ the shrunk covariance of ``styles_``; a
+    class's rows go round those speakers in turn. :meth:`sample_speakers` gives the synthetic speaker
+    id of each row of :meth:`sample` for the same arguments (``~new<k>``, never a training speaker's).
+
+    Parameters
+    ----------
+    n_speakers : int or None, default=None
+        Synthetic speakers to sample; None: as many as training speakers.
+    style_shrinkage : {"ledoit_wolf", "oas"}, default="ledoit_wolf"
+        Shrinkage of the styles' covariance.
+    **adan_params
+        ADAN's parameters (see :class:`~adan_ser.augment.generators.adan.ADAN`).
+
+    Attributes
+    ----------
+    speakers_ : ndarray of shape (S,)
+        The training speakers.
+    styles_ : ndarray of shape (S, latent_dim)
+        Their styles after the last epoch.
+    net_, classes_, history_, n_epochs_, class_weight_, diagnostics_, best_epoch_
+        As ADAN's.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X, y = rng.normal(size=(40, 6)), np.tile(["angry", "sad"], 20)
+    >>> groups = np.repeat(["s1", "s2", "s3", "s4"], 10)
+    >>> small = dict(latent_dim=4, noise_dim=4, enc_hidden=(8,), gen_hidden=(8,), disc_hidden=(8,),
+    ...              clf_hidden=(8,), device="cpu")
+    >>> model = SpeakerADAN(n_speakers=2, epochs=2, early_stop=False, **small).fit(X, y, groups=groups)
+    >>> X_syn, y_syn = model.sample(counts={"angry": 2, "sad": 2}, seed=0)
+    >>> X_syn.shape, model.sample_speakers(counts={"angry": 2, "sad": 2}, seed=0).tolist()
+    ((4, 6), ['~new0', '~new1', '~new0', '~new1'])
     """
 
     _parameter_constraints: dict = {
@@ -67,20 +97,20 @@ class SpeakerADAN(ADAN):
     def _check_combination(self) -> None:
         super()._check_combination()
         if self.diversity == "moments":
-            raise AdanError(f"{type(self).__name__}: diversity 'moments' groups G's batch by its condition, "
-                            f"which holds a speaker style here; use mode_seeking or null")
+            raise InputError(f"{type(self).__name__}: diversity 'moments' groups G's batch by its condition, "
+                             f"which holds a speaker style here; use mode_seeking or null")
 
     def fit(self, X, y, groups=None, feature_names=None):
         """Train on ``X`` (n, d), ``y`` (n,) and ``groups`` (n,) the rows' speakers; returns self."""
         name = type(self).__name__
         if groups is None:
-            raise AdanError(f"{name} needs groups: the speaker of each training row")
+            raise InputError(f"{name} needs groups: the speaker of each training row")
         groups = np.asarray(groups).astype(str)
         if groups.shape != (len(X),):
-            raise AdanError(f"{name}: {groups.size} groups for {len(X)} training rows")
+            raise InputError(f"{name}: {groups.size} groups for {len(X)} training rows")
         self.speakers_, self._speaker_index = np.unique(groups, return_inverse=True)
         if len(self.speakers_) < 2:
-            raise AdanError(f"{name}: needs at least 2 training speakers, got {len(self.speakers_)}")
+            raise InputError(f"{name}: needs at least 2 training speakers, got {len(self.speakers_)}")
         try:
             return super().fit(X, y, feature_names=feature_names)
         finally:
@@ -100,7 +130,7 @@ class SpeakerADAN(ADAN):
         net.eval()
         try:
             with torch.no_grad():
-                H = torch.cat([net.encoder(Xs[s:s + _CHUNK]) for s in range(0, len(Xs), _CHUNK)])
+                H = torch.cat([net.encoder(Xs[s:s + CHUNK]) for s in range(0, len(Xs), CHUNK)])
         finally:
             net.train()
         _, _, _, self.styles_ = speaker_offsets(H.cpu().numpy().astype(np.float64), yi_np, self._speaker_index)
@@ -128,15 +158,15 @@ class SpeakerADAN(ADAN):
         onehot = torch.eye(len(self.classes_))[torch.from_numpy(idx)]
         styles = torch.from_numpy(self._speaker_plan(idx, seed)[0].astype(np.float32))
         cond = torch.cat([z, onehot, styles], dim=1)
-        for s in range(0, len(idx), _CHUNK):
-            yield s, self.net_.generator(cond[s:s + _CHUNK].to(self.device_))
+        for s in range(0, len(idx), CHUNK):
+            yield s, self.net_.generator(cond[s:s + CHUNK].to(self.device_))
 
     def sample_speakers(self, y=None, counts: Optional[dict] = None, seed: Optional[int] = None) -> np.ndarray:
         """Synthetic speaker id (m,) of each row :meth:`sample` returns for the same arguments; ``seed`` required."""
         if seed is None:
-            raise AdanError(f"{type(self).__name__}.sample_speakers: give the seed given to sample")
-        idx = self._labels_to_indices(y, counts)
-        who = self._speaker_plan(idx, self._sample_seed(seed, "sample_speakers"))[1]
+            raise InputError(f"{type(self).__name__}.sample_speakers: give the seed given to sample")
+        idx = class_indices(self.classes_, y, counts, type(self).__name__)
+        who = self._speaker_plan(idx, sampling_seed(seed, f"{type(self).__name__}.sample_speakers"))[1]
         return synthetic_speaker_ids(np.char.add("new", who.astype(str)), self.speakers_)
 
     # ---- persistence -------------------------------------------------------------------------
@@ -149,17 +179,43 @@ class SpeakerADAN(ADAN):
         self.styles_ = np.asarray(extra["styles"], dtype=np.float64)
 
 
-class SpeakerADANSampler(_LatentSampler):
+class SpeakerADANSampler(LatentSampler):
     """imblearn sampler around :class:`SpeakerADAN`; interface as :class:`~adan_ser.augment.generators.samplers.ADANSampler`
     plus ``groups`` (the training rows' speakers) in ``generate`` / ``fit_resample``.
 
-    Fitted: ``adan_``, ``sampling_strategy_``, ``synthetic_speaker_`` (m,) the synthetic speaker of
-    each generated row (``~new<k>``).
+    Parameters
+    ----------
+    adan : SpeakerADAN or None, default=None
+        The (unfitted) model to train; None = ``SpeakerADAN(seed=seed)``.
+    n_sets, ratio, seed
+        As :class:`~adan_ser.augment.generators.samplers.ADANSampler`.
+
+    Attributes
+    ----------
+    adan_ : SpeakerADAN
+        The trained clone of ``adan``.
+    sampling_strategy_ : dict
+        ``{label: synthetic rows}`` of the last call.
+    synthetic_speaker_ : ndarray of shape (m,)
+        The synthetic speaker of each generated row (``~new<k>``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X, y = rng.normal(size=(40, 6)), np.tile(["angry", "sad"], 20)
+    >>> groups = np.repeat(["s1", "s2", "s3", "s4"], 10)
+    >>> small = dict(latent_dim=4, noise_dim=4, enc_hidden=(8,), gen_hidden=(8,), disc_hidden=(8,),
+    ...              clf_hidden=(8,), device="cpu")
+    >>> sampler = SpeakerADANSampler(SpeakerADAN(epochs=1, early_stop=False, **small), ratio=0.1)
+    >>> X_syn, y_syn = sampler.generate(X, y, groups=groups)
+    >>> X_syn.shape, len(sampler.synthetic_speaker_)
+    ((4, 6), 4)
     """
 
     needs_groups = True
     _model_cls = SpeakerADAN
-    _parameter_constraints: dict = _constraints(SpeakerADAN)
+    _parameter_constraints: dict = latent_sampler_constraints(SpeakerADAN)
 
     def _fit_model(self, X, y):
         groups = self.__dict__.pop("_groups", None)

@@ -11,31 +11,39 @@ Every sampler is an imbalanced-learn sampler (``BaseSampler`` template) with
 
 from __future__ import annotations
 
+from numbers import Integral, Real
+
 import numpy as np
 from imblearn.base import BaseSampler
 from imblearn.utils import check_target_type
 from imblearn.utils._validation import ArraysTransformer
 from sklearn.base import BaseEstimator
-from sklearn.utils._param_validation import InvalidParameterError
+from sklearn.utils._param_validation import Interval, InvalidParameterError
 from sklearn.utils.multiclass import check_classification_targets
 
-from adan_ser.core.errors import AdanError, InputError, InputTypeError
+from adan_ser.core.errors import InputError, InputTypeError
 
 try:  # scikit-learn >= 1.6
     from sklearn.utils.validation import validate_data
 except ImportError:  # pragma: no cover - older scikit-learn, shipped with imblearn >= 0.13
     from sklearn_compat.utils.validation import validate_data
 
-__all__ = ["SyntheticSampler", "check_Xy", "synthetic_counts", "validate_params"]
+__all__ = ["SEED", "RATIO", "SyntheticSampler", "check_Xy", "pick_rows", "synthetic_counts", "validate_params"]
+
+#: Parameter constraints: a seed (a non-negative integer; ``[SEED, None]`` allows fresh entropy)
+#: and a ratio of synthetic to real rows per class.
+SEED = Interval(Integral, 0, None, closed="left")
+RATIO = Interval(Real, 0, None, closed="left")
 
 
 def validate_params(estimator) -> None:
     """Check ``estimator``'s parameters, and those of estimators among them, against their
-    ``_parameter_constraints``; a violation → :class:`AdanError` naming the parameter and class."""
+    ``_parameter_constraints``; a violation → :class:`~adan_ser.core.errors.InputError` (a
+    ``ValueError``) naming the parameter and class, in one line."""
     try:
         estimator._validate_params()
     except InvalidParameterError as exc:
-        raise AdanError(str(exc).strip().splitlines()[0]) from None
+        raise InputError(str(exc).strip().splitlines()[0]) from None
     for value in estimator.get_params(deep=False).values():
         if isinstance(value, BaseEstimator):
             validate_params(value)
@@ -77,6 +85,19 @@ def synthetic_counts(y: np.ndarray, ratio: float) -> dict:
     return {c: int(np.floor(ratio * n + 0.5)) for c, n in zip(classes.tolist(), counts.tolist())}
 
 
+def pick_rows(y: np.ndarray, n_new: dict, rng: np.random.Generator) -> np.ndarray:
+    """Row indices to copy, ``n_new[label]`` per class: whole copies of the class, then a random
+    subset of it without replacement (sorted), drawn from ``rng``."""
+    rows = []
+    for label, n in n_new.items():
+        idx = np.flatnonzero(y == label)
+        reps, rest = divmod(n, len(idx))
+        rows.append(np.tile(idx, reps))
+        if rest:
+            rows.append(np.sort(rng.choice(idx, size=rest, replace=False)))
+    return np.concatenate(rows) if rows else np.empty(0, dtype=np.intp)
+
+
 class SyntheticSampler(BaseSampler):
     """Base for samplers that add synthetic rows: subclasses implement ``_generate(X, y, n_new)``.
 
@@ -92,7 +113,36 @@ class SyntheticSampler(BaseSampler):
     ``fit`` only validates (imblearn convention); ``fit_resample`` and ``generate`` learn from
     (X, y). Validation: ``_parameter_constraints`` (scikit-learn's); ``fit_resample`` raises
     scikit-learn's errors (``InvalidParameterError``, ``ValueError``) as any imblearn sampler does,
-    ``generate`` the one-line :class:`AdanError` the pipeline stages report.
+    ``generate`` the one-line :class:`~adan_ser.core.errors.InputError` the pipeline stages report.
+
+    Parameters
+    ----------
+    ratio : float
+        Synthetic rows per real row of each class; every subclass takes it (or overrides ``_counts``).
+
+    Attributes
+    ----------
+    sampling_strategy_ : dict
+        ``{label: synthetic rows}`` of the last ``generate``/``fit_resample``.
+    n_features_in_ : int
+        Number of features seen during the last call.
+
+    Examples
+    --------
+    A subclass gives its parameters, their constraints and ``_generate``:
+
+    >>> import numpy as np
+    >>> class Mean(SyntheticSampler):
+    ...     _parameter_constraints = {"ratio": [RATIO]}
+    ...     def __init__(self, ratio=1.0):
+    ...         self.ratio = ratio
+    ...     def _generate(self, X, y, n_new):
+    ...         rows = [np.repeat(X[y == c].mean(0, keepdims=True), n, 0) for c, n in n_new.items()]
+    ...         return np.vstack(rows), np.repeat(list(n_new), list(n_new.values()))
+    >>> X, y = np.arange(12.0).reshape(6, 2), np.repeat(["angry", "sad"], 3)
+    >>> X_res, y_res = Mean(ratio=1.0).fit_resample(X, y)
+    >>> X_res.shape, y_res.tolist().count("sad")
+    ((12, 2), 6)
     """
 
     _sampling_type = "bypass"

@@ -13,8 +13,8 @@ from typing import Optional
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from adan_ser.augment.generators.base import SyntheticSampler
-from adan_ser.core.errors import AdanError
+from adan_ser.augment.generators.base import RATIO, SEED, SyntheticSampler, pick_rows
+from adan_ser.core.errors import InputError
 from adan_ser.core.scaling import ZScaler
 
 __all__ = [
@@ -25,21 +25,9 @@ __all__ = [
     "ADASYNSampler",
 ]
 
-_RATIO = [Interval(Real, 0, None, closed="left")]
-_SEED = [Interval(Integral, 0, None, closed="left"), None]
+_RATIO = [RATIO]
+_SEED = [SEED, None]
 _NEIGHBOURS = [Interval(Integral, 1, None, closed="left")]
-
-
-def _pick_rows(y: np.ndarray, n_new: dict, rng: np.random.Generator) -> np.ndarray:
-    """Row indices to copy: whole copies of a class, then a random subset without replacement."""
-    rows = []
-    for label, n in n_new.items():
-        idx = np.flatnonzero(y == label)
-        reps, rest = divmod(n, len(idx))
-        rows.append(np.tile(idx, reps))
-        if rest:
-            rows.append(np.sort(rng.choice(idx, size=rest, replace=False)))
-    return np.concatenate(rows) if rows else np.empty(0, dtype=np.intp)
 
 
 # --------------------------------------------------------------------------------------------
@@ -52,6 +40,29 @@ class DuplicateSampler(SyntheticSampler):
 
     Whole multiples of the class are copied in full; the fractional rest is a random selection
     without replacement (seeded by ``seed``).
+
+    Parameters
+    ----------
+    ratio : float, default=1.0
+        Synthetic rows per real row of each class (≥ 0; half rounds up).
+    seed : int or None, default=0
+        Seed of the selection of the fractional rest; None draws fresh entropy.
+
+    Attributes
+    ----------
+    sampling_strategy_ : dict
+        ``{label: synthetic rows}`` of the last ``generate``/``fit_resample``.
+    n_features_in_ : int
+        Number of features seen during the last ``generate``/``fit_resample``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X, y = rng.normal(size=(20, 3)), np.repeat(["angry", "sad"], 10)
+    >>> X_syn, y_syn = DuplicateSampler(ratio=0.5).generate(X, y)
+    >>> X_syn.shape, sorted(set(y_syn.tolist()))
+    ((10, 3), ['angry', 'sad'])
     """
 
     def __init__(self, ratio: float = 1.0, seed: Optional[int] = 0):
@@ -61,7 +72,7 @@ class DuplicateSampler(SyntheticSampler):
     _parameter_constraints: dict = {"ratio": _RATIO, "seed": _SEED}
 
     def _generate(self, X, y, n_new):
-        rows = _pick_rows(y, n_new, np.random.default_rng(self.seed))
+        rows = pick_rows(y, n_new, np.random.default_rng(self.seed))
         return X[rows], y[rows]
 
 
@@ -70,6 +81,31 @@ class GaussianNoiseSampler(SyntheticSampler):
 
     The mean/std are the training rows'; ``sigma`` is therefore in standard deviations of each
     feature (0.1 = a tenth of the feature's spread). Zero-variance features get no noise.
+
+    Parameters
+    ----------
+    ratio : float, default=1.0
+        Synthetic rows per real row of each class (≥ 0).
+    sigma : float, default=0.1
+        Noise standard deviation, in standard deviations of each feature (≥ 0).
+    seed : int or None, default=0
+        Seed of the row selection and the noise; None draws fresh entropy.
+
+    Attributes
+    ----------
+    sampling_strategy_ : dict
+        ``{label: synthetic rows}`` of the last call.
+    n_features_in_ : int
+        Number of features seen during the last call.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X, y = rng.normal(size=(20, 3)), np.repeat(["angry", "sad"], 10)
+    >>> X_res, y_res = GaussianNoiseSampler(ratio=1.0, sigma=0.1).fit_resample(X, y)
+    >>> X_res.shape, y_res.shape
+    ((40, 3), (40,))
     """
 
     _parameter_constraints: dict = {"ratio": _RATIO, "sigma": [Interval(Real, 0, None, closed="left")], "seed": _SEED}
@@ -81,7 +117,7 @@ class GaussianNoiseSampler(SyntheticSampler):
 
     def _generate(self, X, y, n_new):
         rng = np.random.default_rng(self.seed)
-        rows = _pick_rows(y, n_new, rng)
+        rows = pick_rows(y, n_new, rng)
         scaler = ZScaler().fit(np.asarray(X, dtype=np.float64))
         Z = scaler.transform(X[rows])
         Z += rng.normal(0.0, self.sigma, size=Z.shape) * scaler.varies_
@@ -105,11 +141,11 @@ class _NeighbourSampler(SyntheticSampler):
     _parameter_constraints: dict = {"ratio": _RATIO, "k_neighbors": _NEIGHBOURS, "seed": _SEED}
 
     def _require_neighbours(self, y: np.ndarray, n_new: dict) -> None:
-        """Every class that gets synthetic rows has ``k_neighbors + 1`` training rows, else AdanError."""
+        """Every class that gets synthetic rows has ``k_neighbors + 1`` training rows, else InputError."""
         classes, counts = np.unique(y, return_counts=True)
         for label, count in zip(classes.tolist(), counts.tolist()):
             if n_new.get(label, 0) > 0 and count < self.k_neighbors + 1:
-                raise AdanError(
+                raise InputError(
                     f"{type(self).__name__}: class {label!r} has {count} training rows, "
                     f"k_neighbors={self.k_neighbors} needs {self.k_neighbors + 1}"
                 )
@@ -125,8 +161,8 @@ class _NeighbourSampler(SyntheticSampler):
     def _generate(self, X, y, n_new):
         present = np.unique(y)
         if len(present) < 2:  # imblearn's own refusal is a bare ValueError
-            raise AdanError(f"{type(self).__name__}: the training rows hold one class ({present.tolist()[0]!r}); "
-                            "SMOTE needs two or more")
+            raise InputError(f"{type(self).__name__}: the training rows hold one class ({present.tolist()[0]!r}); "
+                             "SMOTE needs two or more")
         self._require_neighbours(y, n_new)
         counts = dict(zip(*np.unique(y, return_counts=True)))
         strategy = {label: int(counts[label]) + n for label, n in n_new.items() if n > 0}
@@ -138,7 +174,34 @@ class _NeighbourSampler(SyntheticSampler):
 
 
 class SMOTESampler(_NeighbourSampler):
-    """SMOTE (imblearn): interpolation between a row and one of its ``k_neighbors`` same-class neighbours."""
+    """SMOTE (imblearn): interpolation between a row and one of its ``k_neighbors`` same-class neighbours.
+
+    Parameters
+    ----------
+    ratio : float, default=1.0
+        Synthetic rows per real row of each class (≥ 0).
+    k_neighbors : int, default=5
+        Same-class neighbours to interpolate towards; each class that gets rows needs
+        ``k_neighbors + 1`` of them.
+    seed : int or None, default=0
+        imblearn's ``random_state``; None draws fresh entropy.
+
+    Attributes
+    ----------
+    sampling_strategy_ : dict
+        ``{label: synthetic rows}`` of the last call.
+    n_features_in_ : int
+        Number of features seen during the last call.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X, y = rng.normal(size=(20, 3)), np.repeat(["angry", "sad"], 10)
+    >>> X_syn, y_syn = SMOTESampler(ratio=0.5, k_neighbors=3).generate(X, y)
+    >>> X_syn.shape, int((y_syn == "sad").sum())
+    ((10, 3), 5)
+    """
 
     def __init__(self, ratio: float = 1.0, k_neighbors: int = 5, seed: Optional[int] = 0):
         self.ratio = ratio
@@ -156,6 +219,35 @@ class BorderlineSMOTESampler(_NeighbourSampler):
 
     A class without danger rows (at least half, but not all, of its ``m_neighbors`` from other
     classes) gets no synthetic rows, so the total can fall short of ``ratio × count``.
+
+    Parameters
+    ----------
+    ratio : float, default=1.0
+        Synthetic rows per real row of each class (≥ 0).
+    k_neighbors : int, default=5
+        Same-class neighbours to interpolate towards.
+    m_neighbors : int, default=10
+        Neighbours (any class) that decide whether a row is in danger; needs ``m_neighbors + 1`` rows.
+    kind : {"borderline-1", "borderline-2"}, default="borderline-1"
+        imblearn's variant: "borderline-2" may also interpolate towards other classes.
+    seed : int or None, default=0
+        imblearn's ``random_state``; None draws fresh entropy.
+
+    Attributes
+    ----------
+    sampling_strategy_ : dict
+        ``{label: synthetic rows}`` asked for in the last call.
+    n_features_in_ : int
+        Number of features seen during the last call.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X, y = rng.normal(size=(20, 3)), np.repeat(["angry", "sad"], 10)
+    >>> X_syn, y_syn = BorderlineSMOTESampler(k_neighbors=3, m_neighbors=5).generate(X, y)
+    >>> X_syn.shape[1], len(X_syn) <= 20
+    (3, True)
     """
 
     def __init__(
@@ -180,7 +272,7 @@ class BorderlineSMOTESampler(_NeighbourSampler):
 
     def _generate(self, X, y, n_new):
         if len(X) < self.m_neighbors + 1:
-            raise AdanError(
+            raise InputError(
                 f"{type(self).__name__}: {len(X)} training rows, m_neighbors={self.m_neighbors} needs "
                 f"{self.m_neighbors + 1}"
             )
@@ -204,6 +296,31 @@ class ADASYNSampler(_NeighbourSampler):
     imblearn spreads ``ratio × count`` over the rows and rounds per row, so a class may get a few
     rows more or fewer. A class none of whose rows has a neighbour from another class (imblearn
     raises there) gets no synthetic rows and a warning instead.
+
+    Parameters
+    ----------
+    ratio : float, default=1.0
+        Synthetic rows per real row of each class (≥ 0), before imblearn's rounding.
+    k_neighbors : int, default=5
+        Neighbours of each row (imblearn's ``n_neighbors``).
+    seed : int or None, default=0
+        Seed of one imblearn ``random_state`` per class; None draws fresh entropy.
+
+    Attributes
+    ----------
+    sampling_strategy_ : dict
+        ``{label: synthetic rows}`` asked for in the last call.
+    n_features_in_ : int
+        Number of features seen during the last call.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X, y = rng.normal(size=(20, 3)), np.repeat(["angry", "sad"], 10)
+    >>> X_syn, y_syn = ADASYNSampler(ratio=0.5, k_neighbors=3).generate(X, y)
+    >>> X_syn.shape[1], sorted(set(y_syn.tolist()))
+    (3, ['angry', 'sad'])
     """
 
     def __init__(self, ratio: float = 1.0, k_neighbors: int = 5, seed: Optional[int] = 0):

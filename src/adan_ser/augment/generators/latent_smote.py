@@ -16,12 +16,12 @@ from sklearn.neighbors import NearestNeighbors
 from sklearn.utils._param_validation import Interval
 
 from adan_ser.augment.generators.adan import ADAN
-from adan_ser.augment.generators.samplers import _constraints, _LatentSampler
+from adan_ser.augment.generators.samplers import LatentSampler, latent_sampler_constraints
 
 __all__ = ["LatentSMOTESampler"]
 
 
-class LatentSMOTESampler(_LatentSampler):
+class LatentSMOTESampler(LatentSampler):
     """imblearn sampler: train ``adan`` (an :class:`~adan_ser.augment.generators.adan.ADAN`), then SMOTE in its latent space.
 
     For each new row of class c: a parent i drawn uniformly from the class's training rows, one of
@@ -31,16 +31,53 @@ class LatentSMOTESampler(_LatentSampler):
     real row. A class of one row gives copies of it (its code, plus its residual). ``k_neighbors``
     is cut to the class size − 1.
 
-    Counts and seeds as :class:`~adan_ser.augment.generators.samplers.ADANSampler` (``n_sets``, ``ratio``;
-    ``seed`` seeds the interpolation through the same derived stream ADAN's sampling uses; the
-    model's own ``seed`` its training). Fitted: ``adan_``, ``sampling_strategy_``, ``codes_`` (n,
-    latent_dim) codes of the training rows, ``y_fit_`` (n,) their labels, ``neighbours_``
-    {label: (rows (n_c,), neighbour rows (n_c, k))}.
+    Parameters
+    ----------
+    adan : ADAN or None, default=None
+        The (unfitted) model to train; None = ``ADAN(seed=seed)``.
+    n_sets : int, default=10
+        Synthetic rows per real row of each class (paper: 10), when ``ratio`` is None.
+    ratio : float or None, default=None
+        Replaces ``n_sets``: ``round(ratio × count)`` rows per class.
+    seed : int or None, default=0
+        Seed of the interpolation (a stream derived from it); the training is seeded by the model's own
+        ``seed``, or by this one when ``adan`` is None.
+    k_neighbors : int, default=5
+        Same-class neighbours in latent space.
+    residual : bool, default=True
+        Add each parent's residual x − R(E(x)).
+
+    Attributes
+    ----------
+    adan_ : estimator
+        The trained clone of ``adan``.
+    sampling_strategy_ : dict
+        ``{label: synthetic rows}`` of the last call.
+    n_features_in_ : int
+        Number of features seen during the last call.
+    codes_ : ndarray of shape (n, latent_dim)
+        Codes of the training rows.
+    y_fit_ : ndarray of shape (n,)
+        Their labels.
+    neighbours_ : dict
+        ``{label: (rows (n_c,), neighbour rows (n_c, k))}``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X, y = rng.normal(size=(40, 6)), np.repeat(["angry", "sad"], 20)
+    >>> small = dict(latent_dim=4, noise_dim=4, enc_hidden=(8,), gen_hidden=(8,), disc_hidden=(8,),
+    ...              clf_hidden=(8,), device="cpu")
+    >>> sampler = LatentSMOTESampler(ADAN(epochs=2, early_stop=False, **small), n_sets=1, k_neighbors=3)
+    >>> X_syn, y_syn = sampler.generate(X, y)
+    >>> X_syn.shape, sampler.codes_.shape
+    ((40, 6), (40, 4))
     """
 
     _model_cls = ADAN
     _parameter_constraints: dict = {
-        **_constraints(ADAN),
+        **latent_sampler_constraints(ADAN),
         "k_neighbors": [Interval(Integral, 1, None, closed="left")],
         "residual": ["boolean"],
     }

@@ -8,7 +8,7 @@ clone of ``adan`` (fitted: ``adan_``) on (X, y), then sample ``n_sets × count``
 
 from __future__ import annotations
 
-from numbers import Integral, Real
+from numbers import Integral
 from typing import Optional
 
 import numpy as np
@@ -18,10 +18,10 @@ from sklearn.utils._param_validation import Interval
 from adan_ser.augment.generators.aae import AAE
 from adan_ser.augment.generators.adan import ADAN
 from adan_ser.augment.generators.adan_separate import SeparateADAN
-from adan_ser.augment.generators.base import SyntheticSampler, synthetic_counts
+from adan_ser.augment.generators.base import RATIO, SEED, SyntheticSampler, synthetic_counts
 from adan_ser.augment.generators.latent import LatentAugmenter
 
-__all__ = ["ADANSampler", "SeparateADANSampler", "AAESampler", "load_model"]
+__all__ = ["LatentSampler", "latent_sampler_constraints", "ADANSampler", "SeparateADANSampler", "AAESampler", "load_model"]
 
 
 def load_model(path, device: Optional[str] = None):
@@ -32,13 +32,37 @@ def load_model(path, device: Optional[str] = None):
     return LatentAugmenter.load(path, device=device)
 
 
-class _LatentSampler(SyntheticSampler):
+class LatentSampler(SyntheticSampler):
     """Train a clone of the model ``adan`` on (X, y), then sample ``n_sets × count`` (or
     ``round(ratio × count)``) new rows per class.
 
-    ``seed`` seeds the sampling of the synthetic rows (a stream derived from it, distinct from the
-    training streams); the training is seeded by the model's own ``seed``. ``adan=None`` trains
-    the model class with its defaults and ``seed`` = this sampler's.
+    The base of the latent samplers: a subclass names its model class (``_model_cls``) and its
+    constraints (:func:`latent_sampler_constraints`).
+
+    Parameters
+    ----------
+    adan : estimator or None, default=None
+        The (unfitted) model to train; None trains the model class with its defaults and ``seed``.
+    n_sets : int, default=10
+        Synthetic rows per real row of each class (paper: 10), when ``ratio`` is None.
+    ratio : float or None, default=None
+        Replaces ``n_sets``: ``round(ratio × count)`` rows per class.
+    seed : int or None, default=0
+        Seed of the sampling (a stream derived from it); the training is seeded by the model's own
+        ``seed``, or by this one when ``adan`` is None.
+
+    Attributes
+    ----------
+    adan_ : estimator
+        The trained clone of ``adan``.
+    sampling_strategy_ : dict
+        ``{label: synthetic rows}`` of the last call.
+    n_features_in_ : int
+        Number of features seen during the last call.
+
+    Examples
+    --------
+    See :class:`ADANSampler`.
     """
 
     _model_cls: type = LatentAugmenter
@@ -71,44 +95,133 @@ class _LatentSampler(SyntheticSampler):
         return self.adan_.sample_latent(counts=counts, seed=seed)
 
 
-def _constraints(model_cls) -> dict:
+def latent_sampler_constraints(model_cls) -> dict:
+    """The ``_parameter_constraints`` of a :class:`LatentSampler` composing a ``model_cls``."""
     return {
         "adan": [model_cls, None],
         "n_sets": [Interval(Integral, 0, None, closed="left")],
-        "ratio": [Interval(Real, 0, None, closed="left"), None],
-        "seed": [Interval(Integral, 0, None, closed="left"), None],
+        "ratio": [RATIO, None],
+        "seed": [SEED, None],
     }
 
 
-class ADANSampler(_LatentSampler):
-    """imblearn sampler: real rows + samples of a trained :class:`ADAN` (``n_sets`` × each class
-    count, paper: 10; ``ratio``, when given, replaces ``n_sets``: ``round(ratio × count)``).
+class ADANSampler(LatentSampler):
+    """imblearn sampler: real rows + samples of a trained :class:`~adan_ser.augment.generators.adan.ADAN`.
 
-    ``adan``: the (unfitted) :class:`ADAN` to train, None = ``ADAN(seed=seed)``. Fitted: ``adan_``
-    (the trained clone), ``sampling_strategy_`` ({label: synthetic rows}).
+    Parameters
+    ----------
+    adan : ADAN or None, default=None
+        The (unfitted) model to train; None = ``ADAN(seed=seed)``.
+    n_sets : int, default=10
+        Synthetic rows per real row of each class (paper: 10), when ``ratio`` is None.
+    ratio : float or None, default=None
+        Replaces ``n_sets``: ``round(ratio × count)`` rows per class.
+    seed : int or None, default=0
+        Seed of the sampling (a stream derived from it); the training is seeded by the model's own
+        ``seed``, or by this one when ``adan`` is None.
+
+    Attributes
+    ----------
+    adan_ : estimator
+        The trained clone of ``adan``.
+    sampling_strategy_ : dict
+        ``{label: synthetic rows}`` of the last call.
+    n_features_in_ : int
+        Number of features seen during the last call.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X, y = rng.normal(size=(40, 6)), np.repeat(["angry", "sad"], 20)
+    >>> small = dict(latent_dim=4, noise_dim=4, enc_hidden=(8,), gen_hidden=(8,), disc_hidden=(8,),
+    ...              clf_hidden=(8,), device="cpu")
+    >>> sampler = ADANSampler(ADAN(epochs=2, early_stop=False, **small), ratio=0.5, seed=0)
+    >>> X_res, y_res = sampler.fit_resample(X, y)
+    >>> X_res.shape, sampler.sampling_strategy_
+    ((60, 6), {'angry': 10, 'sad': 10})
     """
 
     _model_cls = ADAN
-    _parameter_constraints: dict = _constraints(ADAN)
+    _parameter_constraints: dict = latent_sampler_constraints(ADAN)
 
 
-class SeparateADANSampler(_LatentSampler):
-    """imblearn sampler around :class:`SeparateADAN` (the ablation); interface as :class:`ADANSampler`.
+class SeparateADANSampler(LatentSampler):
+    """imblearn sampler around :class:`~adan_ser.augment.generators.adan_separate.SeparateADAN` (the ablation).
 
-    ``adan``: the (unfitted) :class:`SeparateADAN` to train, None = ``SeparateADAN(seed=seed)``.
+    Parameters
+    ----------
+    adan : SeparateADAN or None, default=None
+        The (unfitted) model to train; None = ``SeparateADAN(seed=seed)``.
+    n_sets : int, default=10
+        Synthetic rows per real row of each class (paper: 10), when ``ratio`` is None.
+    ratio : float or None, default=None
+        Replaces ``n_sets``: ``round(ratio × count)`` rows per class.
+    seed : int or None, default=0
+        Seed of the sampling (a stream derived from it); the training is seeded by the model's own
+        ``seed``, or by this one when ``adan`` is None.
+
+    Attributes
+    ----------
+    adan_ : estimator
+        The trained clone of ``adan``.
+    sampling_strategy_ : dict
+        ``{label: synthetic rows}`` of the last call.
+    n_features_in_ : int
+        Number of features seen during the last call.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X, y = rng.normal(size=(40, 6)), np.repeat(["angry", "sad"], 20)
+    >>> small = dict(latent_dim=4, noise_dim=4, enc_hidden=(8,), gen_hidden=(8,), disc_hidden=(8,), device="cpu")
+    >>> model = SeparateADAN(ae_epochs=1, epochs=1, early_stop=False, **small)
+    >>> X_syn, y_syn = SeparateADANSampler(model, n_sets=1).generate(X, y)
+    >>> X_syn.shape
+    (40, 6)
     """
 
     _model_cls = SeparateADAN
-    _parameter_constraints: dict = _constraints(SeparateADAN)
+    _parameter_constraints: dict = latent_sampler_constraints(SeparateADAN)
 
 
-class AAESampler(_LatentSampler):
+class AAESampler(LatentSampler):
     """imblearn sampler around :class:`~adan_ser.augment.generators.aae.AAE` (Sahu et al.'s adversarial
-    autoencoder); interface as :class:`ADANSampler`: new rows are ``R(z)``, ``z ~ p(z | y)``.
+    autoencoder): new rows are ``R(z)``, ``z ~ p(z | y)``.
 
-    ``adan``: the (unfitted) :class:`AAE` to train (the name every latent sampler gives its model),
-    None = ``AAE(seed=seed)``. Fitted: ``adan_`` (the trained clone), ``sampling_strategy_``.
+    Parameters
+    ----------
+    adan : AAE or None, default=None
+        The (unfitted) model to train (the name every latent sampler gives its model);
+        None = ``AAE(seed=seed)``.
+    n_sets : int, default=10
+        Synthetic rows per real row of each class (paper: 10), when ``ratio`` is None.
+    ratio : float or None, default=None
+        Replaces ``n_sets``: ``round(ratio × count)`` rows per class.
+    seed : int or None, default=0
+        Seed of the sampling (a stream derived from it); the training is seeded by the model's own
+        ``seed``, or by this one when ``adan`` is None.
+
+    Attributes
+    ----------
+    adan_ : estimator
+        The trained clone of ``adan``.
+    sampling_strategy_ : dict
+        ``{label: synthetic rows}`` of the last call.
+    n_features_in_ : int
+        Number of features seen during the last call.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X, y = rng.normal(size=(40, 6)), np.repeat(["angry", "sad"], 20)
+    >>> model = AAE(latent_dim=3, enc_hidden=(8,), disc_hidden=(8,), epochs=1, device="cpu")
+    >>> X_syn, y_syn = AAESampler(model, ratio=0.25).generate(X, y)
+    >>> X_syn.shape, sorted(set(y_syn.tolist()))
+    ((10, 6), ['angry', 'sad'])
     """
 
     _model_cls = AAE
-    _parameter_constraints: dict = _constraints(AAE)
+    _parameter_constraints: dict = latent_sampler_constraints(AAE)

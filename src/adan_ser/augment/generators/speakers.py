@@ -13,12 +13,12 @@ from numbers import Integral
 from typing import Optional
 
 import numpy as np
+from sklearn.base import BaseEstimator
 from sklearn.covariance import ledoit_wolf_shrinkage
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from adan_ser.augment.generators.base import SyntheticSampler, check_Xy, validate_params
-from adan_ser.augment.generators.baselines import _RATIO, _SEED, _pick_rows
-from adan_ser.core.errors import AdanError
+from adan_ser.augment.generators.base import RATIO, SEED, SyntheticSampler, check_Xy, pick_rows, validate_params
+from adan_ser.core.errors import InputError
 from adan_ser.core.scaling import ZScaler
 
 __all__ = ["SHRINKAGES", "speaker_offsets", "OffsetGaussian", "synthetic_speaker_ids", "SpeakerOffsetSampler"]
@@ -63,20 +63,45 @@ def speaker_offsets(Z: np.ndarray, y: np.ndarray, groups: np.ndarray, n_iter: in
     return classes, speakers, class_means(offsets), offsets
 
 
-class OffsetGaussian:
+class OffsetGaussian(BaseEstimator):
     """``N(0, Σ)``, Σ = (1 − α)·S + α·(tr S / d)·I: the shrunk covariance of S offsets (S, d).
 
     ``S`` is the empirical covariance of the centred offsets (÷ S rows, as scikit-learn's), ``α``
     the Ledoit–Wolf or OAS shrinkage (scikit-learn's formulas). Σ is never formed: a draw is
     ``√(1 − α)·gᵀO/√S + √(α·tr S/d)·ε``, g ~ N(0, I_S), ε ~ N(0, I_d), whose covariance is Σ
     exactly, so d in the thousands costs (m, S + d) normals, not a d × d factorisation.
-    Fitted: ``basis_`` (S, d) centred offsets, ``shrinkage_`` α, ``target_`` tr S / d.
+
+    Parameters
+    ----------
+    shrinkage : {"ledoit_wolf", "oas"}, default="ledoit_wolf"
+        The shrinkage formula.
+
+    Attributes
+    ----------
+    basis_ : ndarray of shape (S, d)
+        The centred offsets.
+    shrinkage_ : float
+        α, in [0, 1].
+    target_ : float
+        tr S / d, the variance of the shrinkage target.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> offsets = np.random.default_rng(0).normal(size=(6, 4))
+    >>> model = OffsetGaussian().fit(offsets)
+    >>> model.draw(3, np.random.default_rng(1)).shape, model.covariance().shape
+    ((3, 4), (4, 4))
     """
+
+    _parameter_constraints: dict = {"shrinkage": [StrOptions(set(SHRINKAGES))]}
 
     def __init__(self, shrinkage: str = "ledoit_wolf"):
         self.shrinkage = shrinkage
 
     def fit(self, offsets: np.ndarray) -> "OffsetGaussian":
+        """Fit to ``offsets`` (S, d); returns self."""
+        validate_params(self)
         O = np.asarray(offsets, dtype=np.float64)
         O = O - O.mean(axis=0)
         n, d = O.shape
@@ -129,25 +154,62 @@ class SpeakerOffsetSampler(SyntheticSampler):
 
     * ``mode="swap"``: ``o_new`` = the offset of another training speaker, drawn uniformly; the row's
       synthetic speaker is ``~swap:<src>:<tgt>``.
-    * ``mode="new"``: ``n_speakers`` (None: as many as training speakers) offsets drawn from
-      :class:`OffsetGaussian` (``shrinkage`` ``ledoit_wolf`` or ``oas``), one per synthetic speaker
-      ``~new<k>``; a class's new rows go round the speakers in turn, so every new speaker gets
-      every class.
+    * ``mode="new"``: ``n_speakers`` offsets drawn from :class:`OffsetGaussian`, one per synthetic
+      speaker ``~new<k>``; a class's new rows go round the speakers in turn, so every new speaker
+      gets every class.
 
-    Ids start with ``~`` (more when a real id would clash): never a training speaker's. Fitted:
-    ``classes_``, ``speakers_`` (S,), ``class_means_`` (C, d), ``offsets_`` (S, d) (z-units),
-    ``scaler_``, ``synthetic_speaker_`` (m,) the speaker id of each generated row,
-    ``new_offsets_`` (k, d) (``new`` only).
+    Ids start with ``~`` (more when a real id would clash): never a training speaker's.
+
+    Parameters
+    ----------
+    ratio : float, default=1.0
+        Synthetic rows per real row of each class (≥ 0).
+    mode : {"swap", "new"}, default="swap"
+        Another training speaker's offset, or offsets of new speakers.
+    shrinkage : {"ledoit_wolf", "oas"}, default="ledoit_wolf"
+        Shrinkage of the offsets' covariance (``mode="new"``).
+    n_speakers : int or None, default=None
+        New speakers (``mode="new"``); None: as many as training speakers.
+    seed : int or None, default=0
+        Seed of the parent rows and the offsets; None draws fresh entropy.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (C,)
+        The class labels.
+    speakers_ : ndarray of shape (S,)
+        The training speakers.
+    class_means_ : ndarray of shape (C, d)
+        Class means, z-units.
+    offsets_ : ndarray of shape (S, d)
+        Speaker offsets, z-units.
+    scaler_ : ZScaler
+        The z-normalisation of the training rows.
+    synthetic_speaker_ : ndarray of shape (m,)
+        The synthetic speaker id of each generated row.
+    new_offsets_ : ndarray of shape (k, d)
+        The new speakers' offsets (``mode="new"`` only).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X, y = rng.normal(size=(24, 3)), np.tile(["angry", "sad"], 12)
+    >>> groups = np.repeat(["s1", "s2", "s3"], 8)
+    >>> sampler = SpeakerOffsetSampler(ratio=0.5, mode="new", n_speakers=2)
+    >>> X_syn, y_syn = sampler.generate(X, y, groups=groups)
+    >>> X_syn.shape, sorted(set(sampler.synthetic_speaker_.tolist()))
+    ((12, 3), ['~new0', '~new1'])
     """
 
     needs_groups = True
 
     _parameter_constraints: dict = {
-        "ratio": _RATIO,
+        "ratio": [RATIO],
         "mode": [StrOptions({"swap", "new"})],
         "shrinkage": [StrOptions(set(SHRINKAGES))],
         "n_speakers": [Interval(Integral, 1, None, closed="left"), None],
-        "seed": _SEED,
+        "seed": [SEED, None],
     }
 
     def __init__(self, ratio: float = 1.0, mode: str = "swap", shrinkage: str = "ledoit_wolf",
@@ -161,13 +223,13 @@ class SpeakerOffsetSampler(SyntheticSampler):
     def _set_groups(self, groups, n: int) -> None:
         name = type(self).__name__
         if groups is None:
-            raise AdanError(f"{name} needs groups: the speaker of each training row")
+            raise InputError(f"{name} needs groups: the speaker of each training row")
         groups = np.asarray(groups).astype(str)
         if groups.shape != (n,):
-            raise AdanError(f"{name}: {groups.shape[0] if groups.ndim else 0} groups for {n} training rows")
+            raise InputError(f"{name}: {groups.shape[0] if groups.ndim else 0} groups for {n} training rows")
         if len(np.unique(groups)) < 2:
-            raise AdanError(f"{name}: mode {self.mode!r} needs at least 2 training speakers, got "
-                            f"{len(np.unique(groups))}")
+            raise InputError(f"{name}: mode {self.mode!r} needs at least 2 training speakers, got "
+                             f"{len(np.unique(groups))}")
         self._groups = groups
 
     def _fit_resample(self, X, y, groups=None, **params):
@@ -187,7 +249,7 @@ class SpeakerOffsetSampler(SyntheticSampler):
         self.scaler_ = ZScaler().fit(np.asarray(X, dtype=np.float64))
         Z = self.scaler_.transform(X)
         self.classes_, self.speakers_, self.class_means_, self.offsets_ = speaker_offsets(Z, y, groups)
-        rows = _pick_rows(y, n_new, rng)
+        rows = pick_rows(y, n_new, rng)
         src = np.searchsorted(self.speakers_, groups[rows])
         if self.mode == "swap":
             # a uniform other speaker: shift a draw from S − 1 past the source's own index
