@@ -37,6 +37,9 @@ from pydantic import (
     model_validator,
 )
 
+from adan_ser.augment import registry as _registry, specs as _specs
+from adan_ser.classifiers.specs import CLASSIFIERS
+from adan_ser.contracts.names import REFERENCE_METHOD
 from adan_ser.core.errors import AdanError
 
 __all__ = ["Params", "load_params", "validate_params", "get"]
@@ -270,7 +273,7 @@ class DNNParams(Block):
 
 
 class ClassifyParams(Block):
-    models: Optional[list[Literal["svm", "dnn"]]] = key(None, "a list of svm and/or dnn")
+    models: Optional[list[Literal[tuple(CLASSIFIERS)]]] = key(None, "a list of " + " and/or ".join(CLASSIFIERS))
     svm: SVMParams = block(SVMParams)
     dnn: DNNParams = block(DNNParams)
     heads: list[Str] = key([], "a list of head names", "e.g. [softmax, arcface+focal]")
@@ -284,9 +287,8 @@ class ClassifyParams(Block):
 
 
 #: Methods that perturb the corpus audio (adan_ser.augment.audio.perturbers) rather than feature vectors.
-AUDIO_METHODS = ("audio_speed", "audio_noise", "audio_mix", "audio_voice", "audio_vtlp")
-METHODS = ("none", "duplicate", "noise", "smote", "borderline_smote", "adasyn", "adan", "adan_separate",
-           "wadan", "adan_latent", "aae", "speaker_swap", "speaker_new", "adan_speaker", *AUDIO_METHODS)
+AUDIO_METHODS = tuple(_registry.AUDIO_METHODS)
+METHODS = (REFERENCE_METHOD, *_specs.AUGMENTERS)
 Method = Literal[METHODS]
 # 100 synthetic rows per real one already makes a training set 101 times its size (EmoDB with IS11:
 # 9 GB of float32); beyond, memory runs out (1e9 was a MemoryError) long before any gain
@@ -373,7 +375,7 @@ class _ADANParams(_LatentParams):
 
 
 #: Names of the ``augment.adan.preset`` configurations (adan_ser.augment.registry.PRESETS).
-PRESETS = ("paper", "validated")
+PRESETS = tuple(_registry.PRESETS)
 
 
 class ADANParams(_ADANParams):
