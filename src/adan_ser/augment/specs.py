@@ -150,6 +150,9 @@ _ADAN_HINTS = {
 }
 _COPIES = "perturbed copies per training file; a whole augment.ratio sets it (they must agree)"
 _SPEAKERS_COPIES = "synthetic speakers per real training speaker; " + _COPIES
+_SPEED = {"rate_min": "lowest tempo rate (time stretch, pitch kept)", "rate_max": "highest tempo rate", "copies": _COPIES}
+_NOISE = {"snr_db_min": "lowest SNR of the added Gaussian noise (dB)", "snr_db_max": "highest SNR (dB)",
+          "copies": _COPIES}
 
 for _spec in (
     AugmenterSpec("duplicate", "feature", DuplicateSampler),
@@ -162,7 +165,9 @@ for _spec in (
     # by inner validation on the training speakers of each fold, never the test speaker
     # (results/augmenters_by_validation.csv; docs/results.md, "ADAN without mode collapse"):
     # adan_latent met both bars and had the highest validation UAR of real + synthetic rows
-    AugmenterSpec("adan", "latent", ADANSampler, ADAN, hints=_ADAN_HINTS,
+    AugmenterSpec("adan", "latent", ADANSampler, ADAN,
+                  hints={**_ADAN_HINTS, "preset": "paper: Yi & Mak's ADAN; validated: the configuration chosen "
+                                                  "by inner validation"},
                   presets={"paper": ("adan", {}), "validated": ("adan_latent", {"k_neighbors": 5, "residual": True})}),
     AugmenterSpec("adan_separate", "latent", SeparateADANSampler, SeparateADAN, hints=_ADAN_HINTS),
     # the authors' WADAN: critic with gradient penalty, 2 critic steps per batch, G's CE weight
@@ -188,23 +193,26 @@ for _spec in (
                   hint="ADAN with a speaker style: G(z, y, s)",
                   hints={**_ADAN_HINTS, "n_speakers": _N_SPEAKERS,
                          "style_shrinkage": "shrinkage of the speaker styles' covariance"}),
-    AugmenterSpec("audio_speed", "audio", SpeedPerturber, hint="tempo change of the audio",
-                  hints={"rate_min": "lowest tempo rate (time stretch, pitch kept)", "rate_max": "highest tempo rate",
-                         "copies": _COPIES}),
-    AugmenterSpec("audio_noise", "audio", NoisePerturber, hint="Gaussian noise added to the audio",
-                  hints={"snr_db_min": "lowest SNR of the added Gaussian noise (dB)", "snr_db_max": "highest SNR (dB)",
-                         "copies": _COPIES}),
+    AugmenterSpec("audio_speed", "audio", SpeedPerturber, hint="tempo change of the audio", hints=_SPEED),
+    AugmenterSpec("audio_noise", "audio", NoisePerturber, hint="Gaussian noise added to the audio", hints=_NOISE),
     AugmenterSpec("audio_mix", "audio", MixPerturber, hint="tempo, pitch, noise and gain, each with a probability",
-                  hints={"copies": _COPIES, "semitones_min": "lowest pitch shift (semitones)",
+                  hints={**_SPEED, **_NOISE, "semitones_min": "lowest pitch shift (semitones)",
                          "semitones_max": "highest pitch shift (semitones)", "gain_db_min": "lowest gain (dB)",
-                         "gain_db_max": "highest gain (dB)"}),
+                         "gain_db_max": "highest gain (dB)", "p_speed": "probability of the tempo change",
+                         "p_pitch": "probability of the pitch shift", "p_noise": "probability of the noise",
+                         "p_gain": "probability of the gain"}),
     AugmenterSpec("audio_voice", "audio", ChangeGenderPerturber, hint="synthetic speakers: Praat's Change gender",
                   hints={"copies": _SPEAKERS_COPIES, "pitch_floor": "Praat pitch analysis floor (Hz)",
-                         "pitch_ceiling": "pitch analysis ceiling (Hz)"}),
+                         "pitch_ceiling": "pitch analysis ceiling (Hz)",
+                         "formant_ratio_min": "lowest formant shift ratio (Praat)",
+                         "formant_ratio_max": "highest formant shift ratio",
+                         "pitch_factor_min": "lowest factor on each file's median F0",
+                         "pitch_factor_max": "highest factor on the median F0"}),
     AugmenterSpec("audio_vtlp", "audio", VTLPPerturber,
                   hint="synthetic speakers: WORLD vocal tract length perturbation",
                   hints={"copies": _SPEAKERS_COPIES, "alpha_min": "lowest vocal tract length warp factor",
-                         "alpha_max": "highest warp factor"}),
+                         "alpha_max": "highest warp factor", "pitch_factor_min": "lowest F0 factor",
+                         "pitch_factor_max": "highest F0 factor"}),
 ):
     register(_spec)
 del _spec

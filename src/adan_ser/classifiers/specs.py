@@ -73,7 +73,8 @@ def unregister(name: str) -> None:
 
 
 register(ClassifierSpec("svm", SVMClassifier, hints={
-    "C": "SVM regularisation", "solver": "linear kernel's solver; auto: by training rows"}))
+    "C": "SVM regularisation", "grid": "a mapping parameter → list of values for inner_search",
+    "solver": "linear kernel's solver; auto: by training rows"}))
 register(ClassifierSpec("dnn", DNNClassifier, hints={
     "hidden": "hidden layer widths", "batch_norm": "batch normalisation after each hidden layer",
     "weight_decay": "Adam weight decay on every parameter",
