@@ -24,7 +24,7 @@ from torch import nn
 
 from adan_ser.classifiers.inputs import check_features
 from adan_ser.classifiers.torch_base import TorchClassifier, uar
-from adan_ser.core.constraints import LayerSizes
+from adan_ser.core.constraints import LayerSizes, check_params
 from adan_ser.core.errors import AdanError
 
 _ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "leaky_relu": nn.LeakyReLU}
@@ -180,8 +180,8 @@ class DNNClassifier(TorchClassifier):
     def fit(self, X, y, groups=None) -> "DNNClassifier":
         """X: (n_samples, n_features) floats; y: (n_samples,) labels; groups: speakers or None.
 
-        A bad parameter → scikit-learn's ``InvalidParameterError`` (a ``ValueError``) naming it."""
-        self._validate_params()
+        A bad parameter → :class:`~adan_ser.core.constraints.ParameterError` (a ``ValueError``) naming it."""
+        check_params(self)
         return super().fit(X, y, groups)
 
     def _check_inputs(self, X, y):

@@ -31,6 +31,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from adan_ser.classifiers.inputs import check_features, check_n_classes
 from adan_ser.contracts.folds import SYNTHETIC_GROUP, holdout_groups
+from adan_ser.core.constraints import check_params
 from adan_ser.core.errors import AdanError, InputError
 
 #: More held-out speakers than this → GroupKFold with this many folds instead of LOGO,
@@ -252,8 +253,8 @@ class SVMClassifier(ClassifierMixin, BaseEstimator):
     def fit(self, X, y, groups=None) -> "SVMClassifier":
         """X: (n_samples, n_features); y: (n_samples,); groups: (n_samples,) speakers or None.
 
-        A bad parameter → scikit-learn's ``InvalidParameterError`` (a ``ValueError``) naming it."""
-        self._validate_params()
+        A bad parameter → :class:`~adan_ser.core.constraints.ParameterError` (a ``ValueError``) naming it."""
+        check_params(self)
         X, y = check_features(self, X, y, reset=True, what="svm")
         check_n_classes(np.unique(y), "svm")
         self.cv_results_ = None

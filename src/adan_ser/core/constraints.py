@@ -1,12 +1,29 @@
-"""Parameter constraints for scikit-learn's ``_parameter_constraints`` beyond its own."""
+"""Parameter constraints for scikit-learn's ``_parameter_constraints`` beyond its own, and the
+check that turns a violation into the project's one-line error."""
 
 from __future__ import annotations
 
 from numbers import Integral
 
-from sklearn.utils._param_validation import Options
+from sklearn.utils._param_validation import InvalidParameterError, Options
 
-__all__ = ["LayerSizes"]
+from adan_ser.core.errors import AdanError
+
+__all__ = ["LayerSizes", "ParameterError", "check_params"]
+
+
+class ParameterError(AdanError, ValueError):
+    """A constructor parameter outside its ``_parameter_constraints``: a one-line
+    :class:`AdanError` for the stages, and the ``ValueError`` scikit-learn's conventions expect."""
+
+
+def check_params(estimator) -> None:
+    """Check ``estimator``'s parameters against its ``_parameter_constraints``; a violation →
+    :class:`ParameterError` with scikit-learn's message on one line (it names parameter and class)."""
+    try:
+        estimator._validate_params()
+    except InvalidParameterError as exc:
+        raise ParameterError(str(exc).strip().splitlines()[0]) from None
 
 
 class LayerSizes(Options):
