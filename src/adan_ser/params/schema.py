@@ -13,6 +13,7 @@ from pydantic import AfterValidator, BaseModel, Field, StrictStr, create_model
 
 from adan_ser.augment.registry import AUDIO_METHODS as _AUDIO, PRESETS as _PRESETS
 from adan_ser.augment.specs import AUGMENTERS
+from adan_ser.classifiers.heads import parse_head_name, split_params
 from adan_ser.classifiers.specs import CLASSIFIER_SPECS
 from adan_ser.contracts.names import REFERENCE_METHOD
 from adan_ser.core.errors import AdanError
@@ -30,6 +31,7 @@ from adan_ser.params.types import (
     Natural,
     NonNegative,
     Positive,
+    Reason,
     Scheduler,
     Seed,
     Seeds,
@@ -103,7 +105,17 @@ class CVParams(Block):
                                     "a learning curve")
 
 
-HeadParams = dict[Str, Optional[dict[Str, Any]]]
+def _head_params(value: dict) -> dict:
+    """Each entry names a registered head[+loss] and only parameters of its specs (heads.HEAD_SPECS)."""
+    for name, params in value.items():
+        try:
+            split_params(*parse_head_name(name), params)
+        except AdanError as exc:
+            raise Reason(str(exc)) from None
+    return value
+
+
+HeadParams = Annotated[dict[Str, Optional[dict[Str, Any]]], AfterValidator(_head_params)]
 HEAD_PARAMS_KIND = "a mapping head name → {parameter: value}"
 class LinearFrontend(Block):
     win_ms: Positive = key(40.0, "a number > 0")
