@@ -22,38 +22,20 @@ from adan_ser.augment.generators.base import validate_params
 from adan_ser.augment.specs import AUGMENTERS, AugmenterSpec, register, specs_of, unregister
 from adan_ser.contracts.names import REFERENCE_METHOD
 from adan_ser.core.errors import AdanError
+from adan_ser.core.views import LiveMapping
 
 __all__ = ["AugmenterSpec", "register", "unregister", "SAMPLERS", "MODELS", "MODEL_DEFAULTS", "PRESETS",
            "AUDIO_METHODS", "LATENT_METHODS", "is_audio_method", "make_perturber", "make_sampler", "method_label",
            "resolve_preset", "sampler_params"]
 
 
-class _View(Mapping):
-    """A read-only mapping derived from the registered specs, current at every read (a method
-    registered later shows up)."""
-
-    def __init__(self, items):
-        self._items = items
-
-    def __getitem__(self, name):
-        return self._items()[name]
-
-    def __iter__(self):
-        return iter(self._items())
-
-    def __len__(self):
-        return len(self._items())
-
-    def __repr__(self):
-        return repr(self._items())
-
-
-def _view(kinds: tuple, value) -> _View:
+def _view(kinds: tuple, value) -> LiveMapping:
     """``{name: value(spec)}`` over the specs of ``kinds``, leaving out None values."""
-    return _View(lambda: {s.name: value(s) for s in specs_of(*kinds) if value(s) is not None})
+    return LiveMapping(lambda: {s.name: value(s) for s in specs_of(*kinds) if value(s) is not None})
 
 
 #: Method → sampler class (feature and latent methods).
+# views of the specs, current at every read (a method registered later shows up)
 SAMPLERS = _view(("feature", "latent"), lambda s: s.estimator)
 #: Sampler settings a method fixes (not keys of its params block), e.g. the two speaker modes.
 SAMPLER_FIXED = _view(("feature", "latent"), lambda s: dict(s.fixed) or None)
@@ -69,7 +51,7 @@ AUDIO_METHODS = _view(("audio",), lambda s: s.estimator)
 #: The method whose block takes ``preset`` in params.yaml.
 PRESET_METHOD = "adan"
 #: ``augment.adan.preset`` name → (method it builds, settings it starts from); the first is the default.
-PRESETS = _View(lambda: dict(_presets(PRESET_METHOD)))
+PRESETS = LiveMapping(lambda: dict(_presets(PRESET_METHOD)))
 
 #: The sampler parameter that holds the composed model.
 _MODEL_PARAM = "adan"

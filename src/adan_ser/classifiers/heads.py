@@ -16,7 +16,6 @@ with their defaults); :data:`HEADS`, :data:`LOSSES`, :data:`HEAD_PARAMS`, :data:
 
 from __future__ import annotations
 
-from collections.abc import Mapping as MappingABC, Sequence as SequenceABC
 from dataclasses import dataclass, field
 from typing import Callable, Literal, Mapping, Optional, Sequence
 
@@ -43,6 +42,7 @@ from adan_ser.classifiers.head_modules import (  # noqa: F401  (the modules are 
     sample_weights,
 )
 from adan_ser.core.errors import AdanError
+from adan_ser.core.views import LiveMapping, LiveSequence
 
 
 @dataclass(frozen=True)
@@ -92,54 +92,24 @@ def unregister(name: str) -> None:
     del HEAD_SPECS[name]
 
 
-class _Names(SequenceABC):
-    """A read-only tuple-like view, current at every read."""
-
-    def __init__(self, items: Callable[[], tuple]):
-        self._items = items
-
-    def __getitem__(self, i):
-        return self._items()[i]
-
-    def __len__(self):
-        return len(self._items())
-
-    def __repr__(self):
-        return repr(self._items())
-
-
-class _Table(MappingABC):
-    """A read-only ``{name: defaults}`` view of one kind's specs."""
-
-    def __init__(self, kind: str):
-        self._kind = kind
-
-    def _items(self) -> dict:
-        return {s.name: dict(s.params) for s in HEAD_SPECS.values() if s.kind == self._kind}
-
-    def __getitem__(self, name):
-        return self._items()[name]
-
-    def __iter__(self):
-        return iter(self._items())
-
-    def __len__(self):
-        return len(self._items())
+def _table(kind: str) -> LiveMapping:
+    """``{name: defaults}`` of one kind's specs."""
+    return LiveMapping(lambda: {s.name: dict(s.params) for s in HEAD_SPECS.values() if s.kind == kind})
 
 
 def _names(kind: str) -> tuple:
     return tuple(s.name for s in HEAD_SPECS.values() if s.kind == kind)
 
 
-HEADS = _Names(lambda: _names("head"))
-LOSSES = _Names(lambda: _names("loss"))
+HEADS = LiveSequence(lambda: _names("head"))
+LOSSES = LiveSequence(lambda: _names("loss"))
 #: The head names the report knows, in its order: every head, then each loss after its heads.
-HEAD_NAMES = _Names(lambda: _names("head") + tuple(
+HEAD_NAMES = LiveSequence(lambda: _names("head") + tuple(
     f"{head}+{s.name}" for s in HEAD_SPECS.values() if s.kind == "loss" for head in s.on))
 #: Parameters each head accepts, with their defaults.
-HEAD_PARAMS = _Table("head")
+HEAD_PARAMS = _table("head")
 #: Parameters each loss accepts, with their defaults.
-LOSS_PARAMS = _Table("loss")
+LOSS_PARAMS = _table("loss")
 
 
 def parse_head_name(name: str) -> tuple[str, str]:

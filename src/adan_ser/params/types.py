@@ -80,7 +80,7 @@ class Reason(ValueError):
 
 def _device(value: str) -> str:
     if value in ("auto", "cpu"):
-        return value  # no torch import for the common case: every command validates the file
+        return value  # no device query for the common case
     import torch
 
     try:
