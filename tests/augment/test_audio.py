@@ -8,7 +8,7 @@ import pytest
 
 from adan_ser.augment import stage as stage_module
 from adan_ser.augment.audio.describe import Perturbed, perturb_features
-from adan_ser.augment.audio.methods import AUDIO_METHODS
+from adan_ser.augment.registry import AUDIO_METHODS
 from adan_ser.augment.audio.perturbers import NoisePerturber, copies_for
 from adan_ser.augment.export import export_csv
 from adan_ser.augment.registry import make_perturber, make_sampler

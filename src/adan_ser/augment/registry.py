@@ -1,4 +1,5 @@
-"""Augmentation methods by name, as ``params.yaml`` spells them.
+"""Augmentation methods by name, as ``params.yaml`` spells them, built from their specs
+(:mod:`adan_ser.augment.specs`; the mappings here are views of them).
 
 ``make_sampler("smote", {"k_neighbors": 3}, seed=0, ratio=1.0)`` → an unfitted sampler with
 ``fit_resample(X, y)`` (real + synthetic) and ``generate(X, y)`` (synthetic only); ``"none"`` → None.
@@ -13,111 +14,86 @@ and the augment stage runs them on the corpus audio (:mod:`adan_ser.augment.audi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Optional
 
-from adan_ser.augment.generators.aae import AAE
-from adan_ser.augment.generators.adan import ADAN
-from adan_ser.augment.generators.adan_speaker import SpeakerADAN, SpeakerADANSampler
-from adan_ser.augment.generators.adan_separate import SeparateADAN
-from adan_ser.augment.audio.methods import AUDIO_METHODS
 from adan_ser.augment.audio.perturbers import AudioPerturber, copies_for
 from adan_ser.augment.generators.base import validate_params
-from adan_ser.augment.generators.baselines import (
-    ADASYNSampler,
-    BorderlineSMOTESampler,
-    DuplicateSampler,
-    GaussianNoiseSampler,
-    SMOTESampler,
-)
-from adan_ser.augment.generators.latent_smote import LatentSMOTESampler
-from adan_ser.augment.generators.samplers import AAESampler, ADANSampler, SeparateADANSampler
-from adan_ser.augment.generators.speakers import SpeakerOffsetSampler
+from adan_ser.augment.specs import AUGMENTERS, AugmenterSpec, register, specs_of, unregister
+from adan_ser.contracts.names import REFERENCE_METHOD
 from adan_ser.core.errors import AdanError
+from adan_ser.core.views import LiveMapping
 
-__all__ = ["SAMPLERS", "MODELS", "PRESETS", "AUDIO_METHODS", "is_audio_method", "make_perturber", "make_sampler",
-           "method_label", "resolve_preset", "sampler_params"]
+__all__ = ["AugmenterSpec", "register", "unregister", "SAMPLERS", "MODELS", "MODEL_DEFAULTS", "PRESETS",
+           "AUDIO_METHODS", "LATENT_METHODS", "is_audio_method", "make_perturber", "make_sampler", "method_label",
+           "resolve_preset", "sampler_params"]
 
-SAMPLERS = {
-    "duplicate": DuplicateSampler,
-    "noise": GaussianNoiseSampler,
-    "smote": SMOTESampler,
-    "borderline_smote": BorderlineSMOTESampler,
-    "adasyn": ADASYNSampler,
-    "adan": ADANSampler,
-    "adan_separate": SeparateADANSampler,
-    "wadan": ADANSampler,
-    "adan_latent": LatentSMOTESampler,
-    "aae": AAESampler,
-    "speaker_swap": SpeakerOffsetSampler,
-    "speaker_new": SpeakerOffsetSampler,
-    "adan_speaker": SpeakerADANSampler,
-}
 
-#: Sampler settings a method fixes (not keys of its params block): the two modes of the speaker model.
-SAMPLER_FIXED = {
-    "speaker_swap": {"mode": "swap", "shrinkage": "ledoit_wolf", "n_speakers": None},
-    "speaker_new": {"mode": "new"},
-}
+def _view(kinds: tuple, value) -> LiveMapping:
+    """``{name: value(spec)}`` over the specs of ``kinds``, leaving out None values."""
+    return LiveMapping(lambda: {s.name: value(s) for s in specs_of(*kinds) if value(s) is not None})
 
-#: The model a latent method's sampler composes (its ``adan`` parameter).
-MODELS = {"adan": ADAN, "adan_separate": SeparateADAN, "wadan": ADAN, "adan_latent": ADAN, "aae": AAE,
-          "adan_speaker": SpeakerADAN}
 
-#: Model defaults a method sets before its params block: ``wadan`` is ADAN with the settings of the
-#: authors' WADAN (critic with gradient penalty, 2 critic steps per batch, G's CE weight 0.1; their
-#: WADAN trains a fixed number of epochs).
-MODEL_DEFAULTS = {
-    "wadan": {"adversarial": "wasserstein", "gp_weight": 10.0, "gp_power": 10.0, "d_steps": 2,
-              "g_class_weight": 0.1, "early_stop": False},
-}
+#: Method → sampler class (feature and latent methods).
+# views of the specs, current at every read (a method registered later shows up)
+SAMPLERS = _view(("feature", "latent"), lambda s: s.estimator)
+#: Sampler settings a method fixes (not keys of its params block), e.g. the two speaker modes.
+SAMPLER_FIXED = _view(("feature", "latent"), lambda s: dict(s.fixed) or None)
+#: Latent method → the model class its sampler composes (its ``adan`` parameter).
+MODELS = _view(("latent",), lambda s: s.model)
+#: The methods whose training diagnostics the augment stage logs (the latent ones), as :data:`MODELS`.
+LATENT_METHODS = MODELS
+#: Model settings a method starts from before its params block (``wadan``: ADAN with WADAN's critic).
+MODEL_DEFAULTS = _view(("latent",), lambda s: dict(s.model_defaults) or None)
+#: Audio method → perturber class.
+AUDIO_METHODS = _view(("audio",), lambda s: s.estimator)
 
-#: Named configurations of the ``adan`` block (its ``preset`` key): the method whose sampler and
-#: model the block then builds, and the settings it starts from (keys the block gives win).
-#: ``paper``: Yi & Mak's ADAN, every remedy off. ``validated``: the configuration chosen on EmoDB IS11
-#: by inner validation on the training speakers of each fold, never the test speaker
-#: (results/augmenters_by_validation.csv; docs/results.md, "ADAN without mode collapse").
-PRESETS = {
-    "paper": ("adan", {}),
-    # adan_latent met both bars and had the highest validation UAR of real + synthetic rows
-    "validated": ("adan_latent", {"k_neighbors": 5, "residual": True}),
-}
-
-#: The method whose block takes ``preset``.
+#: The method whose block takes ``preset`` in params.yaml.
 PRESET_METHOD = "adan"
+#: ``augment.adan.preset`` name → (method it builds, settings it starts from); the first is the default.
+PRESETS = LiveMapping(lambda: dict(_presets(PRESET_METHOD)))
 
 #: The sampler parameter that holds the composed model.
 _MODEL_PARAM = "adan"
 
-NONE = "none"
+NONE = REFERENCE_METHOD
+
+
+def _presets(method) -> Mapping:
+    """``method``'s presets (its spec's named aliases); {} for a method without, or an unknown one."""
+    spec = AUGMENTERS.get(method) if isinstance(method, str) else None
+    return spec.presets if spec is not None else {}
 
 
 def _own_params(method: str) -> list[str]:
-    fixed = SAMPLER_FIXED.get(method, {})
+    fixed = AUGMENTERS[method].fixed
     return [p for p in _sampler_class(method)().get_params(deep=False) if p != _MODEL_PARAM and p not in fixed]
 
 
 def _model_params(method: str) -> list[str]:
-    return list(MODELS[method]().get_params(deep=False)) if method in MODELS else []
+    model = AUGMENTERS[method].model
+    return list(model().get_params(deep=False)) if model is not None else []
 
 
 def sampler_params(method: str) -> list[str]:
     """Parameter names ``method`` accepts in its params block: the sampler's, then its model's
-    (``adan``: then ``preset``)."""
-    extra = ["preset"] if method == PRESET_METHOD else []
+    (a method with presets, ``adan``: then ``preset``)."""
+    extra = ["preset"] if _presets(method) else []
     return list(dict.fromkeys(_own_params(method) + _model_params(method) + extra))
 
 
 def resolve_preset(method: Optional[str], params: Optional[dict] = None) -> tuple[Optional[str], dict]:
-    """``(method, params)`` after ``params["preset"]`` (``adan`` only; default ``paper``): the
-    preset's method, and its settings overlaid by the block's own keys. Other methods pass through.
-    An unknown preset → :class:`AdanError` naming ``augment.adan.preset``."""
+    """``(method, params)`` after ``params["preset"]`` (methods with presets, ``adan``; default:
+    the first, ``paper``): the preset's method, and its settings overlaid by the block's own keys.
+    Other methods pass through. An unknown preset → :class:`AdanError` naming ``augment.adan.preset``."""
     params = dict(params or {})
-    if method != PRESET_METHOD:
+    presets = _presets(method)
+    if not presets:
         return method, params
-    name = params.pop("preset", "paper")
-    if name not in PRESETS:
-        raise AdanError(f"augment.adan.preset: unknown preset {name!r}; known: {', '.join(PRESETS)}")
-    target, settings = PRESETS[name]
+    name = params.pop("preset", next(iter(presets)))
+    if name not in presets:
+        raise AdanError(f"augment.{method}.preset: unknown preset {name!r}; known: {', '.join(presets)}")
+    target, settings = presets[name]
     return target, {**settings, **params}
 
 
@@ -126,10 +102,11 @@ def method_label(method: Optional[str], params: Optional[dict] = None) -> Option
     ``augment.<method>`` block): the method itself, or ``adan[validated]`` when a preset swaps the
     algorithm (``augment.adan.preset: validated`` runs ``adan_latent``), so a row never carries the
     name of an algorithm that did not run."""
-    if method != PRESET_METHOD:
+    presets = _presets(method)
+    if not presets:
         return method
-    name = dict(params or {}).get("preset", "paper")
-    target, _ = PRESETS.get(name, (method, {}))
+    name = dict(params or {}).get("preset", next(iter(presets)))
+    target, _ = presets.get(name, (method, {}))
     return method if target == method else f"{method}[{name}]"
 
 
@@ -196,11 +173,12 @@ def make_sampler(
     params = {**params, "seed": seed}
     if ratio is not None:
         params["ratio"] = ratio
+    spec = AUGMENTERS[method]
     own = set(_own_params(method))
-    kwargs = {**SAMPLER_FIXED.get(method, {}), **{k: v for k, v in params.items() if k in own}}
-    if method in MODELS:
+    kwargs = {**spec.fixed, **{k: v for k, v in params.items() if k in own}}
+    if spec.model is not None:
         model_kwargs = {k: v for k, v in params.items() if k not in own or k == "seed"}
-        kwargs[_MODEL_PARAM] = MODELS[method](**{**MODEL_DEFAULTS.get(method, {}), **model_kwargs})
+        kwargs[_MODEL_PARAM] = spec.model(**{**spec.model_defaults, **model_kwargs})
     sampler = cls(**kwargs)
     # Fail at configuration time, not an hour into a cross-validation run.
     validate_params(sampler)

@@ -11,16 +11,20 @@ The fit itself (split, seeding, optimiser, epochs, early stopping) is
 
 from __future__ import annotations
 
+import os
 from collections import OrderedDict
+from numbers import Integral, Real
 from typing import Optional
 
 import numpy as np
 import torch
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from adan_ser.classifiers.inputs import check_features
 from adan_ser.classifiers.torch_base import TorchClassifier, uar
+from adan_ser.core.constraints import LayerSizes, check_params
 from adan_ser.core.errors import AdanError
 
 _ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "leaky_relu": nn.LeakyReLU}
@@ -70,6 +74,28 @@ class DNNClassifier(TorchClassifier):
     """
 
     _what = "dnn"
+
+    _parameter_constraints: dict = {
+        "hidden": [LayerSizes(), Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions(set(_ACTIVATIONS))],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "batch_norm": ["boolean"],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "l2": [Interval(Real, 0, None, closed="left")],
+        "l2_first": ["boolean"],
+        "epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "patience": [Interval(Integral, 0, None, closed="left")],
+        "val_groups": [Interval(Integral, 0, None, closed="left")],
+        "val_fold": [str, None],
+        "class_weight": [StrOptions({"balanced"}), dict, None],
+        "device": [str],
+        "seed": [Interval(Integral, 0, None, closed="left"), None],
+        "log_dir": [str, os.PathLike, None],
+        "head": [str],
+        "head_params": [dict, None],
+    }
 
     def __init__(
         self,
@@ -152,7 +178,10 @@ class DNNClassifier(TorchClassifier):
     # ----------------------------------------------------------------------------- fitting
 
     def fit(self, X, y, groups=None) -> "DNNClassifier":
-        """X: (n_samples, n_features) floats; y: (n_samples,) labels; groups: speakers or None."""
+        """X: (n_samples, n_features) floats; y: (n_samples,) labels; groups: speakers or None.
+
+        A bad parameter → :class:`~adan_ser.core.constraints.ParameterError` (a ``ValueError``) naming it."""
+        check_params(self)
         return super().fit(X, y, groups)
 
     def _check_inputs(self, X, y):

@@ -10,12 +10,11 @@ from typing import Optional
 
 from sklearn.pipeline import Pipeline
 
-from adan_ser.classifiers.dnn import DNNClassifier
 from adan_ser.classifiers.preprocess import make_preprocessor
-from adan_ser.classifiers.svm import SVMClassifier
+from adan_ser.classifiers.specs import CLASSIFIERS
 from adan_ser.core.errors import AdanError
 
-CLASSIFIERS = {"svm": SVMClassifier, "dnn": DNNClassifier}
+__all__ = ["CLASSIFIERS", "make_classifier"]
 
 
 def make_classifier(name: str, params: Optional[dict], seed: int, fold: Optional[str] = None,
@@ -25,6 +24,7 @@ def make_classifier(name: str, params: Optional[dict], seed: int, fold: Optional
     Fit it with ``fit(X, y, clf__groups=speakers)`` so early stopping and inner searches hold out
     whole speakers (both classifiers take ``groups`` in ``fit``).
 
+    ``name``: a registered classifier (:data:`adan_ser.classifiers.specs.CLASSIFIER_SPECS`);
     ``params``: constructor arguments of the classifier (see SVMClassifier / DNNClassifier).
     ``seed`` is the experiment seed and is the only source of the classifier's seed, so a
     ``seed`` key in params is rejected rather than silently winning or losing. ``fold``: the name

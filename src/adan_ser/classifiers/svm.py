@@ -17,6 +17,7 @@ Every other kernel always uses libsvm. Preprocessing is not inside: compose it w
 from __future__ import annotations
 
 import warnings
+from numbers import Integral, Real
 from typing import Optional
 
 import numpy as np
@@ -24,11 +25,13 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, GroupKFold
 from sklearn.svm import SVC, LinearSVC
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.validation import check_is_fitted
 
 from adan_ser.classifiers.inputs import check_features, check_n_classes
 from adan_ser.contracts.folds import SYNTHETIC_GROUP, holdout_groups
+from adan_ser.core.constraints import check_params
 from adan_ser.core.errors import AdanError, InputError
 
 #: More held-out speakers than this → GroupKFold with this many folds instead of LOGO,
@@ -196,6 +199,17 @@ class SVMClassifier(ClassifierMixin, BaseEstimator):
     ``n_features_in_``.
     """
 
+    _parameter_constraints: dict = {
+        "kernel": [StrOptions({"linear", "rbf", "poly", "sigmoid"})],
+        "C": [Interval(Real, 0, None, closed="neither")],
+        "gamma": [StrOptions({"scale", "auto"}), Interval(Real, 0, None, closed="neither")],
+        "class_weight": [StrOptions({"balanced"}), dict, None],
+        "inner_search": ["boolean"],
+        "grid": [dict, None],
+        "solver": [StrOptions(set(SOLVERS))],
+        "seed": [Interval(Integral, 0, None, closed="left"), None],
+    }
+
     def __init__(
         self,
         kernel: str = "rbf",
@@ -237,7 +251,10 @@ class SVMClassifier(ClassifierMixin, BaseEstimator):
         return grid
 
     def fit(self, X, y, groups=None) -> "SVMClassifier":
-        """X: (n_samples, n_features); y: (n_samples,); groups: (n_samples,) speakers or None."""
+        """X: (n_samples, n_features); y: (n_samples,); groups: (n_samples,) speakers or None.
+
+        A bad parameter → :class:`~adan_ser.core.constraints.ParameterError` (a ``ValueError``) naming it."""
+        check_params(self)
         X, y = check_features(self, X, y, reset=True, what="svm")
         check_n_classes(np.unique(y), "svm")
         self.cv_results_ = None
