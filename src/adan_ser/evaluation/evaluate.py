@@ -170,10 +170,10 @@ def evaluate(manifest: pd.DataFrame, features: pd.DataFrame, settings: EvaluateS
                     parts.append(first.assign(seed=seed))
                     continue
 
-                def make_model(fold_name, name=name, params=params, run=run_name(method, use), head=head,
-                               seed=seed, sub=sub):
+                def make_model(fold_name, combo=combo, params=params, run=run_name(method, use), seed=seed, sub=sub):
+                    name = combo.classifier
                     if log_dir is not None and name == "dnn":
-                        run_dir = fit_log_dir(log_dir, name, head, run, *sub, seed=seed, fold=fold_name)
+                        run_dir = fit_log_dir(log_dir, name, combo.head, run, *sub, seed=seed, fold=fold_name)
                         params = {**params, "log_dir": str(run_dir)}
                     return make_classifier(name, params, seed, fold=fold_name, scale_on=s.scale_on)
 

@@ -125,7 +125,8 @@ def evaluate_spectro(manifest: pd.DataFrame, specs: SpectrogramSet, settings: Sp
         for head in s.heads:
             combo = Combination(s.corpus, feature_set, REFERENCE_METHOD, "real", arch, head)
             for _, seed, jobs in plan.runs():
-                def make_model(fold_name, arch=arch, head=head, seed=seed):
+                def make_model(fold_name, combo=combo, seed=seed):
+                    arch, head = combo.classifier, combo.head
                     log = None if log_dir is None else str(fit_log_dir(log_dir, arch, head, seed=seed, fold=fold_name))
                     return SpectroClassifier(arch=arch, head=head, head_params=head_params.get(head), seed=seed,
                                              val_fold=fold_name, log_dir=log, **seg, **train_params)
