@@ -47,10 +47,10 @@ import numpy as np
 import pandas as pd
 from statsmodels.stats.multitest import multipletests
 
+from adan_ser.contracts.names import PLAIN_HEADS
 from adan_ser.contracts.results import FRACTION, KEY, key_columns
 from adan_ser.core.errors import AdanError
 
-PLAIN_HEADS = ("softmax", "-")
 METRICS = ("wa", "uar")
 #: Up to this many units the sign-flip null is enumerated exactly (2^20 patterns, 8 MB of sums).
 EXACT_MAX_UNITS = 20
