@@ -14,11 +14,11 @@ from sklearn.utils._param_validation import Interval
 
 from adan_ser.augment import specs as augment_specs
 from adan_ser.augment.generators.base import SyntheticSampler
-from adan_ser.augment.stage import augment_folds
+from adan_ser.augment.stage import AugmentSettings, augment_folds
 from adan_ser.classifiers import heads, specs as classifier_specs
 from adan_ser.classifiers.head_modules import CosineHead
 from adan_ser.core.errors import AdanError
-from adan_ser.evaluation.evaluate import evaluate
+from adan_ser.evaluation.evaluate import EvaluateSettings, evaluate
 from adan_ser.params import validate_params
 from tests.toy import toy_corpus
 
@@ -104,13 +104,13 @@ def test_toy_extensions_run_through_the_pipeline(toys, tmp_path):
     with pytest.raises(AdanError, match=r"classify\.centroid\.shrink: 2 is not a number in \[0, 1\]"):
         validate_params({"classify": {"centroid": {"shrink": 2}}})
 
-    augment_folds(manifest, features, "leave-one-speaker-out", "jitter", p.block("augment.jitter"), 0, 1.0,
-                  tmp_path / "jitter", progress=False)
-    pred = evaluate(manifest, features, "leave-one-speaker-out",
-                    {"centroid": p.block("classify.centroid"),
-                     "dnn": {"hidden": [8], "epochs": 2, "patience": 1, "batch_size": 16, "device": "cpu"}},
-                    seeds=0, corpus="toy", feature_set="F", synthetic_dirs={"jitter": tmp_path / "jitter"},
-                    heads=["cosine"], head_params=p.classify.head_params, heads_on={"jitter": ["real+synthetic"]})
+    augment_folds(manifest, features, AugmentSettings("jitter", p.block("augment.jitter"), ratio=1.0,
+                                                      progress=False), tmp_path / "jitter")
+    pred = evaluate(manifest, features, EvaluateSettings(
+        {"centroid": p.block("classify.centroid"),
+         "dnn": {"hidden": [8], "epochs": 2, "patience": 1, "batch_size": 16, "device": "cpu"}},
+        corpus="toy", feature_set="F", synthetic_dirs={"jitter": tmp_path / "jitter"},
+        heads=["cosine"], head_params=p.classify.head_params, heads_on={"jitter": ["real+synthetic"]}))
     runs = set(map(tuple, pred[["method", "classifier", "head"]].drop_duplicates().to_numpy()))
     assert {("jitter", "centroid", "-"), ("none", "centroid", "-"), ("jitter", "dnn", "cosine")} <= runs
     centroid = pred[(pred["classifier"] == "centroid") & (pred["method"] == "jitter")]

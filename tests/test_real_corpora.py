@@ -7,8 +7,9 @@ These run the same library calls as the prepare → extract → evaluate stages.
 
 import pytest
 
+from adan_ser.contracts.plan import PlanSettings
 from adan_ser.corpora.build import build_manifest
-from adan_ser.evaluation.evaluate import evaluate
+from adan_ser.evaluation.evaluate import EvaluateSettings, evaluate
 from adan_ser.features.opensmile import extract_features
 from adan_ser.reporting.metrics import scores
 
@@ -19,8 +20,8 @@ def _svm_scores(corpus, root, feature_set, svm):
     manifest = build_manifest(corpus, root)
     features, bad = extract_features(manifest, root, feature_set, workers=2, progress=False)
     assert bad == []
-    pred = evaluate(manifest, features, "leave-one-speaker-out", {"svm": svm}, seeds=0,
-                    corpus=corpus, feature_set=feature_set)
+    pred = evaluate(manifest, features,
+                    EvaluateSettings({"svm": svm}, corpus, feature_set, PlanSettings("leave-one-speaker-out", 0)))
     assert pred["fold"].nunique() == manifest["speaker"].nunique()
     return manifest, scores(pred["true"], pred["pred"], sorted(manifest["emotion"].unique()))
 

@@ -11,9 +11,10 @@ import numpy as np
 import pandas as pd
 
 from adan_ser.augment.measures.quality import MEASURE_ROWS, QUERY_ROWS
-from adan_ser.augment.stage import augment_folds
+from adan_ser.augment.stage import AugmentSettings, augment_folds
 from adan_ser.classifiers.svm import LIBLINEAR_MIN_ROWS
-from adan_ser.evaluation.evaluate import evaluate
+from adan_ser.contracts.plan import PlanSettings
+from adan_ser.evaluation.evaluate import EvaluateSettings, evaluate
 from tests.toy import toy_corpus
 
 SCHEME = "leave-one-speaker-out"
@@ -22,15 +23,16 @@ SCHEME = "leave-one-speaker-out"
 def test_augment_and_evaluate_above_the_caps_match_local_on_dask(tmp_path, dask_scheduler):
     manifest, features = toy_corpus(n=2800, speakers=4, d=8, separation=0.7)
     assert 1400 > QUERY_ROWS and 2800 > MEASURE_ROWS and 3500 >= LIBLINEAR_MIN_ROWS
-    kwargs = dict(progress=False, validation_speakers=1)
     tables, preds = {}, {}
     for where, scheduler in (("local", None), ("dask", dask_scheduler)):
         out = tmp_path / where / "smote"
-        tables[where] = augment_folds(manifest, features, SCHEME, "smote", {"k_neighbors": 5}, 0, 1.0, out,
-                                      scheduler=scheduler, **kwargs)
-        preds[where] = evaluate(manifest, features, SCHEME, {"svm": {"kernel": "linear", "C": 0.001}}, seeds=0,
-                                corpus="toy", feature_set="f", synthetic_dirs={"smote": out},
-                                train_data=("real", "real+synthetic"), scheduler=scheduler)
+        settings = AugmentSettings("smote", {"k_neighbors": 5}, 1.0, PlanSettings(SCHEME, 0, validation_speakers=1),
+                                   scheduler=scheduler, progress=False)
+        tables[where] = augment_folds(manifest, features, settings, out)
+        preds[where] = evaluate(manifest, features,
+                                EvaluateSettings({"svm": {"kernel": "linear", "C": 0.001}}, "toy", "f",
+                                                 PlanSettings(SCHEME, 0), synthetic_dirs={"smote": out},
+                                                 train_data=("real", "real+synthetic"), scheduler=scheduler))
     pd.testing.assert_frame_equal(tables["local"], tables["dask"])
     for file in sorted((tmp_path / "local" / "smote").rglob("*.parquet")):
         twin = tmp_path / "dask" / "smote" / file.relative_to(tmp_path / "local" / "smote")

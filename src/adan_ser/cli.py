@@ -266,9 +266,18 @@ def spectrogram(p: Params, manifest: str, output: str, root: str | None) -> None
 # ---------------------------------------------------------------------------- Augmentation
 
 
-def _augment_settings(p: Params, method: str) -> tuple[dict, float | None]:
-    """``augment.<method>`` (an unknown method: none; the library names it) and ``augment.ratio``."""
-    return (p.block(f"augment.{method}") if method in METHODS else {}), p.augment.ratio
+def _plan_settings(p: Params, **given):
+    """The jobs' settings every stage shares (cv.scheme, eval.seeds, cv.train_downsample); ``given``
+    adds or replaces fields (cv.train_fraction, the validation speakers, an export's one seed)."""
+    from adan_ser.contracts.plan import PlanSettings
+
+    return PlanSettings(**{"scheme": p.need("cv.scheme"), "seeds": p.run_seeds(),
+                           "train_downsample": p.block("cv.train_downsample"), **given})
+
+
+def _augment_params(p: Params, method: str) -> dict:
+    """``augment.<method>`` (an unknown method: none; the library names it)."""
+    return p.block(f"augment.{method}") if method in METHODS else {}
 
 
 def _audio_settings(p: Params, method: str) -> dict:
@@ -294,7 +303,7 @@ def _audio_settings(p: Params, method: str) -> dict:
 def augment(p: Params, method: str, manifest: str, features: str, output: str, report_dir: str | None,
             scheduler: str | None) -> None:
     """Per-fold synthetic sets of one method (augment.*)."""
-    from adan_ser.augment.stage import augment_folds
+    from adan_ser.augment.stage import AugmentSettings, augment_folds
     from adan_ser.contracts.align import load_features
     from adan_ser.contracts.manifest import load_manifest
 
@@ -302,32 +311,24 @@ def augment(p: Params, method: str, manifest: str, features: str, output: str, r
     if report_dir is not None:
         check_output(report_dir, folder=True, option="--report-dir",
                      inputs={"manifest": manifest, "features": features, "-o folder": output})
-    params, ratio = _augment_settings(p, method)
-    audio = _audio_settings(p, method)
-    table = augment_folds(
-        load_manifest(manifest),
-        load_features(features),
-        p.need("cv.scheme"),
+    settings = AugmentSettings(
         method,
-        params,
-        p.run_seeds(),
-        ratio,
-        output,
-        report_dir=report_dir,
-        train_downsample=p.block("cv.train_downsample"),
+        _augment_params(p, method),
+        p.augment.ratio,
+        _plan_settings(p, train_fraction=p.cv.train_fraction, validation_speakers=p.classify.dnn.val_groups),
         scheduler=scheduler or p.cv.scheduler,
-        validation_speakers=p.classify.dnn.val_groups,
-        train_fraction=p.cv.train_fraction,
-        **audio,
+        **_audio_settings(p, method),
     )
+    table = augment_folds(load_manifest(manifest), load_features(features), settings, output, report_dir)
+    label = settings.label
     cost = table.attrs.get("cost")
     for c in ([] if cost is None else cost.to_dict("records")):
-        click.echo(f"{method}: seed {c['seed']}: perturbed and described {c['files']} files in "
+        click.echo(f"{label}: seed {c['seed']}: perturbed and described {c['files']} files in "
                    f"{c['seconds']:.1f} s ({c['files_per_s']:.1f} files/s)")
     n_seeds = table["seed"].nunique() if len(table) else 0
     n_folds = table["fold"].nunique() if len(table) else 0
     n_fractions = f"{table['train_fraction'].nunique()} training fractions × " if "train_fraction" in table else ""
-    click.echo(f"{method}: {int(table['n_synthetic'].sum()) if len(table) else 0} synthetic vectors "
+    click.echo(f"{label}: {int(table['n_synthetic'].sum()) if len(table) else 0} synthetic vectors "
                f"over {n_fractions}{n_seeds} seed(s) × {n_folds} folds → {output}")
 
 
@@ -344,7 +345,7 @@ def augment(p: Params, method: str, manifest: str, features: str, output: str, r
 def export(p: Params, method: str, fold: str | None, per_class: int, seed: int, model: str | None,
            manifest: str, features: str | None, output: str) -> None:
     """One fold's synthetic feature vectors as CSV (augment.*)."""
-    from adan_ser.augment.export import export_csv
+    from adan_ser.augment.export import ExportSettings, export_csv
 
     check_output(output, option="-o", inputs={"manifest": manifest, "features": features, "model": model})
     ctx = click.get_current_context()
@@ -355,23 +356,19 @@ def export(p: Params, method: str, fold: str | None, per_class: int, seed: int, 
             raise AdanError(f"--model samples a saved model, so {', '.join(given)} cannot be given with it")
     elif fold is None:
         raise AdanError("export needs --fold (the held-out group) or --model")
-    params, _ = _augment_settings(p, method)
-    audio = _audio_settings(p, method) if model is None else {}
-    n = export_csv(
-        output,
+    settings = ExportSettings(
         method=method,
         fold=fold,
         per_class=per_class,
         seed=seed,
-        model_path=model,
-        manifest_path=manifest,
-        features_path=features or (None if model else f"data/features/{p.need('features.set')}.parquet"),
+        params=_augment_params(p, method),
         scheme=p.need("cv.scheme") if model is None else "leave-one-speaker-out",
-        params=params,
         train_downsample=p.block("cv.train_downsample"),
-        **audio,
+        **(_audio_settings(p, method) if model is None else {}),
     )
-    click.echo(f"{n} synthetic vectors → {output}")
+    n = export_csv(output, settings, model_path=model, manifest_path=manifest,
+                   features_path=features or (None if model else f"data/features/{p.need('features.set')}.parquet"))
+    click.echo(f"{n} synthetic vectors → {output}" if model else f"{settings.label}: {n} synthetic vectors → {output}")
 
 
 # ---------------------------------------------------------------------------- Evaluation
@@ -388,34 +385,30 @@ def export(p: Params, method: str, fold: str | None, per_class: int, seed: int, 
 def evaluate(p: Params, manifest: str, features: str, output: str, log_dir: str | None, synthetic_dir: str,
              scheduler: str | None) -> None:
     """Cross-validated predictions (cv.*, classify.*)."""
+    from adan_ser.contracts.names import REFERENCE_METHOD
     from adan_ser.contracts.predictions import write_predictions
-    from adan_ser.evaluation.evaluate import evaluate_corpus
+    from adan_ser.evaluation.evaluate import EvaluateSettings, evaluate_corpus
 
     check_output(output, folder=True, option="-o",
                  inputs={"manifest": manifest, "features": features, "synthetic sets": synthetic_dir})
     if log_dir:
         Path(log_dir).mkdir(parents=True, exist_ok=True)  # a DVC output even when no DNN logs
-    predictions = evaluate_corpus(
-        manifest_path=manifest,
-        features_path=features,
-        scheme=p.need("cv.scheme"),
+    settings = EvaluateSettings(
         models={name: p.block(f"classify.{name}") for name in p.need("classify.models")},
-        seeds=p.run_seeds(),
         corpus=p.need("data.corpus"),
         feature_set=p.need("features.set"),
-        log_dir=log_dir,
-        synthetic_dirs={m: Path(synthetic_dir) / m for m in p.augment.methods if m != "none"},
+        plan=_plan_settings(p, train_fraction=p.cv.train_fraction),
+        synthetic_dirs={m: Path(synthetic_dir) / m for m in p.augment.methods if m != REFERENCE_METHOD},
         train_data=p.augment.train_data,
         heads=p.classify.heads,
         head_params=p.block("classify.head_params"),
         heads_on=p.block("classify.heads_on"),
-        train_downsample=p.block("cv.train_downsample"),
         scheduler=scheduler or p.cv.scheduler,
-        train_fraction=p.cv.train_fraction,
         scale_on=p.classify.scale_on,
         normalise=p.classify.normalise,
         enrol=p.classify.enrol,
     )
+    predictions = evaluate_corpus(manifest, features, settings, log_dir)
     files = write_predictions(predictions, output)
     click.echo(f"{len(predictions)} predictions in {len(files)} files → {output}")
 
@@ -430,7 +423,9 @@ def evaluate_spectro(p: Params, manifest: str, spectrograms: str, output: str, l
                      scheduler: str | None) -> None:
     """Spectrogram models × heads, cross-validated (spectro.*)."""
     from adan_ser.contracts.manifest import load_manifest
+    from adan_ser.contracts.names import SOFTMAX_HEAD
     from adan_ser.core.io import write_parquet
+    from adan_ser.evaluation.evaluate_spectrogram import SpectroSettings
     from adan_ser.evaluation.evaluate_spectrogram import evaluate_spectro as run
     from adan_ser.features.spectrogram import load_spectrograms
 
@@ -438,24 +433,20 @@ def evaluate_spectro(p: Params, manifest: str, spectrograms: str, output: str, l
     if log_dir:
         Path(log_dir).mkdir(parents=True, exist_ok=True)  # a DVC output even with no model
     s = p.spectro
-    predictions = run(
-        load_manifest(manifest),
-        load_spectrograms(spectrograms),
-        scheme=p.need("cv.scheme"),
+    settings = SpectroSettings(
         models=s.models,
-        heads=s.heads or ["softmax"],
-        seeds=p.run_seeds(),  # once per run seed; `seed` seeds the report's resampling only
+        heads=s.heads or [SOFTMAX_HEAD],
         corpus=p.need("data.corpus"),
+        plan=_plan_settings(p),  # once per run seed; `seed` seeds the report's resampling only
         train_params=p.block("spectro.train"),
         # the DNN's head settings unless spectro.head_params sets a head's block itself
         head_params={**p.block("classify.head_params"), **p.block("spectro.head_params")},
         segment_s=float(s.segment_s),
         train_overlap_s=float(s.train_overlap_s),
         eval_overlap_s=float(s.eval_overlap_s),
-        log_dir=log_dir,
-        train_downsample=p.block("cv.train_downsample"),
         scheduler=scheduler or p.cv.scheduler,
     )
+    predictions = run(load_manifest(manifest), load_spectrograms(spectrograms), settings, log_dir)
     write_parquet(predictions, output)
     click.echo(f"{len(predictions)} spectrogram-model predictions → {output}")
 

@@ -16,7 +16,8 @@ from adan_ser.augment.generators.adan import ADAN
 from adan_ser.augment.measures.diagnostics import DIAGNOSTICS, latent_diagnostics
 from adan_ser.augment.registry import SAMPLERS, make_sampler
 from adan_ser.augment.generators.samplers import AAESampler, load_model
-from adan_ser.augment.stage import augment_folds
+from adan_ser.augment.stage import AugmentSettings, augment_folds
+from adan_ser.contracts.plan import PlanSettings
 from adan_ser.core.errors import AdanError
 
 N, D, K = 240, 6, 3
@@ -204,8 +205,10 @@ def test_augment_stage_writes_sets_and_models(tmp_path):
     features = pd.DataFrame(rng.normal(size=(n, 4)), columns=[f"f{j}" for j in range(4)])
     features.insert(0, "file", manifest["file"])
     params = {"epochs": 2, "latent_dim": 3, "enc_hidden": [8], "disc_hidden": [8], "device": "cpu"}
-    table = augment_folds(manifest, features, "leave-one-speaker-out", "aae", params, 0, 1.0, tmp_path / "out",
-                          progress=False)
+    table = augment_folds(manifest, features,
+                          AugmentSettings("aae", params, 1.0, PlanSettings("leave-one-speaker-out", 0),
+                                          progress=False),
+                          tmp_path / "out")
     assert len(table) == 3 and (table["method"] == "aae").all()
     for fold in ("s0", "s1", "s2"):
         df = pd.read_parquet(tmp_path / "out" / "seed0" / f"{fold}.parquet")

@@ -8,13 +8,14 @@ import pytest
 
 from adan_ser.augment import stage as stage_module
 from adan_ser.augment.audio.describe import Perturbed, perturb_features
-from adan_ser.augment.registry import AUDIO_METHODS
 from adan_ser.augment.audio.perturbers import NoisePerturber, copies_for
-from adan_ser.augment.export import export_csv
+from adan_ser.augment.export import ExportSettings, export_csv
+from adan_ser.augment.registry import AUDIO_METHODS
 from adan_ser.augment.registry import make_perturber, make_sampler
-from adan_ser.augment.stage import augment_folds
+from adan_ser.augment.stage import AugmentSettings, augment_folds
 from adan_ser.contracts.folds import folds_for, inner_validation_groups
 from adan_ser.contracts.manifest import write_manifest
+from adan_ser.contracts.plan import PlanSettings
 from adan_ser.core.errors import AdanError
 
 FEATURE_SET = "eGeMAPSv02"  # the fastest set
@@ -35,11 +36,13 @@ def corpus(tmp_path_factory):
     return root, manifest, features
 
 
-def run(corpus, out, method="audio_mix", params=None, seeds=(0,), ratio=1, **kwargs):
+def run(corpus, out, method="audio_mix", params=None, seeds=(0,), ratio=1, report_dir=None, train_fraction=1.0,
+        **kwargs):
     root, manifest, features = corpus
-    return augment_folds(manifest, features, SCHEME, method, params or {}, list(seeds), ratio, out,
-                         progress=False, validation_speakers=1, audio_root=root, feature_set=FEATURE_SET,
-                         **kwargs)
+    plan = PlanSettings(SCHEME, list(seeds), train_fraction, validation_speakers=1)
+    settings = AugmentSettings(method, params or {}, ratio, plan, progress=False, audio_root=root,
+                               feature_set=FEATURE_SET, **kwargs)
+    return augment_folds(manifest, features, settings, out, report_dir)
 
 
 def files_of(folder):
@@ -131,9 +134,11 @@ def test_export_writes_the_stage_rows_of_the_fold_training_files(corpus, tmp_pat
     root, manifest, features = corpus
     write_manifest(manifest, tmp_path / "m.csv")
     features.to_parquet(tmp_path / "f.parquet", index=False)
-    n = export_csv(tmp_path / "x.csv", "audio_noise", "spk02", per_class=3, seed=0,
-                   manifest_path=tmp_path / "m.csv", features_path=tmp_path / "f.parquet", scheme=SCHEME,
-                   params={"snr_db_min": 5.0, "snr_db_max": 5.0}, audio_root=root, feature_set=FEATURE_SET)
+    n = export_csv(tmp_path / "x.csv",
+                   ExportSettings(method="audio_noise", fold="spk02", per_class=3, seed=0, scheme=SCHEME,
+                                  params={"snr_db_min": 5.0, "snr_db_max": 5.0}, audio_root=root,
+                                  feature_set=FEATURE_SET),
+                   manifest_path=tmp_path / "m.csv", features_path=tmp_path / "f.parquet")
     table = pd.read_csv(tmp_path / "x.csv")
     assert n == len(table) == 6 and table["emotion"].value_counts().to_dict() == {"angry": 3, "sad": 3}
     # 3 of 2 training files per emotion and fold: copies 0 and 1 of the same files the stage makes

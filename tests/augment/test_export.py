@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from adan_ser.augment.export import export_csv
+from adan_ser.augment.export import ExportSettings, export_csv
 from adan_ser.core.errors import AdanError
 from tests.augment.test_stage import toy
 
@@ -21,10 +21,9 @@ def files(tmp_path):
 
 @pytest.mark.parametrize("method,params", [("smote", {"k_neighbors": 3}), ("adan", ADAN_FAST)])
 def test_same_seed_gives_identical_bytes(tmp_path, files, method, params):
-    kw = dict(method=method, fold="s1", per_class=7, manifest_path=files[0], features_path=files[1], params=params)
-    export_csv(tmp_path / "a.csv", seed=0, **kw)
-    export_csv(tmp_path / "b.csv", seed=0, **kw)
-    export_csv(tmp_path / "c.csv", seed=1, **kw)
+    kw = dict(manifest_path=files[0], features_path=files[1])
+    for name, seed in (("a", 0), ("b", 0), ("c", 1)):
+        export_csv(tmp_path / f"{name}.csv", ExportSettings(method, "s1", per_class=7, seed=seed, params=params), **kw)
     a = (tmp_path / "a.csv").read_bytes()
     assert a == (tmp_path / "b.csv").read_bytes()
     assert a != (tmp_path / "c.csv").read_bytes()
@@ -41,13 +40,14 @@ def test_export_from_saved_model(tmp_path, files):
     names = [c for c in features.columns if c != "file"]
     model = ADAN(**ADAN_FAST).fit(features[names].to_numpy(), manifest["emotion"].to_numpy(), feature_names=names)
     model.save(tmp_path / "m.pt")
-    n = export_csv(tmp_path / "s.csv", method="adan", fold=None, per_class=5, seed=0, model_path=tmp_path / "m.pt")
+    n = export_csv(tmp_path / "s.csv", ExportSettings(method="adan", fold=None, per_class=5, seed=0),
+                   model_path=tmp_path / "m.pt")
     df = pd.read_csv(tmp_path / "s.csv")
     assert n == 15 and list(df.columns[:6]) == names
 
 
 def test_unknown_fold_is_named(tmp_path, files):
     with pytest.raises(AdanError, match="unknown fold 'zz'"):
-        export_csv(tmp_path / "x.csv", method="smote", fold="zz", per_class=3, seed=0,
+        export_csv(tmp_path / "x.csv", ExportSettings(method="smote", fold="zz", per_class=3, seed=0),
                    manifest_path=files[0], features_path=files[1])
     assert not (tmp_path / "x.csv").exists()

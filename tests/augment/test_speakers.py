@@ -16,8 +16,9 @@ from adan_ser.augment.generators.speakers import (
     speaker_offsets,
     synthetic_speaker_ids,
 )
-from adan_ser.augment.stage import augment_folds
+from adan_ser.augment.stage import AugmentSettings, augment_folds
 from adan_ser.contracts.folds import augmenter_train, folds_for, inner_validation_groups, train_subset
+from adan_ser.contracts.plan import PlanSettings
 from adan_ser.core.errors import AdanError
 from adan_ser.core.scaling import ZScaler
 
@@ -194,8 +195,10 @@ def test_only_training_non_validation_speakers_reach_the_fit(tmp_path, monkeypat
     SEEN.clear()
     monkeypatch.setattr(stage_module, "make_sampler", lambda method_, params, seed, ratio: SPIES[method](seed))
     seeds = [0, 1]
-    augment_folds(manifest, features, "leave-one-speaker-out", method, {}, seeds, 1.0, tmp_path / "out",
-                  progress=False, validation_speakers=1)
+    augment_folds(manifest, features,
+                  AugmentSettings(method, {}, 1.0,
+                                  PlanSettings("leave-one-speaker-out", seeds, validation_speakers=1), progress=False),
+                  tmp_path / "out")
     speakers, y = manifest["speaker"].to_numpy(), manifest["emotion"].to_numpy()
     folds = folds_for(manifest, "leave-one-speaker-out")
     assert len(SEEN) == len(seeds) * len(folds)
@@ -213,10 +216,12 @@ def test_only_training_non_validation_speakers_reach_the_fit(tmp_path, monkeypat
 
 def test_stage_writes_synthetic_speakers_only_for_speaker_methods(tmp_path):
     manifest, features = toy(n=60, d=5, speakers=5)  # feature 0: the row id the spies read
-    augment_folds(manifest, features, "leave-one-speaker-out", "speaker_swap", {}, 0, 1.0, tmp_path / "swap",
-                  progress=False)
-    augment_folds(manifest, features, "leave-one-speaker-out", "duplicate", {}, 0, 1.0, tmp_path / "dup",
-                  progress=False)
+    augment_folds(manifest, features,
+                  AugmentSettings("speaker_swap", {}, 1.0, PlanSettings("leave-one-speaker-out", 0), progress=False),
+                  tmp_path / "swap")
+    augment_folds(manifest, features,
+                  AugmentSettings("duplicate", {}, 1.0, PlanSettings("leave-one-speaker-out", 0), progress=False),
+                  tmp_path / "dup")
     swap = pd.read_parquet(tmp_path / "swap" / "seed0" / "s0.parquet")
     assert swap["synthetic_speaker"].str.startswith("~swap:").all()
     assert not swap["synthetic_speaker"].str.contains(":s0").any()  # the test speaker's offset is unknown

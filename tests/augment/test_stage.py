@@ -6,7 +6,8 @@ import pytest
 
 from adan_ser.augment import stage as folds_module
 from adan_ser.augment.generators.baselines import DuplicateSampler
-from adan_ser.augment.stage import augment_folds
+from adan_ser.augment.stage import AugmentSettings, augment_folds
+from adan_ser.contracts.plan import PlanSettings
 from adan_ser.contracts.synthetic import load_synthetic
 from adan_ser.core.errors import AdanError
 
@@ -38,8 +39,9 @@ def test_augmenter_never_sees_a_test_speaker_vector(tmp_path, monkeypatch):
     manifest, features = toy()
     SpySampler.seen = []
     monkeypatch.setattr(folds_module, "make_sampler", lambda method, params, seed, ratio: SpySampler(seed=seed))
-    augment_folds(manifest, features, "leave-one-speaker-out", "duplicate", {}, 0, None, tmp_path / "out",
-                  progress=False)
+    augment_folds(manifest, features,
+                  AugmentSettings("duplicate", {}, None, PlanSettings("leave-one-speaker-out", 0), progress=False),
+                  tmp_path / "out")
     speakers = manifest["speaker"].to_numpy()
     assert len(SpySampler.seen) == 4
     for fold_speaker, seen in zip(sorted(set(speakers)), SpySampler.seen):
@@ -50,8 +52,10 @@ def test_augmenter_never_sees_a_test_speaker_vector(tmp_path, monkeypatch):
 
 def test_outputs_per_fold_and_quality(tmp_path):
     manifest, features = toy()
-    table = augment_folds(manifest, features, "leave-one-speaker-out", "duplicate", {}, 0, 1.0,
-                          tmp_path / "out", report_dir=tmp_path / "rep", progress=False)
+    table = augment_folds(manifest, features,
+                          AugmentSettings("duplicate", {}, 1.0, PlanSettings("leave-one-speaker-out", 0),
+                                          progress=False),
+                          tmp_path / "out", report_dir=tmp_path / "rep")
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["seed0"]
     assert sorted(p.name for p in (tmp_path / "out" / "seed0").iterdir()) == [f"s{i}.parquet" for i in range(4)]
     df = pd.read_parquet(tmp_path / "out" / "seed0" / "s0.parquet")
@@ -81,7 +85,9 @@ def test_failure_leaves_previous_output_untouched(tmp_path, monkeypatch):
 
     monkeypatch.setattr(folds_module, "make_sampler", lambda method, params, seed, ratio: Failing())
     with pytest.raises(AdanError, match="boom"):
-        augment_folds(manifest, features, "leave-one-speaker-out", "duplicate", {}, 0, None, out, progress=False)
+        augment_folds(manifest, features,
+                      AugmentSettings("duplicate", {}, None, PlanSettings("leave-one-speaker-out", 0), progress=False),
+                      out)
     assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no temporary folder left
     assert [p.name for p in out.iterdir()] == ["old.parquet"]
 
@@ -96,12 +102,16 @@ def test_missing_synthetic_set_is_named(tmp_path):
 def test_one_set_per_seed_each_from_its_seed_alone(tmp_path):
     manifest, features = toy()
     names = [f"feat{j}" for j in range(6)]
-    table = augment_folds(manifest, features, "leave-one-speaker-out", "noise", {"sigma": 0.1}, [0, 1], 1.0,
-                          tmp_path / "both", progress=False)
+    table = augment_folds(manifest, features,
+                          AugmentSettings("noise", {"sigma": 0.1}, 1.0, PlanSettings("leave-one-speaker-out", [0, 1]),
+                                          progress=False),
+                          tmp_path / "both")
     assert sorted(p.name for p in (tmp_path / "both").iterdir()) == ["seed0", "seed1"]
     assert sorted(zip(table["seed"], table["fold"])) == [(k, f"s{i}") for k in (0, 1) for i in range(4)]
-    augment_folds(manifest, features, "leave-one-speaker-out", "noise", {"sigma": 0.1}, 1, 1.0,
-                  tmp_path / "one", progress=False)
+    augment_folds(manifest, features,
+                  AugmentSettings("noise", {"sigma": 0.1}, 1.0, PlanSettings("leave-one-speaker-out", 1),
+                                  progress=False),
+                  tmp_path / "one")
     X0, _ = load_synthetic(tmp_path / "both", "s2", names, seed=0)
     X1, _ = load_synthetic(tmp_path / "both", "s2", names, seed=1)
     X1_alone, _ = load_synthetic(tmp_path / "one", "s2", names, seed=1)
@@ -113,8 +123,10 @@ def test_one_set_per_seed_each_from_its_seed_alone(tmp_path):
 def test_bad_seed_lists_are_named(tmp_path, seeds):
     manifest, features = toy()
     with pytest.raises(AdanError, match="eval.seeds"):
-        augment_folds(manifest, features, "leave-one-speaker-out", "duplicate", {}, seeds, None,
-                      tmp_path / "out", progress=False)
+        augment_folds(manifest, features,
+                      AugmentSettings("duplicate", {}, None, PlanSettings("leave-one-speaker-out", seeds),
+                                      progress=False),
+                      tmp_path / "out")
 
 
 def test_augmenter_sees_the_downsampled_training_folds(tmp_path, monkeypatch):
@@ -124,8 +136,10 @@ def test_augmenter_sees_the_downsampled_training_folds(tmp_path, monkeypatch):
     spec = {"classes": ["happy"], "keep": 0.5, "seed": 3}
     SpySampler.seen = []
     monkeypatch.setattr(folds_module, "make_sampler", lambda method, params, seed, ratio: SpySampler(seed=seed))
-    augment_folds(manifest, features, "leave-one-speaker-out", "duplicate", {}, 0, None, tmp_path / "out",
-                  progress=False, train_downsample=spec)
+    augment_folds(manifest, features,
+                  AugmentSettings("duplicate", {}, None,
+                                  PlanSettings("leave-one-speaker-out", 0, train_downsample=spec), progress=False),
+                  tmp_path / "out")
     expected = [set(f.train) for f in folds_for(manifest, "leave-one-speaker-out", spec)]
     assert SpySampler.seen == expected  # the same rows the evaluate stage trains on
     happy = set(np.flatnonzero(manifest["emotion"] == "happy"))
@@ -140,10 +154,14 @@ def test_augmenter_sees_the_downsampled_training_folds(tmp_path, monkeypatch):
 def test_dask_scheduler_writes_the_same_sets_as_local(tmp_path, dask_scheduler, one_torch_thread, method, params):
     # one torch thread here as on the workers: the thread count changes ADAN's float summation order
     manifest, features = toy()
-    local = augment_folds(manifest, features, "leave-one-speaker-out", method, params, [0, 1], 1.0,
-                          tmp_path / "local", progress=False)
-    dask = augment_folds(manifest, features, "leave-one-speaker-out", method, params, [0, 1], 1.0,
-                         tmp_path / "dask", progress=False, scheduler=dask_scheduler)
+    local = augment_folds(manifest, features,
+                          AugmentSettings(method, params, 1.0, PlanSettings("leave-one-speaker-out", [0, 1]),
+                                          progress=False),
+                          tmp_path / "local")
+    dask = augment_folds(manifest, features,
+                         AugmentSettings(method, params, 1.0, PlanSettings("leave-one-speaker-out", [0, 1]),
+                                         progress=False, scheduler=dask_scheduler),
+                         tmp_path / "dask")
     pd.testing.assert_frame_equal(local, dask)
     files = sorted(p.relative_to(tmp_path / "local") for p in (tmp_path / "local").rglob("*.parquet"))
     assert len(files) == 8
@@ -168,8 +186,9 @@ def test_failure_writes_nothing_into_the_report_folder(tmp_path, monkeypatch):
 
     monkeypatch.setattr(folds_module, "make_sampler", lambda method, params, seed, ratio: Failing())
     with pytest.raises(AdanError, match="boom"):
-        augment_folds(manifest, features, "leave-one-speaker-out", "duplicate", {}, 0, 1.0, tmp_path / "out",
-                      report_dir=report, progress=False)
+        augment_folds(manifest, features,
+                      AugmentSettings("duplicate", {}, 1.0, PlanSettings("leave-one-speaker-out", 0), progress=False),
+                      tmp_path / "out", report_dir=report)
     assert [p.name for p in report.iterdir()] == ["quality.csv"]  # no t-SNE picture of the first fold
     assert (report / "quality.csv").read_text() == "previous run"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["rep"]  # no temporary folder left
@@ -179,6 +198,8 @@ def test_too_small_class_error_names_fold_and_seed(tmp_path):
     manifest, features = toy()
     with pytest.raises(AdanError, match=r"^fold s0, seed 3: SMOTESampler: class 'angry' has 12 training rows, "
                                         r"k_neighbors=20 needs 21$"):
-        augment_folds(manifest, features, "leave-one-speaker-out", "smote", {"k_neighbors": 20}, 3, 1.0,
-                      tmp_path / "out", report_dir=tmp_path / "rep", progress=False)
+        augment_folds(manifest, features,
+                      AugmentSettings("smote", {"k_neighbors": 20}, 1.0, PlanSettings("leave-one-speaker-out", 3),
+                                      progress=False),
+                      tmp_path / "out", report_dir=tmp_path / "rep")
     assert not (tmp_path / "out").exists() and not (tmp_path / "rep").exists()

@@ -1,6 +1,8 @@
 """The val_*_svm_uar columns of quality.csv: measured on the inner-validation speakers' real rows,
 never on a test speaker's, for every method but none."""
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -8,8 +10,9 @@ import pytest
 from adan_ser.augment import stage as stage_module
 from adan_ser.augment.audio.describe import Perturbed
 from adan_ser.augment.measures.diagnostics import VALIDATION, svm_uar, validation_measures
-from adan_ser.augment.stage import augment_folds
+from adan_ser.augment.stage import AugmentSettings, augment_folds
 from adan_ser.contracts.folds import SYNTHETIC_GROUP, folds_for, inner_validation_groups, train_subset
+from adan_ser.contracts.plan import PlanSettings
 from tests.augment.test_stage import toy
 
 SCHEME = "leave-one-speaker-out"
@@ -60,13 +63,17 @@ def test_svm_uar_normalises_with_x_real_unless_told():
 @pytest.mark.parametrize("method,params", [("duplicate", {}), ("noise", {"sigma": 0.1})])
 def test_columns_are_finite_with_validation_speakers_and_nan_without(tmp_path, method, params):
     manifest, features = toy(n=72)
-    held = augment_folds(manifest, features, SCHEME, method, params, [0, 1], 1.0, tmp_path / "a",
-                         report_dir=tmp_path / "ra", progress=False, validation_speakers=1)
+    held = augment_folds(manifest, features,
+                         AugmentSettings(method, params, 1.0, PlanSettings(SCHEME, [0, 1], validation_speakers=1),
+                                         progress=False),
+                         tmp_path / "a", report_dir=tmp_path / "ra")
     assert np.isfinite(held[list(VALIDATION)].to_numpy(float)).all()
     written = pd.read_csv(tmp_path / "ra" / "quality.csv")
     assert list(written.columns[-3:]) == list(VALIDATION)
-    whole = augment_folds(manifest, features, SCHEME, method, params, [0, 1], 1.0, tmp_path / "b",
-                          progress=False, validation_speakers=0)
+    whole = augment_folds(manifest, features,
+                          AugmentSettings(method, params, 1.0, PlanSettings(SCHEME, [0, 1], validation_speakers=0),
+                                          progress=False),
+                          tmp_path / "b")
     assert np.isnan(whole[list(VALIDATION)].to_numpy(float)).all()
     # the other columns do not depend on the new ones
     other = [c for c in whole.columns if c not in VALIDATION]
@@ -75,8 +82,10 @@ def test_columns_are_finite_with_validation_speakers_and_nan_without(tmp_path, m
 
 def test_none_gets_no_validation_columns(tmp_path):
     manifest, features = toy()
-    table = augment_folds(manifest, features, SCHEME, "none", {}, 0, None, tmp_path / "out",
-                          progress=False, validation_speakers=1)
+    table = augment_folds(manifest, features,
+                          AugmentSettings("none", {}, None, PlanSettings(SCHEME, 0, validation_speakers=1),
+                                          progress=False),
+                          tmp_path / "out")
     assert not set(VALIDATION) & set(table.columns)
 
 
@@ -110,8 +119,11 @@ def test_spy_validation_rows_are_the_validation_speakers_never_the_test_speaker(
     manifest, features = toy(n=96)
     calls = _spy(monkeypatch)
     seeds = [0, 1, 2]
-    augment_folds(manifest, features, SCHEME, "duplicate", {}, seeds, 1.0, tmp_path / "out", progress=False,
-                  validation_speakers=1, train_fraction=fraction)
+    augment_folds(manifest, features,
+                  AugmentSettings("duplicate", {}, 1.0,
+                                  PlanSettings(SCHEME, seeds, train_fraction=fraction, validation_speakers=1),
+                                  progress=False),
+                  tmp_path / "out")
     speakers, y = manifest["speaker"].to_numpy(), manifest["emotion"].to_numpy()
     expected = [e for seed in seeds for e in _expected_validation_rows(manifest, fraction, seed)]
     assert len(calls) == len(expected) == 3 * 4
@@ -139,8 +151,10 @@ def test_spy_audio_method_measures_on_the_validation_speakers(tmp_path, monkeypa
 
     monkeypatch.setattr(stage_module, "perturb_features", perturb)
     calls = _spy(monkeypatch)
-    table = augment_folds(manifest, features, SCHEME, "audio_noise", {}, [0, 1], 1, tmp_path / "out",
-                          progress=False, validation_speakers=1, audio_root=tmp_path, feature_set="eGeMAPSv02")
+    table = augment_folds(manifest, features,
+                          AugmentSettings("audio_noise", {}, 1, PlanSettings(SCHEME, [0, 1], validation_speakers=1),
+                                          progress=False, audio_root=tmp_path, feature_set="eGeMAPSv02"),
+                          tmp_path / "out")
     expected = [e for seed in (0, 1) for e in _expected_validation_rows(manifest, 1.0, seed)]
     assert [c[1] for c in calls] == [rows for _, _, rows in expected]
     for (fit_rows, val_rows, _), (fold, _, _) in zip(calls, expected):
@@ -150,10 +164,9 @@ def test_spy_audio_method_measures_on_the_validation_speakers(tmp_path, monkeypa
 
 def test_dask_tasks_receive_the_validation_rows(tmp_path, dask_scheduler):
     manifest, features = toy()
-    kwargs = dict(progress=False, validation_speakers=1)
-    local = augment_folds(manifest, features, SCHEME, "noise", {"sigma": 0.1}, [0, 1], 1.0, tmp_path / "local",
-                          **kwargs)
-    dask = augment_folds(manifest, features, SCHEME, "noise", {"sigma": 0.1}, [0, 1], 1.0, tmp_path / "dask",
-                         scheduler=dask_scheduler, **kwargs)
+    settings = AugmentSettings("noise", {"sigma": 0.1}, 1.0, PlanSettings(SCHEME, [0, 1], validation_speakers=1),
+                               progress=False)
+    local = augment_folds(manifest, features, settings, tmp_path / "local")
+    dask = augment_folds(manifest, features, replace(settings, scheduler=dask_scheduler), tmp_path / "dask")
     assert np.isfinite(dask[list(VALIDATION)].to_numpy(float)).all()
     pd.testing.assert_frame_equal(local, dask)

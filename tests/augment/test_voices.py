@@ -18,8 +18,9 @@ from adan_ser.augment.audio.voices import (
 )
 from adan_ser.augment.registry import make_perturber
 from adan_ser.augment.measures.speaker_diagnostics import SPEAKER_DIAGNOSTICS, speaker_diagnostics
-from adan_ser.augment.stage import augment_folds
+from adan_ser.augment.stage import AugmentSettings, augment_folds
 from adan_ser.contracts.folds import folds_for, inner_validation_groups
+from adan_ser.contracts.plan import PlanSettings
 from adan_ser.contracts.synthetic import load_synthetic, load_synthetic_speakers
 from adan_ser.core.errors import AdanError
 
@@ -119,8 +120,10 @@ def test_a_synthetic_id_equal_to_a_real_speaker_is_refused(corpus, tmp_path):
     manifest.loc[manifest["speaker"] == "spk03", "speaker"] = "spk01~s0c0"
     with pytest.raises(AdanError, match=r"^synthetic speaker id 'spk01~s0c0' of audio_voice \(seed 0\) is a "
                                         r"real speaker's id"):
-        augment_folds(manifest, features, SCHEME, "audio_voice", {}, [0], 1, tmp_path / "out", progress=False,
-                      audio_root=root, feature_set=FEATURE_SET)
+        augment_folds(manifest, features,
+                      AugmentSettings("audio_voice", {}, 1, PlanSettings(SCHEME, [0]), progress=False,
+                                      audio_root=root, feature_set=FEATURE_SET),
+                      tmp_path / "out")
     assert not (tmp_path / "out").exists()
 
 
@@ -278,15 +281,16 @@ def test_diagnostics_without_ids_or_rows_and_subsampled_deterministically():
 
 
 def test_export_makes_the_stage_voices_of_the_fold_training_files(corpus, tmp_path):
-    from adan_ser.augment.export import export_csv
+    from adan_ser.augment.export import ExportSettings, export_csv
     from adan_ser.contracts.manifest import write_manifest
 
     root, manifest, features = corpus
     write_manifest(manifest, tmp_path / "m.csv")
     features.to_parquet(tmp_path / "f.parquet", index=False)
-    n = export_csv(tmp_path / "x.csv", "audio_voice", "spk02", per_class=1, seed=0,
-                   manifest_path=tmp_path / "m.csv", features_path=tmp_path / "f.parquet", scheme=SCHEME,
-                   params={}, audio_root=root, feature_set=FEATURE_SET)
+    n = export_csv(tmp_path / "x.csv",
+                   ExportSettings(method="audio_voice", fold="spk02", per_class=1, seed=0, scheme=SCHEME, params={},
+                                  audio_root=root, feature_set=FEATURE_SET),
+                   manifest_path=tmp_path / "m.csv", features_path=tmp_path / "f.parquet")
     table = pd.read_csv(tmp_path / "x.csv")
     assert n == len(table) == 2
     full = perturb_features(manifest, root, FEATURE_SET, ChangeGenderPerturber(copies=1), seed=0, progress=False)

@@ -15,6 +15,7 @@ from sklearn.svm import SVC
 
 from adan_ser.classifiers.factory import make_classifier
 from adan_ser.classifiers.svm import LIBLINEAR_MIN_ROWS, LinearOvO, SVMClassifier, resolve_solver
+from adan_ser.contracts.plan import PlanSettings
 from adan_ser.core.errors import AdanError
 
 
@@ -72,7 +73,7 @@ def test_factory_passes_the_solver():
 @pytest.mark.slow
 def test_emodb_is11_loso_liblinear_agrees_with_libsvm(emodb_root):
     from adan_ser.corpora.build import build_manifest
-    from adan_ser.evaluation.evaluate import evaluate
+    from adan_ser.evaluation.evaluate import EvaluateSettings, evaluate
     from adan_ser.features.opensmile import extract_features
     from adan_ser.reporting.metrics import scores
 
@@ -82,9 +83,9 @@ def test_emodb_is11_loso_liblinear_agrees_with_libsvm(emodb_root):
     labels = sorted(manifest["emotion"].unique())
     pred, s = {}, {}
     for solver in ("libsvm", "liblinear"):
-        pred[solver] = evaluate(manifest, features, "leave-one-speaker-out",
-                                {"svm": {"kernel": "linear", "C": 0.001, "solver": solver}}, seeds=0,
-                                corpus="emodb", feature_set="IS11")
+        pred[solver] = evaluate(manifest, features,
+                                EvaluateSettings({"svm": {"kernel": "linear", "C": 0.001, "solver": solver}}, "emodb",
+                                                 "IS11", PlanSettings("leave-one-speaker-out", 0)))
         assert (pred[solver]["solver"] == solver).all()
         s[solver] = scores(pred[solver]["true"], pred[solver]["pred"], labels)
     assert s["libsvm"]["wa"] == pytest.approx(75.14, abs=0.01)

@@ -5,10 +5,11 @@ import pandas as pd
 import pytest
 import torch
 
-from adan_ser.augment.stage import augment_folds
+from adan_ser.augment.stage import AugmentSettings, augment_folds
+from adan_ser.contracts.plan import PlanSettings
 from adan_ser.contracts.predictions import load_predictions, write_predictions
 from adan_ser.core.errors import AdanError
-from adan_ser.evaluation.evaluate import evaluate, model_variants
+from adan_ser.evaluation.evaluate import EvaluateSettings, evaluate, model_variants
 from tests.toy import toy_corpus
 
 DNN = {"epochs": 4, "hidden": [8], "lr": 0.01, "patience": 2}
@@ -45,12 +46,14 @@ def runs(tmp_path_factory):
     """Predictions of seeds [0, 1] together and of seed 1 alone, with noise-augmented rows."""
     tmp = tmp_path_factory.mktemp("seeds")
     manifest, features = toy_corpus()
-    augment_folds(manifest, features, "leave-one-speaker-out", "noise", {"sigma": 0.5}, [0, 1], 1.0,
-                  tmp / "noise", progress=False)
+    augment_folds(manifest, features,
+                  AugmentSettings("noise", {"sigma": 0.5}, 1.0, PlanSettings("leave-one-speaker-out", [0, 1]),
+                                  progress=False),
+                  tmp / "noise")
     kw = dict(models={"svm": {"kernel": "linear"}, "dnn": DNN}, corpus="toy", feature_set="f",
               synthetic_dirs={"noise": tmp / "noise"}, train_data=["real+synthetic"])
-    both = evaluate(manifest, features, "leave-one-speaker-out", seeds=[0, 1], **kw)
-    alone = evaluate(manifest, features, "leave-one-speaker-out", seeds=[1], **kw)
+    both = evaluate(manifest, features, EvaluateSettings(plan=PlanSettings("leave-one-speaker-out", [0, 1]), **kw))
+    alone = evaluate(manifest, features, EvaluateSettings(plan=PlanSettings("leave-one-speaker-out", [1]), **kw))
     return both, alone
 
 
@@ -110,9 +113,12 @@ def test_evaluate_runs_every_head_with_its_name_and_log_dir(tmp_path, monkeypatc
     monkeypatch.chdir(tmp_path)
     torch.set_num_threads(1)
     manifest, features = _toy_heads()
-    pred = evaluate(manifest, features, "leave-one-speaker-out", {"dnn": TINY_DNN}, seeds=0, corpus="toy",
-                    feature_set="F", log_dir=tmp_path / "training", heads=["softmax", "arcface+focal"],
-                    head_params={"arcface+focal": {"s": 10, "gamma": 1}}, heads_on={"none": ["real"]})
+    pred = evaluate(manifest, features,
+                    EvaluateSettings({"dnn": TINY_DNN}, "toy", "F", PlanSettings("leave-one-speaker-out", 0),
+                                     heads=["softmax", "arcface+focal"],
+                                     head_params={"arcface+focal": {"s": 10, "gamma": 1}},
+                                     heads_on={"none": ["real"]}),
+                    tmp_path / "training")
     assert sorted(pred["head"].unique()) == ["arcface+focal", "softmax"]
     assert (pred.groupby("head").size() == 64).all()  # every test utterance once per head
     assert (tmp_path / "training" / "dnn" / "arcface_plus_focal" / "real" / "seed0" / "s0" / "metrics.json").is_file()
@@ -122,10 +128,13 @@ def test_evaluate_runs_every_head_with_its_name_and_log_dir(tmp_path, monkeypatc
 def test_evaluate_rejects_bad_heads_before_running():
     manifest, features = _toy_heads()
     with pytest.raises(AdanError, match="unknown head 'cosface'"):
-        evaluate(manifest, features, "leave-one-speaker-out", {"dnn": TINY_DNN}, 0, "toy", "F", heads=["cosface"])
+        evaluate(manifest, features,
+                 EvaluateSettings({"dnn": TINY_DNN}, "toy", "F", PlanSettings("leave-one-speaker-out", 0),
+                                  heads=["cosface"]))
     with pytest.raises(AdanError, match="unknown head 'arcfase'"):
-        evaluate(manifest, features, "leave-one-speaker-out", {"dnn": TINY_DNN}, 0, "toy", "F",
-                 heads=["softmax"], head_params={"arcfase": {"s": 1}})
+        evaluate(manifest, features,
+                 EvaluateSettings({"dnn": TINY_DNN}, "toy", "F", PlanSettings("leave-one-speaker-out", 0),
+                                  heads=["softmax"], head_params={"arcfase": {"s": 1}}))
 
 
 def test_params_of_an_unlisted_known_head_are_ignored(tmp_path, monkeypatch):
@@ -133,6 +142,8 @@ def test_params_of_an_unlisted_known_head_are_ignored(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     torch.set_num_threads(1)
     manifest, features = _toy_heads()
-    pred = evaluate(manifest, features, "leave-one-speaker-out", {"dnn": TINY_DNN}, 0, "toy", "F",
-                    heads=["softmax"], head_params={"arcface": {"s": 1}}, heads_on={"none": ["real"]})
+    pred = evaluate(manifest, features,
+                    EvaluateSettings({"dnn": TINY_DNN}, "toy", "F", PlanSettings("leave-one-speaker-out", 0),
+                                     heads=["softmax"], head_params={"arcface": {"s": 1}},
+                                     heads_on={"none": ["real"]}))
     assert pred["head"].unique().tolist() == ["softmax"]

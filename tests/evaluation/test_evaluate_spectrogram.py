@@ -6,8 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from adan_ser.contracts.plan import PlanSettings
 from adan_ser.core.errors import AdanError
 from adan_ser.evaluation import evaluate_spectrogram as spectro_eval
+from adan_ser.evaluation.evaluate_spectrogram import SpectroSettings
 from adan_ser.features.spectrogram import SpectrogramSet
 from adan_ser.reporting.report import summarize
 
@@ -45,11 +47,11 @@ def test_seconds_to_frames():
 
 def test_rows_have_the_pipeline_columns_and_every_utterance_once(monkeypatch):
     manifest, cache = _corpus()
-    pred = spectro_eval.evaluate_spectro(
-        manifest, cache, "leave-one-speaker-out", ["crnn", "cnn-blstm-att-stats"], ["softmax"], seeds=0,
-        corpus="toy", train_params=TRAIN, segment_s=0.16, train_overlap_s=0.08, eval_overlap_s=0.12,
-        progress=False,
-    )
+    pred = spectro_eval.evaluate_spectro(manifest, cache,
+                                         SpectroSettings(["crnn", "cnn-blstm-att-stats"], ["softmax"], "toy",
+                                                         PlanSettings("leave-one-speaker-out", 0), train_params=TRAIN,
+                                                         segment_s=0.16, train_overlap_s=0.08, eval_overlap_s=0.12,
+                                                         progress=False))
     assert list(pred.columns) == spectro_eval.COLUMNS
     assert set(pred["feature_set"]) == {"spectrogram-linear"}
     assert set(pred["method"]) == {"none"} and set(pred["train_data"]) == {"real"}
@@ -83,10 +85,11 @@ def test_no_test_speaker_reaches_fit(monkeypatch):
 
     monkeypatch.setattr(spectro_eval.SpectroClassifier, "fit", spy_fit)
     monkeypatch.setattr(spectro_eval.SpectroClassifier, "predict", spy_predict)
-    pred = spectro_eval.evaluate_spectro(
-        manifest, cache, "leave-one-speaker-out", ["crnn"], ["softmax"], seeds=0, corpus="toy",
-        train_params=TRAIN, segment_s=0.16, train_overlap_s=0.08, eval_overlap_s=0.12, progress=False,
-    )
+    pred = spectro_eval.evaluate_spectro(manifest, cache,
+                                         SpectroSettings(["crnn"], ["softmax"], "toy",
+                                                         PlanSettings("leave-one-speaker-out", 0), train_params=TRAIN,
+                                                         segment_s=0.16, train_overlap_s=0.08, eval_overlap_s=0.12,
+                                                         progress=False))
     fits = [s for kind, s in seen if kind == "fit"]
     folds = list(dict.fromkeys(pred["fold"]))
     assert len(fits) == len(folds) == 3
@@ -97,22 +100,26 @@ def test_no_test_speaker_reaches_fit(monkeypatch):
 def test_bad_settings_are_named():
     manifest, cache = _corpus()
     with pytest.raises(AdanError, match="vgg"):
-        spectro_eval.evaluate_spectro(manifest, cache, "leave-one-speaker-out", ["vgg"], ["softmax"], 0, "toy")
+        spectro_eval.evaluate_spectro(manifest, cache,
+                                      SpectroSettings(["vgg"], ["softmax"], "toy",
+                                                      PlanSettings("leave-one-speaker-out", 0)))
     with pytest.raises(AdanError, match="chanels"):
-        spectro_eval.evaluate_spectro(manifest, cache, "leave-one-speaker-out", ["crnn"], ["softmax"], 0, "toy",
-                                      train_params={"chanels": [2]})
-    empty = spectro_eval.evaluate_spectro(manifest, cache, "leave-one-speaker-out", [], ["softmax"], 0, "toy")
+        spectro_eval.evaluate_spectro(manifest, cache,
+                                      SpectroSettings(["crnn"], ["softmax"], "toy",
+                                                      PlanSettings("leave-one-speaker-out", 0),
+                                                      train_params={"chanels": [2]}))
+    empty = spectro_eval.evaluate_spectro(manifest, cache,
+                                          SpectroSettings([], ["softmax"], "toy",
+                                                          PlanSettings("leave-one-speaker-out", 0)))
     assert empty.empty and list(empty.columns) == spectro_eval.COLUMNS
 
 
 def test_every_run_seed_and_dask_match_local(dask_scheduler):
     manifest, cache = _corpus()
-    kw = dict(corpus="toy", train_params=TRAIN, segment_s=0.16, train_overlap_s=0.08, eval_overlap_s=0.12,
-              progress=False)
-    local = spectro_eval.evaluate_spectro(manifest, cache, "leave-one-speaker-out", ["cnn-tf-gap"], ["softmax"],
-                                          seeds=[0, 5], **kw)
+    kw = dict(models=["cnn-tf-gap"], heads=["softmax"], corpus="toy", plan=PlanSettings(seeds=[0, 5]),
+              train_params=TRAIN, segment_s=0.16, train_overlap_s=0.08, eval_overlap_s=0.12, progress=False)
+    local = spectro_eval.evaluate_spectro(manifest, cache, SpectroSettings(**kw))
     assert sorted(local["seed"].unique()) == [0, 5]
     assert (local.groupby("seed").size() == len(manifest)).all()
-    dask = spectro_eval.evaluate_spectro(manifest, cache, "leave-one-speaker-out", ["cnn-tf-gap"], ["softmax"],
-                                         seeds=[0, 5], scheduler=dask_scheduler, **kw)
+    dask = spectro_eval.evaluate_spectro(manifest, cache, SpectroSettings(scheduler=dask_scheduler, **kw))
     pd.testing.assert_frame_equal(local, dask)

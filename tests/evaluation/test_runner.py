@@ -8,8 +8,9 @@ from sklearn.pipeline import Pipeline
 
 from adan_ser.classifiers.factory import make_classifier
 from adan_ser.contracts.folds import make_folds
+from adan_ser.contracts.plan import PlanSettings
 from adan_ser.core.errors import AdanError
-from adan_ser.evaluation.evaluate import evaluate
+from adan_ser.evaluation.evaluate import EvaluateSettings, evaluate
 from adan_ser.evaluation.runner import MissingClassWarning, cross_validate, take
 from adan_ser.features.spectrogram import SpectrogramSet
 from tests.toy import toy_corpus
@@ -155,9 +156,10 @@ def test_evaluate_end_to_end_on_separable_features():
     n = 120
     manifest, features = toy_corpus(n=n, d=10, separation=3.0, seed=1)
     features["const"] = 1.0
-    pred = evaluate(manifest, features.sample(frac=1, random_state=0), "leave-one-speaker-out",
-                    {"svm": {"kernel": "rbf"}, "dnn": {"epochs": 60, "hidden": [32], "lr": 0.01, "patience": 10}},
-                    seeds=0, corpus="toy", feature_set="f")
+    pred = evaluate(manifest, features.sample(frac=1, random_state=0),
+                    EvaluateSettings(
+                                     {"svm": {"kernel": "rbf"}, "dnn": {"epochs": 60, "hidden": [32], "lr": 0.01, "patience": 10}},
+                                     "toy", "f", PlanSettings("leave-one-speaker-out", 0)))
     assert set(pred["classifier"]) == {"svm", "dnn"}
     assert len(pred) == 2 * n
     for _, part in pred.groupby("classifier"):
@@ -187,9 +189,8 @@ def test_evaluate_results_on_dask_match_local(dask_scheduler):
 
     manifest, features = toy_corpus(n=96, d=8)
     models = {"svm": {"kernel": "rbf"}, "dnn": {"epochs": 20, "hidden": [16], "lr": 0.01, "patience": 5}}
-    args = (manifest, features, "leave-one-speaker-out", models)
-    local = evaluate(*args, seeds=0, corpus="toy", feature_set="f")
-    dask = evaluate(*args, seeds=0, corpus="toy", feature_set="f", scheduler=dask_scheduler)
+    local = evaluate(manifest, features, EvaluateSettings(models, "toy", "f"))
+    dask = evaluate(manifest, features, EvaluateSettings(models, "toy", "f", scheduler=dask_scheduler))
     pd.testing.assert_frame_equal(dask, local)
     accuracy = (local["true"] == local["pred"]).mean()
     assert 0.4 < accuracy < 1.0  # neither trivial nor perfect, so equal predictions mean something

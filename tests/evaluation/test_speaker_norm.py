@@ -16,8 +16,9 @@ from adan_ser.classifiers.speaker_norm import (
     speaker_znorm,
 )
 from adan_ser.contracts.folds import make_folds
+from adan_ser.contracts.plan import PlanSettings
 from adan_ser.core.errors import AdanError
-from adan_ser.evaluation.evaluate import evaluate
+from adan_ser.evaluation.evaluate import EvaluateSettings, evaluate
 from adan_ser.evaluation.runner import cross_validate
 from tests.toy import toy_corpus
 
@@ -205,12 +206,13 @@ def test_bad_values_name_the_key(normalise, enrol, match):
 def test_evaluate_records_the_normalisation_and_draws_enrolment_per_seed():
     manifest, features = toy_corpus(n=48, speakers=4)
     models = {"svm": {"kernel": "linear", "C": 1.0}}
-    common = dict(scheme="leave-one-speaker-out", models=models, corpus="toy", feature_set="f")
-    plain = evaluate(manifest, features, seeds=[0], **common)
+    common = dict(models=models, corpus="toy", feature_set="f")
+    plain = evaluate(manifest, features, EvaluateSettings(plan=PlanSettings(seeds=[0]), **common))
     assert "normalise" not in plain.columns
-    allrows = evaluate(manifest, features, seeds=[0], normalise="speaker", **common)
+    allrows = evaluate(manifest, features, EvaluateSettings(plan=PlanSettings(seeds=[0]), normalise="speaker", **common))
     assert (allrows["normalise"] == "speaker:all").all() and len(allrows) == 48
-    enrolled = evaluate(manifest, features, seeds=[0, 1], normalise="speaker", enrol=2, **common)
+    enrolled = evaluate(manifest, features, EvaluateSettings(plan=PlanSettings(seeds=[0, 1]), normalise="speaker",
+                                                             enrol=2, **common))
     assert (enrolled["normalise"] == "speaker:enrol2").all()
     per_seed = {s: set(part["file"]) for s, part in enrolled.groupby("seed")}
     assert all(len(files) == 48 - 2 * 4 for files in per_seed.values())
@@ -224,8 +226,9 @@ def test_report_says_it_uses_unlabelled_test_speaker_audio_and_k(tmp_path):
     from adan_ser.reporting.report import write_report
 
     manifest, features = toy_corpus(n=48, speakers=4)
-    pred = evaluate(manifest, features, scheme="leave-one-speaker-out", models={"svm": {"kernel": "linear"}},
-                    seeds=[0], corpus="toy", feature_set="f", normalise="speaker", enrol=3)
+    pred = evaluate(manifest, features,
+                    EvaluateSettings({"svm": {"kernel": "linear"}}, "toy", "f",
+                                     PlanSettings("leave-one-speaker-out", [0]), normalise="speaker", enrol=3))
     write_predictions(pred, tmp_path / "predictions")
     back = load_predictions(tmp_path / "predictions")
     assert (back["normalise"] == "speaker:enrol3").all()

@@ -10,11 +10,12 @@ import pandas as pd
 import adan_ser.augment.stage as stage_module
 import adan_ser.evaluation.evaluate as evaluate_module
 from adan_ser.augment.generators.base import SyntheticSampler
-from adan_ser.augment.stage import augment_folds
+from adan_ser.augment.stage import AugmentSettings, augment_folds
 from adan_ser.contracts.folds import augmenter_train, folds_for, train_subset
+from adan_ser.contracts.plan import PlanSettings
 from adan_ser.contracts.predictions import load_predictions, write_predictions
 from adan_ser.contracts.results import FRACTION
-from adan_ser.evaluation.evaluate import evaluate
+from adan_ser.evaluation.evaluate import EvaluateSettings, evaluate
 from tests.toy import toy_corpus
 
 SEEDS = [0, 1]
@@ -46,8 +47,11 @@ def test_augmenter_sees_the_kept_rows_and_evaluate_trains_on_them(tmp_path, monk
     manifest, features = _corpus()
     CopySampler.fitted = []
     monkeypatch.setattr(stage_module, "make_sampler", lambda method, params, seed, ratio: CopySampler(seed=seed))
-    table = augment_folds(manifest, features, SCHEME, "copy", {}, SEEDS, 1.0, tmp_path / "copy", progress=False,
-                          validation_speakers=1, train_fraction=FRACTIONS, report_dir=tmp_path / "report")
+    table = augment_folds(manifest, features,
+                          AugmentSettings("copy", {}, 1.0,
+                                          PlanSettings(SCHEME, SEEDS, train_fraction=FRACTIONS, validation_speakers=1),
+                                          progress=False),
+                          tmp_path / "copy", report_dir=tmp_path / "report")
     speakers, labels = manifest["speaker"].to_numpy(), manifest["emotion"].to_numpy()
     folds = folds_for(manifest, SCHEME)
     expected = {(f, k, fold.name): train_subset(fold, speakers, labels, f, k)
@@ -71,9 +75,11 @@ def test_augmenter_sees_the_kept_rows_and_evaluate_trains_on_them(tmp_path, monk
                               desc=desc, scheduler=scheduler, progress=False)
 
     monkeypatch.setattr(evaluate_module, "cross_validate", spy)
-    pred = evaluate(manifest, features, SCHEME, {"svm": {"kernel": "linear"}}, SEEDS, "toy", "f",
-                    synthetic_dirs={"copy": tmp_path / "copy"}, train_data=["real+synthetic"], scheduler=None,
-                    train_fraction=FRACTIONS)
+    pred = evaluate(manifest, features,
+                    EvaluateSettings({"svm": {"kernel": "linear"}}, "toy", "f",
+                                     PlanSettings(SCHEME, SEEDS, train_fraction=FRACTIONS),
+                                     synthetic_dirs={"copy": tmp_path / "copy"}, train_data=["real+synthetic"],
+                                     scheduler=None))
     # none and copy per fraction × fold; the SVM on whole real folds once, for the first seed
     assert len(used) == (2 * len(FRACTIONS) * len(SEEDS) - 1) * len(folds)
     for desc, fold_name, real, synthetic in used:
@@ -90,11 +96,15 @@ def test_augmenter_sees_the_kept_rows_and_evaluate_trains_on_them(tmp_path, monk
 
 def test_several_fractions_in_predictions_files(tmp_path):
     manifest, features = _corpus()
-    augment_folds(manifest, features, SCHEME, "noise", {"sigma": 0.3}, SEEDS, 1.0, tmp_path / "noise",
-                  progress=False, train_fraction=[0.5, 1.0])
-    pred = evaluate(manifest, features, SCHEME, {"svm": {"kernel": "linear"}}, SEEDS, "toy", "f",
-                    synthetic_dirs={"noise": tmp_path / "noise"}, train_data=["real+synthetic"], scheduler=None,
-                    train_fraction=[0.5, 1.0])
+    augment_folds(manifest, features,
+                  AugmentSettings("noise", {"sigma": 0.3}, 1.0,
+                                  PlanSettings(SCHEME, SEEDS, train_fraction=[0.5, 1.0]), progress=False),
+                  tmp_path / "noise")
+    pred = evaluate(manifest, features,
+                    EvaluateSettings({"svm": {"kernel": "linear"}}, "toy", "f",
+                                     PlanSettings(SCHEME, SEEDS, train_fraction=[0.5, 1.0]),
+                                     synthetic_dirs={"noise": tmp_path / "noise"}, train_data=["real+synthetic"],
+                                     scheduler=None))
     assert list(pred.columns[:8]) == ["corpus", "feature_set", "method", "train_data", "classifier", "head",
                                       FRACTION, "seed"]
     files = write_predictions(pred, tmp_path / "pred")
@@ -108,20 +118,25 @@ def test_several_fractions_in_predictions_files(tmp_path):
 
 def test_the_default_fraction_changes_nothing(tmp_path):
     manifest, features = _corpus()
-    augment_folds(manifest, features, SCHEME, "noise", {"sigma": 0.3}, SEEDS, 1.0, tmp_path / "a", progress=False)
-    augment_folds(manifest, features, SCHEME, "noise", {"sigma": 0.3}, SEEDS, 1.0, tmp_path / "b", progress=False,
-                  train_fraction=[1.0])
+    augment_folds(manifest, features,
+                  AugmentSettings("noise", {"sigma": 0.3}, 1.0, PlanSettings(SCHEME, SEEDS), progress=False),
+                  tmp_path / "a")
+    augment_folds(manifest, features,
+                  AugmentSettings("noise", {"sigma": 0.3}, 1.0, PlanSettings(SCHEME, SEEDS, train_fraction=[1.0]),
+                                  progress=False),
+                  tmp_path / "b")
     files_a = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*"))
     assert files_a == sorted(p.relative_to(tmp_path / "b") for p in (tmp_path / "b").rglob("*"))
     for rel in files_a:
         if (tmp_path / "a" / rel).is_file():
             assert (tmp_path / "a" / rel).read_bytes() == (tmp_path / "b" / rel).read_bytes()
-    kw = dict(models={"svm": {"kernel": "linear"}}, seeds=SEEDS, corpus="toy", feature_set="f",
+    kw = dict(models={"svm": {"kernel": "linear"}}, corpus="toy", feature_set="f",
               train_data=["real+synthetic"], scheduler=None)
-    without = evaluate(manifest, features, SCHEME, synthetic_dirs={"noise": tmp_path / "a"}, **kw)
+    without = evaluate(manifest, features, EvaluateSettings(plan=PlanSettings(SCHEME, SEEDS),
+                                                            synthetic_dirs={"noise": tmp_path / "a"}, **kw))
     for value in (1.0, [1.0], 1):
-        with_key = evaluate(manifest, features, SCHEME, synthetic_dirs={"noise": tmp_path / "b"},
-                            train_fraction=value, **kw)
+        with_key = evaluate(manifest, features, EvaluateSettings(plan=PlanSettings(SCHEME, SEEDS, value),
+                                                                 synthetic_dirs={"noise": tmp_path / "b"}, **kw))
         pd.testing.assert_frame_equal(without, with_key, check_exact=True)
     assert FRACTION not in without
 
@@ -137,7 +152,8 @@ def test_svm_reruns_per_seed_below_fraction_one(tmp_path, monkeypatch):
         return cross_validate(*args, desc=desc, **kw)
 
     monkeypatch.setattr(evaluate_module, "cross_validate", spy)
-    evaluate(manifest, features, SCHEME, {"svm": {"kernel": "linear"}}, SEEDS, "toy", "f", scheduler=None,
-             train_fraction=[0.5, 1.0])
+    evaluate(manifest, features,
+             EvaluateSettings({"svm": {"kernel": "linear"}}, "toy", "f",
+                              PlanSettings(SCHEME, SEEDS, train_fraction=[0.5, 1.0]), scheduler=None))
     assert calls == ["svm - none real fraction0.5 seed 0", "svm - none real fraction0.5 seed 1",
                      "svm - none real seed 0"]

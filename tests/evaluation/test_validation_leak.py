@@ -11,14 +11,15 @@ import numpy as np
 import adan_ser.augment.stage as stage_module
 import adan_ser.evaluation.evaluate as evaluate_module
 from adan_ser.augment.generators.base import SyntheticSampler
-from adan_ser.augment.stage import augment_folds
+from adan_ser.augment.stage import AugmentSettings, augment_folds
 from adan_ser.contracts.folds import (
     SYNTHETIC_GROUP,
     augmenter_train,
     folds_for,
     inner_validation_groups,
 )
-from adan_ser.evaluation.evaluate import evaluate
+from adan_ser.contracts.plan import PlanSettings
+from adan_ser.evaluation.evaluate import EvaluateSettings, evaluate
 from tests.toy import toy_corpus
 
 TINY_DNN = {"hidden": [8], "epochs": 2, "patience": 1, "batch_size": 16, "device": "cpu"}
@@ -49,8 +50,12 @@ def _run(tmp_path, monkeypatch, validation_speakers):
     manifest, features = _corpus()
     SpySampler.fitted = []
     monkeypatch.setattr(stage_module, "make_sampler", lambda method, params, seed, ratio: SpySampler(seed=seed))
-    augment_folds(manifest, features, "leave-one-speaker-out", "spy", {}, SEEDS, 1.0, tmp_path / "spy",
-                  progress=False, validation_speakers=validation_speakers)
+    augment_folds(manifest, features,
+                  AugmentSettings("spy", {}, 1.0,
+                                  PlanSettings("leave-one-speaker-out", SEEDS,
+                                               validation_speakers=validation_speakers),
+                                  progress=False),
+                  tmp_path / "spy")
 
     validated = []
     make_classifier = evaluate_module.make_classifier
@@ -72,8 +77,9 @@ def _run(tmp_path, monkeypatch, validation_speakers):
         return pipe
 
     monkeypatch.setattr(evaluate_module, "make_classifier", spy_make_classifier)
-    evaluate(manifest, features, "leave-one-speaker-out", {"dnn": TINY_DNN}, SEEDS, "toy", "f",
-             synthetic_dirs={"spy": tmp_path / "spy"}, train_data=["real+synthetic"], scheduler=None)
+    evaluate(manifest, features,
+             EvaluateSettings({"dnn": TINY_DNN}, "toy", "f", PlanSettings("leave-one-speaker-out", SEEDS),
+                              synthetic_dirs={"spy": tmp_path / "spy"}, train_data=["real+synthetic"], scheduler=None))
     return manifest, validated
 
 

@@ -18,9 +18,12 @@ pairing of ``real`` rows, which must pair within a fraction.)
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
 
 from adan_ser.contracts.folds import fraction_name
+from adan_ser.contracts.names import REFERENCE_METHOD
 
 #: One row of results.csv per distinct value of these (and of FRACTION where a table has it).
 KEY = ["corpus", "feature_set", "method", "train_data", "classifier", "head"]
@@ -51,8 +54,35 @@ def fraction_suffix(row) -> str:
         return ""
     return "-" + fraction_name(value)
 
-#: Columns every prediction table has besides ``KEY`` (``score_<class>`` columns follow).
-PREDICTION_COLUMNS = ["seed", "fold", "file", "speaker", "true", "pred"]
+
+@dataclass(frozen=True)
+class Combination:
+    """The key columns of one combination, as a record: what a results row and each of its fold
+    jobs are made for.
+
+    ``method`` is the name results give the augmentation method (its label, e.g. ``adan[validated]``;
+    :data:`~adan_ser.contracts.names.REFERENCE_METHOD` for real data alone). ``fraction``: the
+    training fraction, or None for a table without the :data:`FRACTION` column (a run on whole
+    training folds only).
+    """
+
+    corpus: str
+    feature_set: str
+    method: str
+    train_data: str
+    classifier: str
+    head: str
+    fraction: Optional[float] = None
+
+    def columns(self) -> dict:
+        """``{column: value}`` in table order: ``KEY``, then :data:`FRACTION` when it is set."""
+        values = {column: getattr(self, column) for column in KEY}
+        return values if self.fraction is None else {**values, FRACTION: self.fraction}
+
+    @property
+    def name(self) -> str:
+        """:func:`combination_name` of this combination."""
+        return combination_name(self.columns())
 
 
 def safe_name(text: str) -> str:
@@ -69,7 +99,7 @@ def combination_name(row) -> str:
 
 def run_name(method: str, train_data: str) -> str:
     """The training-log folder of one (method, train data) use: ``real`` or ``<method>-<use>``."""
-    return "real" if method == "none" else safe_name(f"{method}-{train_data}")
+    return "real" if method == REFERENCE_METHOD else safe_name(f"{method}-{train_data}")
 
 
 def fit_log_dir(root: str | Path, *parts: str, seed: int, fold: str) -> Path:

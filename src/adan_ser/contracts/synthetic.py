@@ -9,6 +9,11 @@ Those are the sets learnt from whole training folds (``cv.train_fraction`` 1). A
 share f < 1 of them (:func:`adan_ser.contracts.folds.train_subset`) lies one level down, in
 ``fraction<f>/seed<k>/`` (e.g. ``fraction0.25/seed0/03.parquet``), so a run with fraction 1 alone
 writes exactly the folders it wrote before fractions existed.
+
+A method run under a preset that swaps its algorithm (``augment.adan.preset: validated``) is reported
+under another name than its folder's, e.g. ``adan[validated]``: the folder then holds ``label.txt``,
+that name and a newline (:func:`write_label`), and the evaluate stage writes it in the ``method``
+column (:func:`read_label`). A folder without the file is reported under its own name.
 """
 
 from __future__ import annotations
@@ -30,6 +35,26 @@ VALIDATION_COLUMNS = ("val_synth_svm_uar", "val_real_svm_uar", "val_mixed_svm_ua
 
 #: Column of the synthetic speaker id of each row (synthetic-speaker methods only).
 SPEAKER_COLUMN = "synthetic_speaker"
+
+#: File of a method's folder naming the method as results report it, when that is not the folder's name.
+LABEL_FILE = "label.txt"
+
+
+def write_label(out_dir: str | Path, label: str) -> None:
+    """Record ``label``, the name results give the sets of ``out_dir``, beside them."""
+    (Path(out_dir) / LABEL_FILE).write_text(f"{label}\n", encoding="utf-8")
+
+
+def read_label(out_dir: str | Path, default: str) -> str:
+    """The name results give the sets of ``out_dir``: its :data:`LABEL_FILE`, else ``default``
+    (the method the folder is named after)."""
+    path = Path(out_dir) / LABEL_FILE
+    if not path.is_file():
+        return default
+    label = path.read_text(encoding="utf-8").strip()
+    if not label:
+        raise AdanError(f"{path} is empty; it should name the method (re-run the augment stage)")
+    return label
 
 
 def synthetic_frame(X_syn: np.ndarray, y_syn: np.ndarray, feature_names: list[str],

@@ -2,30 +2,28 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping, Optional, Sequence
+from typing import Mapping, Optional, Sequence, Union
 
 import pandas as pd
 
 from adan_ser.classifiers.factory import make_classifier
 from adan_ser.classifiers.heads import parse_head_name
 from adan_ser.contracts.align import align
-from adan_ser.contracts.folds import (
-    folds_for,
-    fraction_name,
-    train_fractions,
-    train_subset,
-)
-from adan_ser.contracts.results import FRACTION, fit_log_dir, run_name
-from adan_ser.contracts.synthetic import load_synthetic, load_synthetic_speakers
+from adan_ser.contracts.folds import fraction_name
+from adan_ser.contracts.names import NO_HEAD, REFERENCE_METHOD, SOFTMAX_HEAD
+from adan_ser.contracts.plan import Plan, PlanSettings
+from adan_ser.contracts.results import Combination, fit_log_dir, run_name
+from adan_ser.contracts.synthetic import load_synthetic, load_synthetic_speakers, read_label
 from adan_ser.evaluation.runner import cross_validate
 
 
 def experiment_grid(methods: Sequence[str], train_data: Sequence[str]) -> list[tuple[str, str]]:
     """(method, train_data) pairs: real data alone once, then each augmenter × each synthetic use."""
-    grid = [("none", "real")]
+    grid = [(REFERENCE_METHOD, "real")]
     for method in methods:
-        if method != "none":
+        if method != REFERENCE_METHOD:
             grid += [(method, t) for t in train_data if t != "real"]
     return grid
 
@@ -53,8 +51,8 @@ def model_variants(
     data uses; ``none`` → ``[real]``) lists this (method, use).
     """
     if name != "dnn":
-        return [("-", dict(params))]
-    own = str(params.get("head", "softmax"))
+        return [(NO_HEAD, dict(params))]
+    own = str(params.get("head", SOFTMAX_HEAD))
     variants = {own: dict(params)}
     if use in (heads_on or {}).get(method, []) or []:
         for head in heads or []:
@@ -64,64 +62,70 @@ def model_variants(
     return list(variants.items())
 
 
-def evaluate(
-    manifest: pd.DataFrame,
-    features: pd.DataFrame,
-    scheme: str,
-    models: Mapping[str, dict],
-    seeds: int | Sequence[int],
-    corpus: str,
-    feature_set: str,
-    log_dir: Optional[str | Path] = None,
-    synthetic_dirs: Optional[Mapping[str, str | Path]] = None,
-    train_data: Sequence[str] = ("real+synthetic",),
-    heads: Optional[Sequence[str]] = None,
-    head_params: Optional[Mapping[str, dict]] = None,
-    heads_on: Optional[Mapping[str, Sequence[str]]] = None,
-    train_downsample: Optional[Mapping] = None,
-    scheduler: Optional[str] = None,
-    train_fraction: float | Sequence[float] = 1.0,
-    scale_on: str = "real",
-    normalise: str = "none",
-    enrol: Optional[int] = None,
-) -> pd.DataFrame:
-    """Predictions of every classifier in ``models`` (name → params) on every fold.
+@dataclass(frozen=True)
+class EvaluateSettings:
+    """Everything :func:`evaluate` runs by, besides its inputs.
 
-    ``synthetic_dirs``: augmentation method → folder written by the augment stage; each method is
-    evaluated with every ``train_data`` use of its synthetic rows (``synthetic``, ``real+synthetic``)
-    besides the real-only baseline (method ``none``). ``heads``, ``head_params``, ``heads_on``: the
-    extra DNN heads and where they run (:func:`model_variants`); ``train_downsample``: the
-    imbalanced setting (``cv.train_downsample``, see :func:`adan_ser.contracts.folds.folds_for`);
-    ``scheduler``: where the folds run (:func:`runner.cross_validate`).
-    ``seeds``: run seeds (``eval.seeds``); the seeds loop wraps the (method, use) × classifier ×
-    head grid, and every stochastic step of a run (classifier init, dropout, validation speakers,
-    the synthetic set) takes that seed alone. A :data:`DETERMINISTIC` classifier on real data
-    runs once and is reported under every seed.
-    ``train_fraction``: ``cv.train_fraction``, one share in (0, 1] or a list of them; for each, every
-    combination trains on that share of each training fold
-    (:func:`adan_ser.contracts.folds.train_subset`, drawn per run seed and fold, the rows the augment
-    stage fitted that fraction's synthetic sets on) plus that fraction's synthetic rows; test folds
-    are whole. The fractions loop wraps the seeds loop. With any fraction other than 1 the
-    predictions carry a ``train_fraction`` column (:data:`adan_ser.contracts.results.FRACTION`) and
-    DNN logs of fractions below 1 go to ``.../<run>/fraction<f>/seed<k>/<fold>``.
+    ``models``: classifier name → its ``classify.<name>`` params; ``corpus``, ``feature_set``: the
+    values of those key columns; ``plan``: the jobs' settings
+    (:class:`~adan_ser.contracts.plan.PlanSettings`: scheme, run seeds, training fractions,
+    ``cv.train_downsample``). ``synthetic_dirs``: augmentation method → folder written by the
+    augment stage; each method is evaluated with every ``train_data`` use of its synthetic rows
+    (``synthetic``, ``real+synthetic``) besides the real-only baseline (the reference method).
+    ``heads``, ``head_params``, ``heads_on``: the extra DNN heads and where they run
+    (:func:`model_variants`); ``scheduler``: where the folds run (:func:`runner.cross_validate`).
     ``scale_on``: ``classify.scale_on``, the training rows every classifier's scaler is fitted on
     (``all``: real and synthetic; ``real``: the fold's real training rows, applied to all rows;
-    see :class:`adan_ser.classifiers.preprocess.Preprocessor`).
-    ``normalise``, ``enrol``: ``classify.normalise`` / ``classify.enrol`` (speaker normalisation,
-    which uses unlabelled test-speaker audio; see :mod:`adan_ser.classifiers.speaker_norm`). With
-    ``speaker`` the predictions carry a ``normalise`` column (``speaker:all`` or ``speaker:enrol<k>``);
-    with ``enrol`` k, each test speaker's k enrolment utterances (drawn per run seed) are absent
-    from the predictions, and every classifier runs under every seed.
+    see :class:`adan_ser.classifiers.preprocess.Preprocessor`). ``normalise``, ``enrol``:
+    ``classify.normalise`` / ``classify.enrol`` (speaker normalisation, which uses unlabelled
+    test-speaker audio; see :mod:`adan_ser.classifiers.speaker_norm`).
+    """
+
+    models: Mapping[str, dict]
+    corpus: str
+    feature_set: str
+    plan: PlanSettings = field(default_factory=PlanSettings)
+    synthetic_dirs: Mapping[str, Union[str, Path]] = field(default_factory=dict)
+    train_data: Sequence[str] = ("real+synthetic",)
+    heads: Optional[Sequence[str]] = None
+    head_params: Optional[Mapping[str, dict]] = None
+    heads_on: Optional[Mapping[str, Sequence[str]]] = None
+    scheduler: Optional[str] = None
+    scale_on: str = "real"
+    normalise: str = "none"
+    enrol: Optional[int] = None
+
+
+def evaluate(manifest: pd.DataFrame, features: pd.DataFrame, settings: EvaluateSettings,
+             log_dir: Optional[str | Path] = None) -> pd.DataFrame:
+    """Predictions of every classifier in ``settings.models`` on every fold; DNN training curves
+    go under ``log_dir`` (None: none are written).
+
+    The runs follow :class:`~adan_ser.contracts.plan.Plan`: fractions outer, then run seeds; each
+    run seed's loop wraps the (method, use) × classifier × head grid, and every stochastic step of
+    a run (classifier init, dropout, validation speakers, the synthetic set) takes that seed alone.
+    A :data:`DETERMINISTIC` classifier on real data runs once and is reported under every seed.
+    Each training fraction trains every combination on that share of each training fold
+    (:func:`adan_ser.contracts.folds.train_subset`, drawn per run seed and fold, the rows the augment
+    stage fitted that fraction's synthetic sets on) plus that fraction's synthetic rows; test folds
+    are whole. With any fraction other than 1 the predictions carry a ``train_fraction`` column
+    (:data:`adan_ser.contracts.results.FRACTION`) and DNN logs of fractions below 1 go to
+    ``.../<run>/fraction<f>/seed<k>/<fold>``.
+    The ``method`` column holds each synthetic folder's label
+    (:func:`~adan_ser.contracts.synthetic.read_label`: ``adan[validated]`` for a preset that swaps the
+    algorithm, else the method); log folders keep the method's name.
+    With ``normalise`` ``speaker`` the predictions carry a ``normalise`` column (``speaker:all`` or
+    ``speaker:enrol<k>``); with ``enrol`` k, each test speaker's k enrolment utterances (drawn per run
+    seed) are absent from the predictions, and every classifier runs under every seed.
     Returns one row per (combination, head, seed, test utterance) with the results KEY columns,
     ``seed``, ``fold``, ``file``, ``speaker``, ``true``, ``pred``, ``val_uar`` (the fold model's
     inner-validation UAR, NaN for the SVM), ``solver`` (the fold SVM's solver, ``""`` for the DNN)
     and ``score_<class>`` columns.
     """
-    from adan_ser.core.seeds import as_seeds
-
     from adan_ser.classifiers.speaker_norm import check_normalise
 
-    seeds = as_seeds(seeds)
+    s = settings
+    normalise, enrol = s.normalise, s.enrol
     check_normalise(normalise, enrol)
 
     def norm_args(seed, syn_speakers) -> dict:  # none: the runner is called as without normalisation
@@ -130,67 +134,63 @@ def evaluate(
         return dict(normalise=normalise, enrol=enrol, seed=seed, synthetic_speakers=syn_speakers)
     # A typo fails now, not after the first classifiers have run. A params block of a known head
     # that this run does not list is fine: `-S classify.heads=[...]` narrows a run without edits.
-    for head in [*(heads or []), *(head_params or {})]:
+    for head in [*(s.heads or []), *(s.head_params or {})]:
         parse_head_name(head)
     rows, X, names = align(manifest, features)
     y = rows["emotion"].to_numpy()
     speakers = rows["speaker"].to_numpy()
-    all_folds = folds_for(rows, scheme, train_downsample)
-    fractions = train_fractions(train_fraction)
-    with_fraction = any(f != 1.0 for f in fractions)
-    synthetic_dirs = dict(synthetic_dirs or {})
+    plan = Plan(rows, s.plan)
+    seeds = plan.seeds
+    synthetic_dirs = dict(s.synthetic_dirs or {})
+    labels = {m: read_label(d, m) for m, d in synthetic_dirs.items()}
     first_run: dict[tuple[str, str], int] = {}  # (classifier, head) → index in parts of its real run of seeds[0]
     parts = []
-    for fraction in fractions:
+    for fraction, seed, jobs in plan.runs():
         whole = fraction == 1.0
         sub = [] if whole else [fraction_name(fraction)]  # log sub-folder of a fraction below 1
-        label = "" if whole else f" {fraction_name(fraction)}"
-        for seed in seeds:
-            folds = [train_subset(fold, speakers, y, fraction, seed) for fold in all_folds]
-            for method, use in experiment_grid(list(synthetic_dirs), train_data):
-                source = syn_speakers = None
-                if method != "none":
-                    def source(fold, d=synthetic_dirs[method], k=seed, f=fraction):
-                        return load_synthetic(d, fold, names, seed=k, fraction=f)
+        suffix = "" if whole else f" {fraction_name(fraction)}"
+        folds = [job.fold for job in jobs]
+        for method, use in experiment_grid(list(synthetic_dirs), s.train_data):
+            reference = method == REFERENCE_METHOD
+            source = syn_speakers = None
+            if not reference:
+                def source(fold, d=synthetic_dirs[method], k=seed, f=fraction):
+                    return load_synthetic(d, fold, names, seed=k, fraction=f)
 
-                    def syn_speakers(fold, d=synthetic_dirs[method], k=seed, f=fraction):
-                        return load_synthetic_speakers(d, fold, seed=k, fraction=f)
-                runs = [(name, head, params) for name, model_params in models.items()
-                        for head, params in model_variants(name, model_params, method, use, heads, head_params,
-                                                           heads_on)]
-                for name, head, params in runs:
-                    if whole and method == "none" and name in DETERMINISTIC and seed != seeds[0] and enrol is None:
-                        first = parts[first_run[(name, head)]]
-                        parts.append(first.assign(seed=seed))
-                        continue
+                def syn_speakers(fold, d=synthetic_dirs[method], k=seed, f=fraction):
+                    return load_synthetic_speakers(d, fold, seed=k, fraction=f)
+            runs = [(name, head, params) for name, model_params in s.models.items()
+                    for head, params in model_variants(name, model_params, method, use, s.heads, s.head_params,
+                                                       s.heads_on)]
+            for name, head, params in runs:
+                combo = Combination(s.corpus, s.feature_set, labels.get(method, method), use, name, head,
+                                    fraction if plan.with_fraction else None)
+                if whole and reference and name in DETERMINISTIC and seed != seeds[0] and enrol is None:
+                    first = parts[first_run[(name, head)]]
+                    parts.append(first.assign(seed=seed))
+                    continue
 
-                    def make_model(fold_name, name=name, params=params, method=method, use=use, head=head,
-                                   seed=seed, sub=sub):
-                        if log_dir is not None and name == "dnn":
-                            run_dir = fit_log_dir(log_dir, name, head, run_name(method, use), *sub, seed=seed,
-                                                  fold=fold_name)
-                            params = {**params, "log_dir": str(run_dir)}
-                        return make_classifier(name, params, seed, fold=fold_name, scale_on=scale_on)
+                def make_model(fold_name, combo=combo, params=params, run=run_name(method, use), seed=seed, sub=sub):
+                    name = combo.classifier
+                    if log_dir is not None and name == "dnn":
+                        run_dir = fit_log_dir(log_dir, name, combo.head, run, *sub, seed=seed, fold=fold_name)
+                        params = {**params, "log_dir": str(run_dir)}
+                    return make_classifier(name, params, seed, fold=fold_name, scale_on=s.scale_on)
 
-                    pred = cross_validate(X, y, speakers, folds, make_model, train_data=use, synthetic=source,
-                                          desc=f"{name} {head} {method} {use}{label} seed {seed}",
-                                          scheduler=scheduler, **norm_args(seed, syn_speakers))
-                    pred.insert(0, "corpus", corpus)
-                    pred.insert(1, "feature_set", feature_set)
-                    pred.insert(2, "method", method)
-                    pred.insert(3, "train_data", use)
-                    pred.insert(4, "classifier", name)
-                    pred.insert(5, "head", head)
-                    if with_fraction:
-                        pred.insert(6, FRACTION, fraction)
-                    pred.insert(6 + with_fraction, "seed", seed)
-                    pred["file"] = rows["file"].to_numpy()[pred["row"]]
-                    pred["speaker"] = speakers[pred["row"]]
-                    if normalise != "none":
-                        pred["normalise"] = normalise_label(normalise, enrol)
-                    if whole and method == "none" and seed == seeds[0]:
-                        first_run[(name, head)] = len(parts)
-                    parts.append(pred.drop(columns="row"))
+                pred = cross_validate(X, y, speakers, folds, make_model, train_data=use, synthetic=source,
+                                      desc=f"{name} {head} {combo.method} {use}{suffix} seed {seed}",
+                                      scheduler=s.scheduler, **norm_args(seed, syn_speakers))
+                columns = combo.columns()
+                for i, (column, value) in enumerate(columns.items()):
+                    pred.insert(i, column, value)
+                pred.insert(len(columns), "seed", seed)
+                pred["file"] = rows["file"].to_numpy()[pred["row"]]
+                pred["speaker"] = speakers[pred["row"]]
+                if normalise != "none":
+                    pred["normalise"] = normalise_label(normalise, enrol)
+                if whole and reference and seed == seeds[0]:
+                    first_run[(name, head)] = len(parts)
+                parts.append(pred.drop(columns="row"))
     return pd.concat(parts, ignore_index=True)
 
 
@@ -200,9 +200,9 @@ def normalise_label(normalise: str, enrol: Optional[int]) -> str:
     return f"{normalise}:{'all' if enrol is None else f'enrol{int(enrol)}'}"
 
 
-def evaluate_corpus(manifest_path, features_path, **kwargs) -> pd.DataFrame:
+def evaluate_corpus(manifest_path, features_path, settings: EvaluateSettings, log_dir=None) -> pd.DataFrame:
     """:func:`evaluate` on the files written by the prepare and extract stages."""
     from adan_ser.contracts.align import load_features
     from adan_ser.contracts.manifest import load_manifest
 
-    return evaluate(load_manifest(manifest_path), load_features(features_path), **kwargs)
+    return evaluate(load_manifest(manifest_path), load_features(features_path), settings, log_dir)

@@ -19,6 +19,7 @@ per model × head × seed and each task cuts its fold's utterances from them, as
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping, Optional, Sequence
 
@@ -27,11 +28,11 @@ import pandas as pd
 
 from adan_ser.classifiers.spectrogram_classifier import SpectroClassifier
 from adan_ser.classifiers.spectrogram_nets import ARCHS
-from adan_ser.contracts.folds import folds_for
-from adan_ser.contracts.results import fit_log_dir
+from adan_ser.contracts.names import REFERENCE_METHOD
+from adan_ser.contracts.plan import Plan, PlanSettings
+from adan_ser.contracts.results import Combination, fit_log_dir
 from adan_ser.core.errors import AdanError
 from adan_ser.core.scheduler import check_scheduler
-from adan_ser.core.seeds import as_seeds
 from adan_ser.evaluation.runner import cross_validate
 from adan_ser.features.spectrogram import SpectrogramSet
 
@@ -63,43 +64,51 @@ def check_train_params(params: Mapping) -> dict:
     return params
 
 
-def evaluate_spectro(
-    manifest: pd.DataFrame,
-    specs: SpectrogramSet,
-    scheme: str,
-    models: Sequence[str],
-    heads: Sequence[str],
-    seeds: int | Sequence[int],
-    corpus: str,
-    train_params: Optional[Mapping] = None,
-    head_params: Optional[Mapping[str, dict]] = None,
-    segment_s: float = 2.0,
-    train_overlap_s: float = 1.0,
-    eval_overlap_s: float = 1.6,
-    log_dir: Optional[str | Path] = None,
-    train_downsample: Optional[Mapping] = None,
-    progress: bool = True,
-    scheduler: Optional[str] = None,
-) -> pd.DataFrame:
+@dataclass(frozen=True)
+class SpectroSettings:
+    """Everything :func:`evaluate_spectro` runs by, besides its inputs.
+
+    ``models``: architecture names (``spectro.models``); ``heads``: head names; ``corpus``: the
+    ``corpus`` column; ``plan``: the jobs' settings (:class:`~adan_ser.contracts.plan.PlanSettings`;
+    scheme, run seeds and ``cv.train_downsample``, the same rows as the evaluate stage; whole
+    training folds). ``train_params``: SpectroClassifier parameters shared by all models;
+    ``head_params``: head name → its parameters (``heads.split_params``). ``segment_s``,
+    ``train_overlap_s``, ``eval_overlap_s``: seconds (:func:`segment_frames`). ``scheduler``: None /
+    ``"local"`` trains here, one fit after the other; a Dask address runs the fits as tasks (same
+    predictions when torch runs on as many threads here as on a worker, i.e. ``OMP_NUM_THREADS=1``).
+    """
+
+    models: Sequence[str]
+    heads: Sequence[str]
+    corpus: str
+    plan: PlanSettings = field(default_factory=PlanSettings)
+    train_params: Optional[Mapping] = None
+    head_params: Optional[Mapping[str, dict]] = None
+    segment_s: float = 2.0
+    train_overlap_s: float = 1.0
+    eval_overlap_s: float = 1.6
+    scheduler: Optional[str] = None
+    progress: bool = True
+
+
+def evaluate_spectro(manifest: pd.DataFrame, specs: SpectrogramSet, settings: SpectroSettings,
+                     log_dir: Optional[str | Path] = None) -> pd.DataFrame:
     """Predictions of every model × head × run seed on every fold (``COLUMNS``; empty without models).
 
     ``manifest``: the prepare stage's table (file, speaker, gender, emotion, session, …);
-    ``specs``: the spectrogram stage's cache, which must hold every manifest file.
-    ``train_params``: SpectroClassifier parameters shared by all models; ``head_params``: head
-    name → its parameters (``heads.split_params``); ``train_downsample``: the imbalanced setting
-    (``cv.train_downsample``, see :func:`adan_ser.contracts.folds.folds_for`), the same rows as the evaluate stage.
-    ``seeds``: the run seeds (an int is one). ``scheduler``: None / ``"local"`` trains here, one
-    fit after the other; a Dask address runs the fits as tasks (same predictions when torch runs on
-    as many threads here as on a worker, i.e. ``OMP_NUM_THREADS=1``).
+    ``specs``: the spectrogram stage's cache, which must hold every manifest file. Training curves
+    go under ``log_dir`` (None: none are written).
     """
-    unknown = [m for m in models if m not in ARCHS]
+    s = settings
+    unknown = [m for m in s.models if m not in ARCHS]
     if unknown:
         raise AdanError(f"unknown spectro model {unknown[0]!r}; known: {', '.join(ARCHS)}")
-    train_params = check_train_params(train_params or {})
-    head_params = dict(head_params or {})
-    seeds = as_seeds(seeds)
-    check_scheduler(scheduler)
-    if not models:
+    train_params = check_train_params(s.train_params or {})
+    head_params = dict(s.head_params or {})
+    check_scheduler(s.scheduler)
+    if s.plan.fractions != (1.0,):
+        raise AdanError("evaluate-spectro trains on whole training folds; it takes no training fraction")
+    if not s.models:
         return pd.DataFrame(columns=COLUMNS)
     rows = manifest.reset_index(drop=True)
     files = rows["file"].to_numpy()
@@ -107,25 +116,27 @@ def evaluate_spectro(
     y = rows["emotion"].to_numpy()
     speakers = rows["speaker"].to_numpy().astype(str)
     gender = rows["gender"].to_numpy().astype(str) if "gender" in rows else np.full(len(rows), "unknown")
-    folds = folds_for(rows, scheme, train_downsample)
-    seg = segment_frames(specs.config.get("hop_ms", 10.0), segment_s, train_overlap_s, eval_overlap_s)
+    plan = Plan(rows, s.plan)
+    seg = segment_frames(specs.config.get("hop_ms", 10.0), s.segment_s, s.train_overlap_s, s.eval_overlap_s)
     feature_set = f"spectrogram-{specs.config.get('kind', 'linear')}"
 
     parts = []
-    for arch in models:
-        for head in heads:
-            for seed in seeds:
-                def make_model(fold_name, arch=arch, head=head, seed=seed):
+    for arch in s.models:
+        for head in s.heads:
+            combo = Combination(s.corpus, feature_set, REFERENCE_METHOD, "real", arch, head)
+            for _, seed, jobs in plan.runs():
+                def make_model(fold_name, combo=combo, seed=seed):
+                    arch, head = combo.classifier, combo.head
                     log = None if log_dir is None else str(fit_log_dir(log_dir, arch, head, seed=seed, fold=fold_name))
                     return SpectroClassifier(arch=arch, head=head, head_params=head_params.get(head), seed=seed,
                                              val_fold=fold_name, log_dir=log, **seg, **train_params)
 
-                pred = cross_validate(X, y, speakers, folds, make_model, fit_data={"gender": gender}, scores=False,
-                                      desc=f"spectro {arch} {head} seed {seed}", progress=progress,
-                                      scheduler=scheduler)
+                pred = cross_validate(X, y, speakers, [job.fold for job in jobs], make_model,
+                                      fit_data={"gender": gender}, scores=False,
+                                      desc=f"spectro {arch} {head} seed {seed}", progress=s.progress,
+                                      scheduler=s.scheduler)
                 parts.append(pd.DataFrame({
-                    "corpus": corpus, "feature_set": feature_set, "method": "none", "train_data": "real",
-                    "classifier": arch, "head": head, "seed": seed, "fold": pred["fold"],
+                    **combo.columns(), "seed": seed, "fold": pred["fold"],
                     "true": pred["true"], "pred": pred["pred"], "file": files[pred["row"]],
                     "speaker": speakers[pred["row"]], "val_uar": pred["val_uar"],
                     "val_speakers": pred["val_speakers"],

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
-from typing import Callable, Iterable, Mapping, Optional, Sequence
+from typing import Callable, Mapping, Optional, Sequence
 
 import numpy as np
 import pandas as pd
@@ -269,7 +269,3 @@ def score_frame(model, X_test) -> pd.DataFrame:
     if s.ndim == 1:
         s = np.column_stack([-s, s])
     return pd.DataFrame(s, columns=[f"score_{c}" for c in model.classes_])
-
-
-def combinations(classifiers: Iterable[str], train_data: Iterable[str]) -> list[tuple[str, str]]:
-    return [(c, t) for c in classifiers for t in train_data]

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from adan_ser.contracts.names import PLAIN_HEADS
 from adan_ser.contracts.results import FRACTION
 from adan_ser.reporting.figures import empty_png, pyplot, save_png
 
@@ -18,14 +19,16 @@ from adan_ser.reporting.figures import empty_png, pyplot, save_png
 VERDICT_COLOURS = {"better": "tab:green", "worse": "tab:red", "equivalent": "tab:blue", "inconclusive": "0.45"}
 
 
+def data_label(method: str, train_data: str, head: str) -> str:
+    """``smote real+synthetic`` (``... arcface`` with a margin head; a plain head is not shown)."""
+    return " ".join([method, train_data] + ([head] if head not in PLAIN_HEADS else []))
+
+
 def comparison_label(row) -> str:
     """``dnn smote real+synthetic vs none real`` (heads shown only when not the plain one; the
     training fraction, ``, fraction 0.25``, where the table has that column)."""
-    def part(method, train_data, head):
-        return " ".join([method, train_data] + ([head] if head not in ("softmax", "-") else []))
-
-    label = (f"{row['classifier']} {part(row['method'], row['train_data'], row['head'])} vs "
-             f"{part(row['ref_method'], row['ref_train_data'], row['ref_head'])}")
+    label = (f"{row['classifier']} {data_label(row['method'], row['train_data'], row['head'])} vs "
+             f"{data_label(row['ref_method'], row['ref_train_data'], row['ref_head'])}")
     fraction = row.get(FRACTION) if hasattr(row, "get") else None
     if fraction is not None and fraction == fraction:  # a learning-curve run: both at this fraction
         label += f", fraction {float(fraction):g}"
@@ -109,10 +112,7 @@ def exploratory_plot(table: pd.DataFrame, path: str | Path, confidence: float = 
         empty_png(path, "no exploratory comparisons")
         return
 
-    def short(method, train_data, head):
-        return " ".join([method, train_data] + ([head] if head not in ("softmax", "-") else []))
-
-    rows["label"] = [short(r["method"], r["train_data"], r["head"]) for _, r in rows.iterrows()]
+    rows["label"] = [data_label(r["method"], r["train_data"], r["head"]) for _, r in rows.iterrows()]
     by_row = ["classifier", "ref_method", "ref_train_data", "ref_head"]
     fractions = sorted(rows[FRACTION].unique()) if FRACTION in rows else [None]
     row_keys = list(dict.fromkeys(map(tuple, rows[by_row].itertuples(index=False))))
@@ -132,7 +132,7 @@ def exploratory_plot(table: pd.DataFrame, path: str | Path, confidence: float = 
             part = part.set_index("label").reindex(names).reset_index()
             part["verdict"] = part["verdict"].fillna("inconclusive")
             _draw_rows(ax, part, names if c == 0 else [""] * len(names), fontsize=9, text=False)
-            ref = short(key[1], key[2], key[3])
+            ref = data_label(key[1], key[2], key[3])
             title = f"{key[0]} vs {ref}" + ("" if fraction is None else f", fraction {float(fraction):g}")
             ax.set_title(title, fontsize=10, loc="left")
     unit = rows["unit"].iloc[0]

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from adan_ser.contracts.names import PLAIN_HEADS
 from adan_ser.contracts.results import KEY, key_columns
-from adan_ser.reporting.significance import PLAIN_HEADS
 
 GROUP = KEY[:-1]
 CHOICE_STATS = [

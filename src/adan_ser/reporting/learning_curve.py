@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from adan_ser.contracts.names import PLAIN_HEADS, REFERENCE_METHOD
 from adan_ser.contracts.results import FRACTION
 from adan_ser.reporting.figures import empty_png, pyplot, save_png
-from adan_ser.reporting.significance import PLAIN_HEADS
 
 CURVE_COLUMNS = ["fraction", "method", "train_data", "classifier", "gain", "ci_low", "ci_high"]
 
@@ -30,8 +30,8 @@ def learning_curve(table: pd.DataFrame) -> pd.DataFrame:
 
     Rows are sorted by method, train data, classifier, then fraction (each series in x order).
     """
-    t = table[(table["metric"] == "uar") & (table["ref_method"] == "none") & (table["ref_train_data"] == "real")
-              & (table["method"] != "none") & table["head"].isin(PLAIN_HEADS)]
+    t = table[(table["metric"] == "uar") & (table["ref_method"] == REFERENCE_METHOD) & (table["ref_train_data"] == "real")
+              & (table["method"] != REFERENCE_METHOD) & table["head"].isin(PLAIN_HEADS)]
     curve = pd.DataFrame({
         "fraction": (t[FRACTION] if FRACTION in t else pd.Series(1.0, index=t.index)).astype(float),
         "method": t["method"], "train_data": t["train_data"], "classifier": t["classifier"],

@@ -35,6 +35,7 @@ import pandas as pd
 from adan_ser.contracts.results import FRACTION
 from adan_ser.core.errors import AdanError
 from adan_ser.core.io import atomic_dir, write_csv, write_text
+from adan_ser.reporting.forest import data_label
 from adan_ser.reporting.paired_stats import two_stage_ci
 from adan_ser.reporting.significance import EXPLORATORY, PRIMARY, add_tests, statistic_name
 
@@ -48,10 +49,9 @@ POOL_COLUMNS = ["comparison"] + COMPARISON + [
 
 
 def _label(key: dict) -> str:
-    head = f" {key['head']}" if key["head"] not in ("softmax", "-") else ""
-    ref_head = f" {key['ref_head']}" if key["ref_head"] not in ("softmax", "-") else ""
-    return (f"{key['classifier']} {key['method']} {key['train_data']}{head} vs {key['ref_method']} "
-            f"{key['ref_train_data']}{ref_head}, fraction {float(key[FRACTION]):g}, {key['metric'].upper()}")
+    return (f"{key['classifier']} {data_label(key['method'], key['train_data'], key['head'])} vs "
+            f"{data_label(key['ref_method'], key['ref_train_data'], key['ref_head'])}, "
+            f"fraction {float(key[FRACTION]):g}, {key['metric'].upper()}")
 
 
 def pool_table(runs: Sequence[pd.DataFrame], *, alpha: float = 0.05, confidence: float = 0.95,

@@ -46,6 +46,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from adan_ser.contracts.names import PLAIN_HEADS
 from adan_ser.contracts.results import FRACTION, KEY, key_columns
 from adan_ser.core.errors import AdanError
 from adan_ser.reporting.paired_stats import (
@@ -57,7 +58,6 @@ from adan_ser.reporting.paired_stats import (
     two_stage_ci,
 )
 
-PLAIN_HEADS = ("softmax", "-")
 METRICS = ("wa", "uar")
 PRIMARY, EXPLORATORY = "primary", "exploratory"
 VERDICTS = ("better", "worse", "equivalent", "inconclusive")
