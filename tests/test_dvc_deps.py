@@ -34,9 +34,22 @@ def command_function(command: str) -> ast.FunctionDef:
     raise AssertionError(f"no function for `adan {command}` in cli.py")
 
 
+#: The params schema reads the estimators' signatures and constraints (the augmenter, classifier
+#: and head specs) to check every block of params.yaml, so params imports them. That import checks
+#: keys; it computes nothing a stage writes, and the values a stage reads are its DVC ``params``.
+#: So a stage depends on those layers only where its command imports them itself: a change to an
+#: estimator does not rerun `prepare` or `extract`.
+SCHEMA_ONLY = (f"{PACKAGE}.features", f"{PACKAGE}.augment", f"{PACKAGE}.classifiers")
+
+
+def _schema_only(source: str, target: str) -> bool:
+    return source.startswith(f"{PACKAGE}.params") and target.startswith(SCHEMA_ONLY)
+
+
 def command_modules(command: str) -> set[str]:
     """Project modules that ``adan <command>`` can import: cli.py's module-level imports, those in
-    the command's function, and everything they import in turn."""
+    the command's function, and everything they import in turn (less the schema's reading of the
+    estimators, :data:`SCHEMA_ONLY`)."""
     modules = project_modules()
     tree = ast.parse(CLI.read_text())
     top = ast.Module(body=[n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))], type_ignores=[])
@@ -51,7 +64,7 @@ def command_modules(command: str) -> set[str]:
         if m in seen:
             continue
         seen.add(m)
-        todo += sorted(graph[m])
+        todo += sorted(t for t in graph[m] if not _schema_only(m, t))
     return seen
 
 
