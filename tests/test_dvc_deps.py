@@ -18,20 +18,26 @@ from tests.test_architecture import (
 )
 
 ROOT = SRC.parent
-CLI = SRC / PACKAGE / "cli.py"
+CLI = SRC / PACKAGE / "cli"
 
 
 def stages() -> dict[str, dict]:
     return yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
 
 
-def command_function(command: str) -> ast.FunctionDef:
-    """The function in cli.py that runs ``adan <command>``."""
+def command_function(command: str) -> tuple[Path, ast.FunctionDef]:
+    """The module of cli/ and its function that run ``adan <command>``."""
     wanted = {command.replace("-", "_"), "cmd_" + command.replace("-", "_")}
-    for node in ast.walk(ast.parse(CLI.read_text())):
-        if isinstance(node, ast.FunctionDef) and node.name in wanted:
-            return node
-    raise AssertionError(f"no function for `adan {command}` in cli.py")
+    for path in sorted(CLI.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef) and node.name in wanted:
+                return path, node
+    raise AssertionError(f"no function for `adan {command}` in cli/")
+
+
+def _top_imports(path: Path) -> ast.Module:
+    tree = ast.parse(path.read_text())
+    return ast.Module(body=[n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))], type_ignores=[])
 
 
 #: The params schema reads the estimators' signatures and constraints (the augmenter, classifier
@@ -47,18 +53,20 @@ def _schema_only(source: str, target: str) -> bool:
 
 
 def command_modules(command: str) -> set[str]:
-    """Project modules that ``adan <command>`` can import: cli.py's module-level imports, those in
+    """Project modules that ``adan <command>`` can import: cli/'s module-level imports, those in
     the command's function, and everything they import in turn (less the schema's reading of the
     estimators, :data:`SCHEMA_ONLY`)."""
     modules = project_modules()
-    tree = ast.parse(CLI.read_text())
-    top = ast.Module(body=[n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))], type_ignores=[])
-    fn = command_function(command)
+    path, fn = command_function(command)
     start = set()
-    for part in (top, fn):
+    # the package (which imports every command module), the group's module, the command's own module
+    for part in (_top_imports(CLI / "__init__.py"), _top_imports(CLI / "app.py"), _top_imports(path), fn):
         start |= imported_modules(part, modules)
     graph = import_graph()
-    seen, todo = {f"{PACKAGE}.cli"}, list(start)
+    # cli/'s own modules count by their module-level imports (above), not by the lazy imports of
+    # the other commands they hold
+    cli = {m for m in modules if m == f"{PACKAGE}.cli" or m.startswith(f"{PACKAGE}.cli.")}
+    seen, todo = set(cli), [m for m in start if m not in cli]
     while todo:
         m = todo.pop()
         if m in seen:
