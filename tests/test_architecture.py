@@ -124,3 +124,20 @@ def test_the_checks_catch_a_backward_edge(tmp_path):
     deps = imported_modules(src / "contracts" / "folds.py", mods)
     assert "adan_ser.reporting.report" in deps
     assert layer_of("adan_ser.reporting.report") > layer_of("adan_ser.contracts.folds")
+
+
+#: A module holds one job and a class one concept: past these sizes, split by job.
+MAX_MODULE_LINES = 400
+MAX_CLASS_LINES = 300
+
+
+def test_modules_and_classes_stay_small():
+    too_big = []
+    for name, path in project_modules().items():
+        text = path.read_text()
+        if len(text.splitlines()) > MAX_MODULE_LINES:
+            too_big.append(f"{name}: {len(text.splitlines())} lines")
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.ClassDef) and node.end_lineno - node.lineno + 1 > MAX_CLASS_LINES:
+                too_big.append(f"{name}.{node.name}: {node.end_lineno - node.lineno + 1} lines")
+    assert not too_big, "; ".join(too_big)
