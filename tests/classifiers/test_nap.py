@@ -76,3 +76,21 @@ def test_bad_params_and_groups_are_refused():
 def test_docstring_example_runs():
     result = doctest.testmod(nap_module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0 and result.attempted > 0
+
+
+def test_validated_k_is_chosen_on_training_speakers_only():
+    from adan_ser.classifiers.nap import ValidatedNuisanceProjection
+
+    X, y, speakers = planted(per_cell=15)
+    nap = ValidatedNuisanceProjection(candidates=(0, 2, 4), n_val_speakers=2, seed=3, fold="7").fit(
+        X, y, groups=speakers)
+    assert len(nap.validation_speakers_) == 2
+    assert set(nap.validation_speakers_) <= set(map(str, speakers))
+    assert sorted(nap.validation_uar_) == [0, 2, 4] and nap.n_components_ in (0, 2, 4)
+    again = ValidatedNuisanceProjection(candidates=(0, 2, 4), n_val_speakers=2, seed=3, fold="7").fit(
+        X, y, groups=speakers)
+    assert again.validation_uar_ == nap.validation_uar_
+    np.testing.assert_array_equal(again.transform(X), nap.transform(X))
+    # the refit on every training row uses the chosen k
+    assert nap.projection_.n_components == nap.n_components_
+

@@ -15,13 +15,13 @@ from numbers import Integral
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from adan_ser.augment.generators.speakers import speaker_offsets
 from adan_ser.core.scaling import ZScaler
 
-__all__ = ["NuisanceProjection"]
+__all__ = ["NuisanceProjection", "ValidatedNuisanceProjection"]
 
 
 class NuisanceProjection(TransformerMixin, BaseEstimator):
@@ -86,3 +86,109 @@ class NuisanceProjection(TransformerMixin, BaseEstimator):
         Z = self.scaler_.transform(X)
         Z = Z - (Z @ self.components_.T) @ self.components_
         return self.scaler_.inverse_transform(Z)
+
+
+def _uar(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    classes = np.unique(y_true)
+    return float(np.mean([np.mean(y_pred[y_true == c] == c) for c in classes]))
+
+
+class ValidatedNuisanceProjection(TransformerMixin, BaseEstimator):
+    """:class:`NuisanceProjection` whose ``n_components`` is chosen on held-out training speakers.
+
+    ``fit(X, y, groups)`` holds out the fold's inner-validation speakers
+    (:func:`~adan_ser.contracts.folds.inner_validation_groups` of ``seed`` and ``fold``, the speakers
+    the DNN validates on), and for every candidate k fits the projection and a clone of
+    ``estimator`` on the other training speakers and scores UAR on the held-out ones; the best k
+    (the smallest on a tie) is then refitted on every training row. Only training rows are seen.
+
+    Parameters
+    ----------
+    candidates : tuple of int, default=(0, 1, 2, 4, 8)
+        The k tried; 0 (no projection) lets validation decline NAP.
+    n_val_speakers : int, default=2
+        Training speakers held out to choose k.
+    estimator : estimator or None, default=None
+        Classifier that scores each k (its ``fit(X, y)``/``predict``); None: a linear SVM, C = 0.001.
+    seed : int, default=0
+        The run seed of the inner-validation draw.
+    fold : str or None, default=None
+        The fold's name (its test speaker), as the DNN passes it to the draw.
+
+    Attributes
+    ----------
+    n_components_ : int
+        The k chosen. ``validation_uar_`` : dict k → validation UAR (%), ``validation_speakers_`` :
+        ndarray of the held-out speakers (empty when none could be held out: then k is the largest
+        candidate that the offsets' rank allows, and ``validation_uar_`` is empty).
+    projection_ : NuisanceProjection
+        Fitted on every training row with ``n_components_``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> speakers = np.repeat(np.arange(6), 20); y = np.tile([0, 1], 60)
+    >>> X = rng.normal(size=(120, 5)) + np.outer(speakers - 2.5, [3, 0, 0, 0, 0])
+    >>> X[:, 1] += 2 * y
+    >>> nap = ValidatedNuisanceProjection(candidates=(0, 1), n_val_speakers=2).fit(X, y, groups=speakers)
+    >>> nap.transform(X).shape, sorted(nap.validation_uar_)
+    ((120, 5), [0, 1])
+    """
+
+    _parameter_constraints = {
+        "candidates": ["array-like"],
+        "n_val_speakers": [Interval(Integral, 1, None, closed="left")],
+        "estimator": [None, HasMethods(["fit", "predict"])],
+        "seed": [Interval(Integral, 0, None, closed="left")],
+        "fold": [None, str],
+    }
+
+    def __init__(self, candidates=(0, 1, 2, 4, 8), n_val_speakers: int = 2, estimator=None, seed: int = 0,
+                 fold=None):
+        self.candidates = candidates
+        self.n_val_speakers = n_val_speakers
+        self.estimator = estimator
+        self.seed = seed
+        self.fold = fold
+
+    def _scorer(self):
+        from sklearn.base import clone
+
+        if self.estimator is not None:
+            return clone(self.estimator)
+        from adan_ser.classifiers.svm import SVMClassifier
+
+        return SVMClassifier(kernel="linear", C=0.001, seed=self.seed)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, groups):
+        """Choose k on held-out training speakers, then fit on all of X (n, d) feature units."""
+        from adan_ser.contracts.folds import inner_validation_groups
+
+        X, y = validate_data(self, X, y, dtype=np.float64)
+        groups = np.asarray(groups).astype(str)
+        candidates = sorted({int(k) for k in self.candidates})
+        if not candidates or candidates[0] < 0:
+            raise ValueError(f"ValidatedNuisanceProjection: candidates must be integers ≥ 0, got {self.candidates!r}")
+        held = inner_validation_groups(groups, self.n_val_speakers, self.seed, self.fold)
+        self.validation_speakers_ = np.asarray([] if held is None else held, dtype=str)
+        self.validation_uar_ = {}
+        if held is not None:
+            val = np.isin(groups, self.validation_speakers_)
+            for k in candidates:
+                nap = NuisanceProjection(k).fit(X[~val], y[~val], groups=groups[~val])
+                model = self._scorer().fit(nap.transform(X[~val]), y[~val])
+                self.validation_uar_[k] = 100.0 * _uar(y[val], np.asarray(model.predict(nap.transform(X[val]))))
+            best = max(self.validation_uar_.values())
+            k = min(c for c, v in self.validation_uar_.items() if v == best)
+        else:
+            k = candidates[-1]
+        self.projection_ = NuisanceProjection(k).fit(X, y, groups=groups)
+        self.n_components_ = self.projection_.n_components_
+        return self
+
+    def transform(self, X):
+        """X (n, d) feature units → (n, d) with the chosen nuisance directions removed."""
+        check_is_fitted(self, "projection_")
+        return self.projection_.transform(X)

@@ -28,7 +28,11 @@ from adan_ser.core.errors import AdanError
 #: standard deviation; ``speaker_mean`` only subtracts its mean (a k-utterance standard deviation of
 #: thousands of features is noisy, the mean less so), leaving the scaling to the classifier's
 #: preprocessor, fitted on the training rows.
-NORMALISE = ("none", "speaker", "speaker_mean")
+NORMALISE = ("none", "speaker", "speaker_mean", "nap")
+
+#: The ``classify.normalise`` values that take a test speaker's own statistics (``nap`` does not:
+#: it is fitted on training rows only, :mod:`adan_ser.classifiers.nap`).
+USES_TEST_SPEAKER = ("speaker", "speaker_mean")
 
 #: A per-speaker standard deviation below this (a feature constant for that speaker, or one
 #: enrolment utterance) divides by 1 instead: the feature is centred, not scaled.
@@ -42,7 +46,7 @@ def check_normalise(normalise: str, enrol: Optional[int]) -> None:
     if enrol is not None:
         if isinstance(enrol, bool) or not isinstance(enrol, (int, np.integer)) or enrol < 1:
             raise AdanError(f"classify.enrol must be null or an integer ≥ 1, got {enrol!r}")
-        if normalise == "none":
+        if normalise not in USES_TEST_SPEAKER:
             raise AdanError(f"classify.enrol {enrol} needs classify.normalise: speaker or speaker_mean "
                             f"(got {normalise!r})")
 

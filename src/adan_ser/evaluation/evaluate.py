@@ -197,6 +197,8 @@ def evaluate(manifest: pd.DataFrame, features: pd.DataFrame, settings: EvaluateS
 def normalise_label(normalise: str, enrol: Optional[int]) -> str:
     """The predictions' ``normalise`` value: ``speaker:all`` (statistics from all of a test speaker's
     unlabelled utterances) or ``speaker:enrol<k>`` (from k enrolment utterances, not scored)."""
+    if normalise == "nap":
+        return "nap"   # fitted on training speakers only: no test-speaker statistics to name
     return f"{normalise}:{'all' if enrol is None else f'enrol{int(enrol)}'}"
 
 

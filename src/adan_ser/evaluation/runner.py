@@ -19,7 +19,13 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import has_fit_parameter
 
-from adan_ser.classifiers.speaker_norm import check_normalise, enrolment_split, normalise_fold
+from adan_ser.classifiers.nap import ValidatedNuisanceProjection
+from adan_ser.classifiers.speaker_norm import USES_TEST_SPEAKER, check_normalise, enrolment_split, normalise_fold
+
+#: ``classify.normalise: nap``: the numbers of nuisance directions tried per fold, and the training
+#: speakers held out to choose among them (0 lets validation decline the projection).
+NAP_CANDIDATES = (0, 1, 2, 4, 8)
+NAP_VAL_SPEAKERS = 2
 from adan_ser.classifiers.torch_base import validation_speakers, validation_uar
 from adan_ser.contracts.align import check_finite
 from adan_ser.contracts.folds import SYNTHETIC_GROUP, Fold
@@ -128,7 +134,10 @@ def _fit_predict_fold(
     (scale True) or ``speaker_mean`` (False):
     the training and ``test`` rows are then speaker-normalised
     (:func:`adan_ser.classifiers.speaker_norm.normalise_fold`, test speakers' statistics from the
-    ``enrol`` rows) before the model sees them.
+    ``enrol`` rows) before the model sees them; or ``("nap", seed)`` for ``classify.normalise: nap``:
+    a :class:`~adan_ser.classifiers.nap.ValidatedNuisanceProjection` fitted on the real training rows
+    (k chosen on held-out training speakers) transforms the training and test rows, and the chosen k
+    is returned as the ``nap_k`` column of the scores frame.
     """
     model = make_model(fold_name)
     n_real = 0 if train is None else len(train)
@@ -142,12 +151,19 @@ def _fit_predict_fold(
     if isinstance(X_train, np.ndarray):
         X_train = check_finite(X_train, what="training features")
     X_test = take(X, test)
-    if norm is not None:
+    nap_k = None
+    if norm is not None and norm[0] == "nap":
+        nap = ValidatedNuisanceProjection(NAP_CANDIDATES, NAP_VAL_SPEAKERS, seed=norm[1], fold=str(fold_name))
+        nap.fit(X_train[:n_real], y_train[:n_real], groups=np.asarray(groups)[:n_real])
+        X_train, X_test, nap_k = nap.transform(X_train), nap.transform(X_test), nap.n_components_
+    elif norm is not None:
         speakers, syn_speakers, enrol, scale = norm
         X_train, X_test = normalise_fold(X, speakers, train, X_syn, syn_speakers, enrol, test, scale=scale)
     real_rows = np.concatenate([np.ones(n_real, dtype=bool), np.zeros(n_syn, dtype=bool)])
     model.fit(X_train, y_train, **fit_params(model, groups, fit_data, real_rows))
     frame = score_frame(model, X_test) if scores else pd.DataFrame(index=range(len(test)))
+    if nap_k is not None:
+        frame["nap_k"] = nap_k
     final = model.steps[-1][1] if hasattr(model, "steps") else model
     return (np.asarray(model.predict(X_test)), frame, validation_uar(model), validation_speakers(model),
             str(getattr(final, "solver_", "")))
@@ -216,8 +232,8 @@ def cross_validate(
             raise AdanError(f"fit_data {key!r} has {len(value)} entries for {len(y)} items")
     labels = np.unique(y)
     # The test rows each fold predicts and scores, and the enrolment rows its test statistics use.
-    split = {f.name: enrolment_split(f.test, speakers, enrol, seed) if normalise != "none" else (None, f.test)
-             for f in folds}
+    split = {f.name: enrolment_split(f.test, speakers, enrol, seed) if normalise in USES_TEST_SPEAKER
+             else (None, f.test) for f in folds}
 
     def task_args(fold):
         train, X_syn, y_train, groups = training_rows(y, speakers, fold, train_data, synthetic)
@@ -226,8 +242,8 @@ def cross_validate(
                           "predicted there", MissingClassWarning)
         cut = {key: value[fold.train] for key, value in fit_data.items()}
         enrol_rows, scored = split[fold.name]
-        norm = None
-        if normalise != "none":
+        norm = ("nap", seed) if normalise == "nap" else None
+        if normalise in USES_TEST_SPEAKER:
             syn_speakers = None
             if X_syn is not None and synthetic_speakers is not None:
                 syn_speakers = synthetic_speakers(fold.name)

@@ -228,8 +228,10 @@ def _classify(blocks: dict) -> type[Block]:
                                                       "e.g. {none: [real], adan: [real+synthetic]}")),
         head_params=(HeadParams, key({}, HEAD_PARAMS_KIND, "e.g. {arcface: {s: 30, m: 0.5}}")),
         scale_on=(Literal["real", "all"], key("real", "real or all")),
-        normalise=(Literal["none", "speaker", "speaker_mean"], key(
-            "none", "none, speaker or speaker_mean", "per-speaker z-scores / means from unlabelled test-speaker audio")),
+        normalise=(Literal["none", "speaker", "speaker_mean", "nap"], key(
+            "none", "none, speaker, speaker_mean or nap",
+            "per-speaker z-scores / means from unlabelled test-speaker audio; nap: project out the training "
+            "speakers' offset directions (no test-speaker audio)")),
         enrol=(Optional[Count], key(None, "null or an integer ≥ 1", "test utterances per speaker for its statistics")),
     )
     return create_model("ClassifyParams", __base__=Block, **fields)

@@ -49,15 +49,22 @@ def summarize(predictions: pd.DataFrame, classes: Sequence[str]) -> pd.DataFrame
 
 def normalise_note(values: pd.Series) -> str:
     """The results.md line of a speaker-normalised run (the predictions' ``normalise`` column)."""
-    parts, kinds = [], []
+    parts, kinds, nap = [], [], ""
     for value in sorted(values.dropna().astype(str).unique()):
+        if value == "nap":
+            nap = ("**Nuisance attribute projection (classify.normalise: nap)**: the training speakers' main "
+                   "offset directions are projected out, their number chosen per fold on held-out training "
+                   "speakers; no audio of the test speakers is used.\n\n")
+            continue
         kind, _, how = value.partition(":")
         how = how or "all"
         kinds += [kind] if kind not in kinds else []
         parts.append("statistics from all of each test speaker's utterances, all scored" if how == "all" else
                      f"statistics from {how.removeprefix('enrol')} enrolment utterances per test speaker, "
                      "which are not scored")
-    return (f"**Speaker-normalised features (classify.normalise: {', '.join(kinds)}): this uses unlabelled "
+    if not kinds:
+        return nap
+    return nap + (f"**Speaker-normalised features (classify.normalise: {', '.join(kinds)}): this uses unlabelled "
             "audio of the test speakers** (" + "; ".join(parts) + "). A deployment needs utterances of a new speaker "
             "before classifying them.\n\n")
 
