@@ -21,7 +21,7 @@ from adan_ser.augment.generators.latent_smote import LatentSMOTESampler
 from adan_ser.augment.measures.quality import spread_ratio
 from adan_ser.augment.registry import MODELS, PRESETS, SAMPLERS, make_sampler
 from adan_ser.augment.generators.samplers import ADANSampler, load_model
-from adan_ser.augment.stage import AugmentSettings, _fit_and_measure
+from adan_ser.augment.stage import AugmentSettings, fit_and_measure
 from adan_ser.core.errors import AdanError
 
 from .test_adan import SMALL, make_data
@@ -309,7 +309,7 @@ def test_latent_diagnostics_and_stage_columns(data):
     d = latent_diagnostics(smote, X, y, Xs, ys)
     assert np.isfinite(d["synth_svm_uar"]) and np.isnan(d["latent_frechet"])
     params = {"epochs": 2, "early_stop": False, **SMALL}
-    *_, measures = _fit_and_measure(AugmentSettings("adan", params, 1.0), 0, X, y, "f1", None)
+    *_, measures = fit_and_measure(AugmentSettings("adan", params, 1.0), 0, X, y, "f1", None)
     assert set(DIAGNOSTICS) <= set(measures) and "spread_ratio" in measures
-    *_, measures = _fit_and_measure(AugmentSettings("smote", {}, 1.0), 0, X, y, "f1", None)
+    *_, measures = fit_and_measure(AugmentSettings("smote", {}, 1.0), 0, X, y, "f1", None)
     assert not set(DIAGNOSTICS) & set(measures)  # baselines keep their columns

@@ -175,7 +175,7 @@ def augment_folds(
             logs = None if tmp_report is None else seed_dir(tmp_report, job.seed, job.fraction)
             return (settings, job.seed, X[train], y[train], job.fold.name, logs, X[val], y[val], speakers[train])
 
-        fitted = run_tasks(_fit_and_measure, (task(job) for job in jobs), settings.scheduler,
+        fitted = run_tasks(fit_and_measure, (task(job) for job in jobs), settings.scheduler,
                            desc=f"augment {method}", progress=settings.progress, total=len(jobs))
         for i, (job, (sampler, X_syn, y_syn, measures)) in enumerate(zip(jobs, fitted)):
             fold = job.augmenter
@@ -268,7 +268,7 @@ def _augment_audio(rows, X, names, plan: Plan, settings: AugmentSettings, out_di
     return table
 
 
-def _fit_and_measure(settings: AugmentSettings, seed, X_train, y_train, fold_name, log_dir, X_val=None, y_val=None,
+def fit_and_measure(settings: AugmentSettings, seed, X_train, y_train, fold_name, log_dir, X_val=None, y_val=None,
                      groups_train=None):
     """Fit one fold's augmenter on its training rows only and measure its synthetic set.
 

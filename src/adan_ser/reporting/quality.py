@@ -11,6 +11,7 @@ import pandas as pd
 from adan_ser.contracts.results import FRACTION
 from adan_ser.core.errors import AdanError, one_line
 from adan_ser.reporting.metrics import scores
+from adan_ser.contracts.names import REFERENCE_METHOD
 
 #: What a quality.csv of the augment stage holds at least, and its columns that must be numbers.
 QUALITY_COLUMNS = ("seed", "fold", "method")
@@ -40,7 +41,7 @@ def quality_summary(quality: pd.DataFrame, predictions: pd.DataFrame, classes: S
     run, both at its largest training fraction only."""
     quality, predictions = _largest_fraction(quality), _largest_fraction(predictions)
     out = {}
-    evaluated = set(predictions["method"]) - {"none"}
+    evaluated = set(predictions["method"]) - {REFERENCE_METHOD}
     for method, part in quality[quality["method"].isin(evaluated)].groupby("method"):
         entry = {k: round(float(part[k].mean()), 2) for k in ("two_sample_acc", "nn_ratio", "copies_pct", "spread_ratio") if k in part}
         tstr = predictions[(predictions["method"] == method) & (predictions["train_data"] == "synthetic")]

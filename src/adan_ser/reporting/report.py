@@ -22,6 +22,7 @@ from adan_ser.contracts.results import (
 from adan_ser.core.io import staged_files, write_csv, write_json, write_text
 from adan_ser.reporting.metrics import scores
 from adan_ser.reporting.quality import quality_summary, read_quality
+from adan_ser.contracts.names import NO_HEAD, PLAIN_HEADS, REFERENCE_METHOD
 
 RESULT_COLUMNS = KEY + ["wa", "uar", "n_folds"]
 
@@ -119,7 +120,7 @@ def comparison_table(results: pd.DataFrame) -> pd.DataFrame:
     runs = r.groupby(["classifier", "head"], sort=False).size().reset_index(name="n")
     own = runs.loc[runs.groupby("classifier", sort=False)["n"].idxmax(), ["classifier", "head"]]
     r = r.merge(own, on=["classifier", "head"])
-    r["model"] = r["classifier"].where(r["head"].isin(["-", "softmax"]), r["classifier"] + " " + r["head"])
+    r["model"] = r["classifier"].where(r["head"].isin(PLAIN_HEADS), r["classifier"] + " " + r["head"])
     # one value per cell, so "first" also carries formatted strings (mean ± std and markers)
     index = ([FRACTION] if FRACTION in r else []) + ["method", "train_data"]
     wide = r.pivot_table(index=index, columns="model", values=["wa", "uar"], sort=False,
@@ -135,10 +136,10 @@ def head_table(results: pd.DataFrame) -> pd.DataFrame:
     Only the (method, train data) pairs on which more than one head ran are columns; empty when
     no classifier ran with more than one head.
     """
-    r = results[results["head"] != "-"].copy()
+    r = results[results["head"] != NO_HEAD].copy()
     if r["head"].nunique() < 2:
         return pd.DataFrame()
-    r["data"] = r["method"].where(r["method"] != "none", "") + " " + r["train_data"]
+    r["data"] = r["method"].where(r["method"] != REFERENCE_METHOD, "") + " " + r["train_data"]
     r["data"] = r["data"].str.strip()
     shared = r.groupby("data")["head"].nunique()
     r = r[r["data"].isin(shared[shared > 1].index)]
@@ -173,7 +174,7 @@ def marked_results(results: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
     for metric in ("wa", "uar"):
         cells = []
         for _, row in results.iterrows():
-            hit = table[(table["metric"] == metric) & (table["ref_method"] == "none")
+            hit = table[(table["metric"] == metric) & (table["ref_method"] == REFERENCE_METHOD)
                         & (table[cols] == row[cols].to_numpy()).all(axis=1)]
             text = f"{row[metric]:.2f}"
             if len(hit):
@@ -301,7 +302,7 @@ def _write_report(
         md += ("\nPlain head and the margin head chosen by inner-validation UAR (mean over seeds × folds of "
                "the UAR on each fold's validation speaker; test folds play no part in the choice), with the "
                "test-best head for comparison:\n\n" + to_markdown(chosen))
-    evaluated = set(predictions["method"]) - {"none"}
+    evaluated = set(predictions["method"]) - {REFERENCE_METHOD}
     augmenters = augmenter_table(quality[quality["method"].isin(evaluated)]
                                  if quality is not None and "method" in quality else None)
     write_csv(augmenters, out_dir / "augmenters_by_validation.csv")

@@ -46,7 +46,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from adan_ser.contracts.names import PLAIN_HEADS
+from adan_ser.contracts.names import PLAIN_HEADS, REFERENCE_METHOD
 from adan_ser.contracts.results import FRACTION, KEY, key_columns
 from adan_ser.core.errors import AdanError
 from adan_ser.reporting.paired_stats import (
@@ -70,7 +70,7 @@ STAT_COLUMNS = [
 TABLE_COLUMNS = KEY + STAT_COLUMNS
 #: Keys of one ``eval.primary`` entry and their defaults (None: required; "head" None: plain head,
 #: "fraction" None: whole training folds, 1.0).
-PRIMARY_KEYS = {"method": None, "reference": "none", "classifier": None, "train_data": None,
+PRIMARY_KEYS = {"method": None, "reference": REFERENCE_METHOD, "classifier": None, "train_data": None,
                 "fraction": None, "metric": "uar", "head": None}
 #: Columns of the per-unit differences (``speaker_differences.csv``), one row per comparison ×
 #: metric × unit × seed; ``d`` in percentage points. Read back by :mod:`adan_ser.reporting.pool`.
@@ -164,11 +164,11 @@ def comparisons(keys: pd.DataFrame, references: Sequence[str] = ()) -> list[tupl
     out = []
     for row in rows:
         method, head = row[pos["method"]], row[pos["head"]]
-        plain = [with_(row, method="none", train_data="real", head=h) for h in PLAIN_HEADS]
+        plain = [with_(row, method=REFERENCE_METHOD, train_data="real", head=h) for h in PLAIN_HEADS]
         refs = [r for r in plain if r in present][:1]
-        if head not in PLAIN_HEADS and method != "none":
+        if head not in PLAIN_HEADS and method != REFERENCE_METHOD:
             refs += [r for r in (with_(row, head=h) for h in PLAIN_HEADS) if r in present][:1]
-        if method != "none":
+        if method != REFERENCE_METHOD:
             refs += [r for r in (with_(row, method=m) for m in references if m != method) if r in present]
         for ref in dict.fromkeys(refs):
             if ref != row:
@@ -225,7 +225,7 @@ def primary_mask(table: pd.DataFrame, primary: Sequence[Mapping] = ()) -> np.nda
 def primary_references(primary: Sequence[Mapping] = ()) -> list[str]:
     """The reference methods other than ``none`` that ``primary`` entries need compared."""
     refs = [_entry(spec, i)["reference"] for i, spec in enumerate(primary)]
-    return list(dict.fromkeys(r for r in refs if r != "none"))
+    return list(dict.fromkeys(r for r in refs if r != REFERENCE_METHOD))
 
 
 def _paired(predictions: pd.DataFrame, classes: Sequence[str], references: Sequence[str]):
