@@ -75,7 +75,8 @@ import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from adan_ser.augment.generators.adan_training import ADANTrainer
-from adan_ser.augment.generators.latent import LatentAugmenter, LayerSizes
+from adan_ser.augment.generators.latent import LatentAugmenter
+from adan_ser.core.constraints import LayerSizes
 from adan_ser.augment.generators.latent_inputs import extra_seeds
 from adan_ser.core.errors import InputError
 

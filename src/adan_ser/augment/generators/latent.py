@@ -21,7 +21,6 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import (
     Interval,
     InvalidParameterError,
-    Options,
     StrOptions,
 )
 from sklearn.utils.validation import check_is_fitted
@@ -32,13 +31,14 @@ from adan_ser.augment.generators.latent_inputs import class_indices, fit_scaling
 from adan_ser.augment.generators.persistence import read_model, write_model
 from adan_ser.core.device import resolve_device
 from adan_ser.core.errors import InputError
+from adan_ser.core.constraints import LayerSizes
 
 try:  # scikit-learn >= 1.6
     from sklearn.utils.validation import validate_data
 except ImportError:  # pragma: no cover
     from sklearn_compat.utils.validation import validate_data
 
-__all__ = ["LatentAugmenter", "LayerSizes", "CHUNK", "ACTIVATIONS", "SCALINGS", "G_LOSSES"]
+__all__ = ["LatentAugmenter", "CHUNK", "ACTIVATIONS", "SCALINGS", "G_LOSSES"]
 
 ACTIVATIONS = ("tanh", "leaky_bn")
 SCALINGS = ("znorm", "maxabs")
@@ -46,24 +46,6 @@ G_LOSSES = ("nonsaturating", "minimax")
 
 #: Rows per forward pass in sample()/transform(); bounds memory, not results.
 CHUNK = 4096
-
-class LayerSizes(Options):
-    """Parameter constraint: a list or tuple of positive integer layer sizes (may be empty).
-
-    An :class:`~sklearn.utils._param_validation.Options` only because scikit-learn's parameter
-    validation accepts no other constraint class; the test is on the elements, not a finite set.
-    """
-
-    def __init__(self):
-        super().__init__(type=(list, tuple), options=set())
-
-    def is_satisfied_by(self, val):
-        return isinstance(val, (list, tuple)) and all(
-            isinstance(u, Integral) and not isinstance(u, bool) and u >= 1 for u in val
-        )
-
-    def __str__(self):
-        return "a list or tuple of positive integer layer sizes"
 
 
 class LatentAugmenter(TransformerMixin, BaseEstimator):
