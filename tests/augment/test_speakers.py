@@ -13,9 +13,9 @@ from adan_ser.augment.registry import make_sampler
 from adan_ser.augment.generators.speakers import (
     OffsetGaussian,
     SpeakerOffsetSampler,
-    speaker_offsets,
     synthetic_speaker_ids,
 )
+from adan_ser.core.speaker_offsets import speaker_offsets
 from adan_ser.augment.stage import AugmentSettings, augment_folds
 from adan_ser.contracts.folds import augmenter_train, folds_for, inner_validation_groups, train_subset
 from adan_ser.contracts.plan import PlanSettings

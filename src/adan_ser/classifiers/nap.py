@@ -2,7 +2,7 @@
 
 A control for speaker normalisation that needs no audio of the test speaker: the nuisance subspace
 is spanned by the top ``n_components`` principal directions of the training speakers' offsets
-(:func:`~adan_ser.augment.generators.speakers.speaker_offsets`: each speaker's mean over its emotion
+(:func:`~adan_ser.core.speaker_offsets.speaker_offsets`: each speaker's mean over its emotion
 cells minus the class means, in z-units of the training rows), and every row, training or test, is
 projected onto its orthogonal complement. Fitted on training rows only; the test speaker's rows are
 only transformed. With S training speakers the offsets span at most S − 1 directions, so
@@ -18,7 +18,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from adan_ser.augment.generators.speakers import speaker_offsets
+from adan_ser.core.speaker_offsets import speaker_offsets
 from adan_ser.core.scaling import ZScaler
 
 __all__ = ["NuisanceProjection", "ValidatedNuisanceProjection"]

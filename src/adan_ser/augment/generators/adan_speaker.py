@@ -1,7 +1,7 @@
 """Speaker-aware ADAN (method ``adan_speaker``): G(z, y, s) with s a speaker style learnt from E's codes.
 
 The style of training speaker s is its offset in ADAN's latent space: the additive speaker model
-of :func:`~adan_ser.augment.generators.speakers.speaker_offsets` fitted to the codes E(x) of the training rows
+of :func:`~adan_ser.core.speaker_offsets.speaker_offsets` fitted to the codes E(x) of the training rows
 (class means removed, balanced over classes), recomputed from the current encoder at the start of
 every epoch. G learns to produce the codes of class y *as spoken by s*; new speakers' styles are
 drawn from :class:`~adan_ser.augment.generators.speakers.OffsetGaussian` (shrunk covariance of the training
@@ -24,7 +24,8 @@ from adan_ser.augment.generators.adan import ADAN
 from adan_ser.augment.generators.latent import CHUNK
 from adan_ser.augment.generators.latent_inputs import class_indices, sampling_seed
 from adan_ser.augment.generators.samplers import LatentSampler, latent_sampler_constraints
-from adan_ser.augment.generators.speakers import SHRINKAGES, OffsetGaussian, speaker_offsets, synthetic_speaker_ids
+from adan_ser.augment.generators.speakers import SHRINKAGES, OffsetGaussian, synthetic_speaker_ids
+from adan_ser.core.speaker_offsets import speaker_offsets
 from adan_ser.core.errors import InputError
 
 __all__ = ["SpeakerADAN", "SpeakerADANSampler"]
