@@ -29,6 +29,7 @@ MODULES = [
     "adan_ser.classifiers.torch_base",
     "adan_ser.classifiers.dnn",
     "adan_ser.classifiers.spectrogram_classifier",
+    "adan_ser.classifiers.heads",
     "adan_ser.classifiers.head_modules",
     "adan_ser.features.spectrogram",
 ]
