@@ -24,6 +24,14 @@ MODULES = [
     "adan_ser.augment.generators.adan_speaker",
     "adan_ser.augment.audio.perturbers",
     "adan_ser.augment.audio.voices",
+    "adan_ser.classifiers.svm",
+    "adan_ser.classifiers.preprocess",
+    "adan_ser.classifiers.torch_base",
+    "adan_ser.classifiers.dnn",
+    "adan_ser.classifiers.spectrogram_classifier",
+    "adan_ser.classifiers.heads",
+    "adan_ser.classifiers.head_modules",
+    "adan_ser.features.spectrogram",
 ]
 
 OPTIONS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE

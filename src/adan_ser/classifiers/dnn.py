@@ -34,43 +34,95 @@ _EVAL_BATCH = 4096  # rows per forward pass at prediction time; bounds GPU memor
 class DNNClassifier(TorchClassifier):
     """Feed-forward network on (n_samples, n_features) float features; labels any hashable.
 
-    Architecture: per width in ``hidden``: Linear → [BatchNorm1d when ``batch_norm``] →
-    activation → Dropout(``dropout``); then ``head_`` Linear(hidden[-1], n_classes). With
-    ``batch_norm`` a last training batch of a single row is skipped (batch statistics need two). Xavier-uniform weights, zero biases, Adam
-    (``lr``, ``weight_decay``), cross-entropy, weighted by max(count)/count per class when
-    ``class_weight="balanced"`` (or by a {label: weight} dict).
+    Per width in ``hidden``: Linear → [BatchNorm1d] → activation → Dropout; then ``head_`` (for
+    ``softmax``, Linear(hidden[-1], n_classes)). Xavier-uniform weights, zero biases, Adam. Early
+    stopping: with ``groups`` (speakers) in :meth:`fit`, ``val_groups`` whole speakers drawn from
+    ``seed`` and ``val_fold`` (:func:`adan_ser.contracts.folds.inner_validation_groups`) are held
+    out, else a stratified 10 % of rows; the epoch with the best validation UAR (ties: lower
+    loss) is kept. Class-specific margins and ``weighted`` / ``balanced-sampling`` use the
+    training part's class counts; learnable loss parameters (center-loss centres) train with
+    the model; A-softmax's λ advances once per optimiser step.
 
-    Two regularisers: ``weight_decay`` is Adam's (a ``weight_decay · w`` gradient term on every
-    parameter: kernels, biases, batch-norm scales); ``l2`` is Keras' ``kernel_regularizer``: the
-    training loss gains ``l2 · Σ w²`` over the kernels of the Linear layers only (hidden layers
-    and the softmax head's), the first hidden layer's included unless ``l2_first`` is false. The
-    released ADAN code's DNN is ``l2=0.1, l2_first=False`` (its first layer, 4368 × 100 on IS11,
-    carries no penalty).
+    Parameters
+    ----------
+    hidden : sequence of int or int, default=(256, 256)
+        Widths of the hidden layers; the last is the embedding size.
+    activation : {"relu", "tanh", "leaky_relu"}, default="relu"
+        Activation after every hidden layer.
+    dropout : float, default=0.3
+        Dropout probability after every activation, in [0, 1).
+    batch_norm : bool, default=False
+        BatchNorm1d after every hidden Linear (a last batch of one row is then skipped).
+    lr : float, default=1e-3
+        Adam's learning rate.
+    weight_decay : float, default=0.0
+        Adam's: a ``weight_decay · w`` gradient term on every parameter, biases included.
+    l2 : float, default=0.0
+        Keras' ``kernel_regularizer``: the training loss gains ``l2 · Σ w²`` over the kernels of
+        the Linear layers only (hidden layers and the softmax head's).
+    l2_first : bool, default=True
+        Whether ``l2`` covers the first hidden layer. The released ADAN code's DNN is ``l2=0.1,
+        l2_first=False`` (its first layer, 4368 × 100 on IS11, carries no penalty).
+    epochs : int, default=100
+        Maximum passes over the training part.
+    batch_size : int, default=64
+        Rows per optimiser step.
+    patience : int, default=10
+        Epochs without a better validation UAR before training stops.
+    val_groups : int, default=1
+        Training speakers held out for early stopping; 0 disables validation (all rows train for
+        ``epochs`` epochs and the last weights are kept).
+    val_fold : str or None, default=None
+        Name of the fold trained in, which places its validation speakers (the factory sets it).
+    class_weight : {"balanced"}, dict or None, default=None
+        Cross-entropy weights: max(count)/count per class, or ``{label: weight}``; None: ones.
+    device : str, default="auto"
+        Torch device (``cpu``, ``cuda``); ``auto`` takes a GPU when there is one.
+    seed : int, default=0
+        Seeds the validation draw, the initial weights, dropout and the epoch order.
+    log_dir : str or None, default=None
+        When set, per-epoch metrics go to dvclive there (no dvc.yaml, no experiment).
+    head : str, default="softmax"
+        A name from :data:`heads.HEAD_NAMES`: the head, then ``+loss`` unless plain cross-entropy
+        (``"am-softmax"``, ``"arcface+focal"``; see :mod:`adan_ser.classifiers.heads`).
+    head_params : dict or None, default=None
+        The head's and loss's parameters (s, m, m0, margins, lambda_*, gamma, alpha,
+        center_weight; see :data:`heads.HEAD_PARAMS`, :data:`heads.LOSS_PARAMS`).
 
-    Early stopping: with ``groups`` (speakers) in :meth:`fit`, ``val_groups`` whole speakers,
-    drawn from ``seed`` and ``val_fold`` (the fold's name, see
-    :func:`adan_ser.contracts.folds.inner_validation_groups`), are held out; otherwise a
-    stratified 10 % of rows. The weights of the epoch with the best validation UAR (ties: lower
-    validation loss) are kept, and training stops after ``patience`` epochs without improvement.
-    ``val_groups=0`` disables validation: all rows train for ``epochs`` epochs and the last
-    weights are kept.
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Sorted labels seen in :meth:`fit`.
+    model_ : torch.nn.Sequential
+        ``body_`` then ``head_``, in eval mode.
+    body_, head_, loss_ : torch.nn.Module
+        Hidden layers ((batch, n_features) → (batch, hidden[-1])), head, training loss.
+    class_counts_, class_weight_ : ndarray of shape (n_classes,)
+        Training-part rows per class; loss weights.
+    best_epoch_ : int
+        1-based epoch whose weights were kept.
+    history_ : list of dict
+        Per epoch: epoch, train_loss, val_loss (margin-free logits), val_uar (NaN: no validation).
+    val_groups_ : ndarray or None
+        Held-out speakers (None: a stratified share of rows or no validation).
+    val_idx_ : ndarray of shape (n_val,)
+        Validation row indices into X.
+    n_steps_ : int
+        Optimiser steps taken.
+    n_features_in_ : int
+        Number of features seen in :meth:`fit`.
 
-    Head and loss: ``head`` is a name from :data:`heads.HEAD_NAMES` (the head, then ``+loss``
-    unless plain cross-entropy), ``head_params`` its parameters (s, m, m0, margins, lambda_*,
-    gamma, alpha, center_weight; see :data:`heads.HEAD_PARAMS`, :data:`heads.LOSS_PARAMS`).
-    Class-specific margins and ``weighted`` / ``balanced-sampling`` use the class counts of the
-    training part (validation rows excluded). Learnable loss parameters (center-loss centres)
-    are optimised with the model; A-softmax's λ advances once per optimiser step.
-
-    Fitted: ``classes_``, ``model_`` (``body_`` then ``head_``, in eval mode), ``body_``,
-    ``head_``, ``loss_``, ``class_counts_`` ((n_classes,) training-part rows per class),
-    ``best_epoch_`` (1-based), ``history_`` (one dict per epoch: epoch, train_loss,
-    val_loss, val_uar; NaN without validation; val_loss is on margin-free logits),
-    ``val_groups_`` (held-out speakers or None), ``val_idx_`` (validation row indices into X),
-    ``class_weight_`` ((n_classes,) loss weights), ``n_steps_`` (optimiser steps),
-    ``n_features_in_``.
-
-    ``log_dir``: when set, per-epoch metrics go to dvclive there (no dvc.yaml, no experiment).
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(60, 5)); y = np.repeat(["angry", "happy", "sad"], 20)
+    >>> speakers = np.tile(["s1", "s2", "s3", "s4"], 15)
+    >>> dnn = DNNClassifier(hidden=[8], epochs=2, device="cpu").fit(X, y, groups=speakers)
+    >>> dnn.classes_.tolist(), len(dnn.val_groups_), dnn.class_counts_.tolist(), len(dnn.history_)
+    (['angry', 'happy', 'sad'], 1, [15, 15, 15], 2)
+    >>> dnn.predict(X[:4]).shape, dnn.predict_proba(X).shape
+    ((4,), (60, 3))
     """
 
     _what = "dnn"

@@ -87,7 +87,18 @@ class SoftmaxHead(nn.Linear):
 
 
 class CosineHead(nn.Module):
-    """Class weights (n_classes, n_emb), L2-normalised, no bias; subclasses add the margin."""
+    """Class weights (n_classes, n_emb), L2-normalised, no bias; subclasses add the margin.
+
+    Parameters
+    ----------
+    n_emb, n_classes : int
+        Embedding size and number of classes.
+
+    Attributes
+    ----------
+    weight : torch.nn.Parameter of shape (n_classes, n_emb)
+        Class weight vectors, Xavier-uniform at start.
+    """
 
     def __init__(self, n_emb: int, n_classes: int):
         super().__init__()
@@ -107,6 +118,35 @@ class ASoftmaxHead(CosineHead):
 
     Logits ‖x‖·cos θ_j; in training the target logit is (λ‖x‖cos θ_y + ‖x‖ψ_{m_y}(θ_y)) / (1 + λ)
     with λ annealed per optimiser step (:meth:`advance`) by :func:`margins.sphereface_lambda`.
+
+    Parameters
+    ----------
+    n_emb, n_classes : int
+        Embedding size and number of classes.
+    margins : sequence of int, shape (n_classes,)
+        Angular margin multiplier m ≥ 1 of each class.
+    lambda_base, lambda_gamma, lambda_power, lambda_min : float
+        λ = max(lambda_min, lambda_base · (1 + lambda_gamma · step)^(−lambda_power)); base and
+        min ≥ 0 (``heads`` defaults: 1000, 0.12, 1, 5, SphereFace's schedule).
+
+    Attributes
+    ----------
+    weight : torch.nn.Parameter of shape (n_classes, n_emb)
+    margins : torch.Tensor of shape (n_classes,)
+        int64 buffer of the margins.
+    n_steps : int
+        Optimiser steps counted by :meth:`advance`.
+
+    Examples
+    --------
+    >>> import torch
+    >>> head = ASoftmaxHead(8, 3, [4, 4, 2], lambda_base=1000.0, lambda_gamma=0.12,
+    ...                     lambda_power=1.0, lambda_min=5.0)
+    >>> emb, target = torch.randn(5, 8), torch.tensor([0, 1, 2, 0, 1])
+    >>> head(emb, target).shape, head.eval()(emb).shape
+    (torch.Size([5, 3]), torch.Size([5, 3]))
+    >>> head.advance(); head.n_steps
+    1
     """
 
     def __init__(self, n_emb: int, n_classes: int, margins: Sequence[int], lambda_base: float,
@@ -138,7 +178,29 @@ class ASoftmaxHead(CosineHead):
 
 
 class AMSoftmaxHead(CosineHead):
-    """AM-softmax (CosFace): s·cos θ_j; in training the target logit is s·(cos θ_y − m)."""
+    """AM-softmax (CosFace): s·cos θ_j; in training the target logit is s·(cos θ_y − m).
+
+    Parameters
+    ----------
+    n_emb, n_classes : int
+        Embedding size and number of classes.
+    s : float
+        Logit scale (> 0; ``heads`` default 30).
+    m : float
+        Additive cosine margin (≥ 0; ``heads`` default 0.2).
+
+    Attributes
+    ----------
+    weight : torch.nn.Parameter of shape (n_classes, n_emb)
+
+    Examples
+    --------
+    >>> import torch
+    >>> head = AMSoftmaxHead(8, 3, s=30.0, m=0.2)
+    >>> emb, target = torch.randn(5, 8), torch.tensor([0, 1, 2, 0, 1])
+    >>> head.train()(emb, target).shape, head.eval()(emb).shape
+    (torch.Size([5, 3]), torch.Size([5, 3]))
+    """
 
     def __init__(self, n_emb: int, n_classes: int, s: float, m: float):
         super().__init__(n_emb, n_classes)
@@ -154,7 +216,21 @@ class AMSoftmaxHead(CosineHead):
 
 
 class ArcFaceHead(CosineHead):
-    """ArcFace: s·cos θ_j; in training the target logit is s·cos(θ_y + m), m in radians."""
+    """ArcFace: s·cos θ_j; in training the target logit is s·cos(θ_y + m), m in radians.
+
+    Parameters
+    ----------
+    n_emb, n_classes : int
+        Embedding size and number of classes.
+    s : float
+        Logit scale (> 0; ``heads`` default 30).
+    m : float
+        Additive angular margin in radians, 0 ≤ m < π (``heads`` default 0.5).
+
+    Attributes
+    ----------
+    weight : torch.nn.Parameter of shape (n_classes, n_emb)
+    """
 
     def __init__(self, n_emb: int, n_classes: int, s: float, m: float):
         super().__init__(n_emb, n_classes)
@@ -202,7 +278,24 @@ class BalancedSamplingLoss(CrossEntropyLoss):
 
 
 class FocalLoss(HeadLoss):
-    """α·(1 − p_t)^γ·(−log p_t); on ArcFace logits this is APFL (Wen et al.)."""
+    """α·(1 − p_t)^γ·(−log p_t); on ArcFace logits this is APFL (Wen et al.).
+
+    Parameters
+    ----------
+    weight : torch.Tensor of shape (n_classes,)
+        Class weights of the cross-entropy term.
+    gamma : float
+        Focusing exponent γ ≥ 0 (0: weighted cross-entropy; ``heads`` default 2).
+    alpha : float
+        Scale α > 0 (``heads`` default 1).
+
+    Examples
+    --------
+    >>> import torch
+    >>> loss = FocalLoss(torch.ones(3), gamma=2.0, alpha=1.0)
+    >>> loss(torch.randn(5, 3), torch.tensor([0, 1, 2, 0, 1])).shape
+    torch.Size([])
+    """
 
     def __init__(self, weight: torch.Tensor, gamma: float, alpha: float):
         super().__init__(weight)
@@ -216,7 +309,17 @@ class FocalLoss(HeadLoss):
 
 class ClassCenters(nn.Module):
     """Learnable class centres (n_classes, n_emb), zeros at start; ``forward(emb, target)`` is
-    :func:`margins.center_pull`. The spectrogram models' γ3 term uses it beside any head's loss."""
+    :func:`margins.center_pull`. The spectrogram models' γ3 term uses it beside any head's loss.
+
+    Parameters
+    ----------
+    n_classes, n_emb : int
+        Number of classes and embedding size.
+
+    Attributes
+    ----------
+    centers : torch.nn.Parameter of shape (n_classes, n_emb)
+    """
 
     def __init__(self, n_classes: int, n_emb: int):
         super().__init__()
@@ -231,6 +334,28 @@ class CenterLoss(HeadLoss):
     """Cross-entropy + center_weight · mean ½‖f − c_y‖² with learnable centres (n_classes, n_emb).
 
     The centres are parameters of this module: the optimiser must be given them with the model's.
+
+    Parameters
+    ----------
+    weight : torch.Tensor of shape (n_classes,)
+        Class weights of the cross-entropy term.
+    n_emb : int
+        Embedding size.
+    center_weight : float
+        Weight of the centre term, ≥ 0 (``heads`` default 0.01).
+
+    Attributes
+    ----------
+    centers : torch.nn.Parameter of shape (n_classes, n_emb)
+        Zeros at start.
+
+    Examples
+    --------
+    >>> import torch
+    >>> loss = CenterLoss(torch.ones(3), n_emb=8, center_weight=0.01)
+    >>> target = torch.tensor([0, 1, 2, 0, 1])
+    >>> loss(torch.randn(5, 3), target, emb=torch.randn(5, 8)).shape, loss.needs_emb
+    (torch.Size([]), True)
     """
 
     needs_emb = True

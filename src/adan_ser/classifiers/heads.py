@@ -158,6 +158,12 @@ def make_head(head: str, n_emb: int, n_classes: int, class_counts: Sequence[int]
     ``class_counts``: (n_classes,) training-fold rows per class (class-specific margins use them);
     ``classes``: class labels in index order, only needed for margins given by class name;
     ``params``: the head's entries of :data:`HEAD_PARAMS`. ``forward(emb, target=None)``.
+
+    Examples
+    --------
+    >>> head = make_head("class-specific-a-softmax", 8, 3, class_counts=[40, 20, 10])
+    >>> type(head).__name__, head.margins.tolist()  # rarer classes get larger margins
+    ('ASoftmaxHead', [3, 4, 5])
     """
     if head not in HEADS:
         raise AdanError(f"unknown head {head!r}; known: {', '.join(HEADS)}")
@@ -173,6 +179,12 @@ def make_loss(loss: str, n_emb: int, n_classes: int, class_counts: Sequence[int]
 
     ``class_weight``: (n_classes,) weights of the cross-entropy term (None: ones); ``weighted``
     multiplies them by max(count)/count from ``class_counts``; ``params``: :data:`LOSS_PARAMS`.
+
+    Examples
+    --------
+    >>> head, loss = parse_head_name("softmax+weighted")
+    >>> make_loss(loss, 8, 3, class_counts=[40, 20, 10]).weight.tolist()
+    [1.0, 2.0, 4.0]
     """
     if loss not in LOSSES:
         raise AdanError(f"unknown loss {loss!r}; known: {', '.join(LOSSES)}")

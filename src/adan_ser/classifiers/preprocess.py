@@ -23,16 +23,35 @@ SCALE_ON = ("real", "all")
 class Preprocessor(TransformerMixin, BaseEstimator):
     """``VarianceThreshold(0.0)`` → ``StandardScaler()``, fitted on chosen training rows.
 
-    ``scale_on``: ``"all"`` fits on every row given to :meth:`fit`; ``"real"`` (the default) on the
-    rows marked in ``real_rows`` (the fold's real training rows; the evaluation runner passes the
-    mask), and on every row when no mask is given or none is marked (a classifier trained on
-    synthetic rows alone has no real rows). Either way :meth:`transform` applies the same
-    statistics to every row, real, synthetic or test.
-
     Input (n_samples, n_features) in feature units; output (n_samples, n_kept) z-scores, where
     the features constant on the fitted rows are dropped (they would divide by zero).
-    Fitted: ``pipeline_``, the fitted ``Pipeline([("drop_constant", ...), ("scale", ...)])``;
-    indexing the preprocessor indexes it (``pre["scale"].mean_``, ``pre[0].get_support()``).
+    :meth:`transform` applies the same statistics to every row, real, synthetic or test.
+
+    Parameters
+    ----------
+    scale_on : {"real", "all"}, default="real"
+        The rows the statistics are fitted on. ``"all"``: every row given to :meth:`fit`;
+        ``"real"``: the rows marked in ``real_rows`` (the fold's real training rows; the
+        evaluation runner passes the mask), and every row when no mask is given or none is
+        marked (a classifier trained on synthetic rows alone has no real rows).
+
+    Attributes
+    ----------
+    pipeline_ : Pipeline
+        The fitted ``Pipeline([("drop_constant", ...), ("scale", ...)])``; indexing the
+        preprocessor indexes it (``pre["scale"].mean_``, ``pre[0].get_support()``).
+    n_fit_rows_ : int
+        Rows the statistics were fitted on.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.column_stack([rng.normal(size=(8, 3)), np.ones(8)])  # last feature constant
+    >>> real = np.arange(8) < 5                                      # 3 synthetic rows
+    >>> pre = Preprocessor(scale_on="real").fit(X, real_rows=real)
+    >>> pre.n_fit_rows_, pre.transform(X).shape, pre[0].get_support().tolist()
+    (5, (8, 3), [True, True, True, False])
     """
 
     def __init__(self, scale_on: str = "real"):

@@ -41,34 +41,87 @@ def gender_codes(gender) -> np.ndarray:
 class SpectroClassifier(TorchClassifier):
     """Segment-level spectrogram classifier with utterance-level predictions.
 
-    ``arch``: ``crnn`` | ``cnn-tf-gap`` | ``cnn-blstm-att`` | ``cnn-blstm-att-stats`` |
-    ``domain-aware`` (see ``spectro_models``); ``channels``: conv widths, one 2×2-pooling block
-    each; ``input_pool``: (time, frequency) average pooling of the input before the first conv
-    ((2, 4) keeps CPU runs short on the 400-bin linear spectrogram; (1, 1) is the papers'
-    resolution); ``rnn_hidden``: LSTM units (per direction for the BLSTM); ``head``: head name for
-    ``heads.parse_head_name`` (``softmax``, margin heads), ``head_params``: its parameters.
-
-    Loss = CE_emotion (or the margin loss) + ``gender_weight`` · CE_gender + ``center_weight`` ·
-    centre loss on the embedding. ``None`` means the architecture's default: domain-aware
-    (γ1, γ2, γ3) = (1, 1, 0.5), the others 0 and 0; ``gender_weight > 0`` on the others adds the
-    gender auxiliary task. Gender comes from ``fit(..., gender=)``; unknown genders are ignored.
-
-    ``sampling``: ``random`` (shuffled segments) or ``balanced`` (each batch drawn with class
-    probabilities equalised, with replacement; an epoch draws as many segments as there are);
-    the ``+balanced-sampling`` head turns ``balanced`` on as well.
-    Early stopping as in ``DNNClassifier``: ``val_groups`` training speakers held out, best
-    validation UAR (utterance level) kept, ``patience`` epochs; ``val_groups=0`` trains all
-    ``epochs``. ``log_dir``: dvclive curves. Adam (``lr``, ``weight_decay``).
-
-    The fit (split, seeding, optimiser, epochs, early stopping, margin schedules advancing every
-    step) is :class:`adan_ser.classifiers.torch_base.TorchClassifier`'s.
-
     X: a sequence of n (T_i, F) spectrograms (a list of arrays, or a
-    :class:`adan_ser.features.spectrogram.SpectrogramSet`), not a 2-D array.
+    :class:`adan_ser.features.spectrogram.SpectrogramSet`), not a 2-D array. Loss = CE_emotion (or
+    the margin loss) + ``gender_weight`` · CE_gender + ``center_weight`` · centre loss on the
+    embedding. The fit (split, seeding, Adam, epochs, early stopping on utterance-level UAR as in
+    ``DNNClassifier``, margin schedules advancing every step) is
+    :class:`adan_ser.classifiers.torch_base.TorchClassifier`'s.
 
-    Fitted: ``classes_``, ``normalizer_``, ``net_``, ``head_``, ``loss_``, ``center_`` (or None),
-    ``best_epoch_``, ``history_``, ``val_groups_``, ``val_idx_``, ``class_counts_``,
-    ``class_weight_``, ``n_steps_``, ``n_bins_``.
+    Parameters
+    ----------
+    arch : str, default="crnn"
+        ``crnn`` | ``cnn-tf-gap`` | ``cnn-blstm-att`` | ``cnn-blstm-att-stats`` | ``domain-aware``
+        (see :mod:`adan_ser.classifiers.spectrogram_nets`).
+    channels : tuple of int, default=(8, 16, 16)
+        Conv widths, one 2×2-pooling block each.
+    rnn_hidden : int, default=64
+        LSTM units (per direction for the BLSTM).
+    dropout : float, default=0.25
+        In [0, 1): inside the conv blocks of ``cnn-blstm-att``, on the embedding of the others.
+    tf_kernels : pair of (time, frequency) sizes, default=((10, 2), (2, 8))
+        ``cnn-tf-gap``'s time-wise and frequency-wise first convolutions, in frames × bins.
+    input_pool : (int, int), default=(2, 4)
+        (time, frequency) average pooling of the input before the first conv; (2, 4) keeps CPU
+        runs short on the 400-bin linear spectrogram, (1, 1) is the papers' resolution.
+    head : str, default="softmax"
+        Head name for ``heads.parse_head_name`` (``softmax``, margin heads, ``+loss``).
+    head_params : dict or None, default=None
+        Its parameters, split into head and loss parameters by ``heads.split_params``.
+    gender_weight, center_weight : float or None, default=None
+        Loss weights (≥ 0); None: the architecture's default, domain-aware (γ1, γ2, γ3) = (1, 1,
+        0.5), the others 0 and 0. ``gender_weight > 0`` on the others adds the gender auxiliary
+        task; gender comes from ``fit(..., gender=)`` (f / m; unknown genders are ignored).
+    segment_frames : int, default=200
+        Frames per segment; each segment inherits its utterance's label.
+    train_hop, eval_hop : int, default=100, 40
+        Frames between segment starts for training, and for validation and prediction.
+    lr, weight_decay : float, default=1e-3, 0.0
+        Adam's learning rate and weight decay.
+    epochs, batch_size, patience : int, default=25, 32, 6
+        Maximum epochs, segments per optimiser step, epochs without a better validation UAR.
+    val_groups : int, default=1
+        Training speakers held out for early stopping; 0 trains all ``epochs``.
+    val_fold : str or None, default=None
+        Name of the fold trained in, which places its validation speakers (the factory sets it).
+    class_weight : {"balanced"}, dict or None, default=None
+        Cross-entropy weights per class, as in ``DNNClassifier``.
+    sampling : {"random", "balanced"}, default="random"
+        ``random``: shuffled segments; ``balanced``: drawn with replacement, class probabilities
+        equalised, as many per epoch as there are (the ``+balanced-sampling`` head turns it on).
+    device : str, default="auto"
+        Torch device; ``auto`` takes a GPU when there is one.
+    seed : int, default=0
+        Seeds the validation draw, the initial weights, dropout and the epoch order.
+    log_dir : str or None, default=None
+        When set, per-epoch dvclive curves go there.
+
+    Attributes
+    ----------
+    normalizer_ : FrameNormalizer
+        Per-bin statistics of the training-fold frames.
+    net_, head_, loss_ : torch.nn.Module
+        Network ((B, T, F) segments → (B, n_emb)), emotion head, training loss.
+    center_ : ClassCenters or None
+        Learnable class centres when ``center_weight`` > 0.
+    n_bins_ : int
+        F, the frequency bins seen in :meth:`fit`.
+    classes_, class_counts_, class_weight_, best_epoch_, history_, val_groups_, val_idx_, n_steps_
+        As in :class:`~adan_ser.classifiers.torch_base.TorchClassifier` (utterance-level).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> specs = [rng.normal(size=(t, 16)).astype(np.float32) for t in rng.integers(30, 50, 12)]
+    >>> y = np.tile(["angry", "sad"], 6); speakers = np.repeat(["s1", "s2", "s3"], 4)
+    >>> clf = SpectroClassifier(channels=(4,), rnn_hidden=8, input_pool=(1, 1), segment_frames=20,
+    ...                         train_hop=10, eval_hop=10, epochs=2, batch_size=8, device="cpu")
+    >>> clf = clf.fit(specs, y, groups=speakers)
+    >>> clf.classes_.tolist(), clf.n_bins_, len(clf.val_groups_), len(clf.history_)
+    (['angry', 'sad'], 16, 1, 2)
+    >>> clf.decision_function(specs).shape, clf.predict(specs[:3]).shape
+    ((12, 2), (3,))
     """
 
     _what = "spectro"

@@ -118,18 +118,54 @@ class LinearOvO(ClassifierMixin, BaseEstimator):
     Each class pair gets ``LinearSVC(loss="hinge", dual=True)`` (libsvm's loss; the dual, since the
     hinge loss has no primal liblinear solver) on that pair's rows, with ``class_weight`` computed
     on the whole training set as libsvm does (per-row weights scale C). Cost per pass over the data:
-    O(n_samples x n_features), against libsvm's ~n_samples^2 kernel evaluations.
-    ``intercept_scaling``: liblinear penalises the bias as a weight on a constant feature of this
-    value; 10 makes that penalty ~1 % of the unit-feature one, close to libsvm's unpenalised bias.
-    ``tol`` 0.1 is liblinear's own default stopping tolerance for its dual solvers (scikit-learn's
-    1e-4 is meant for the primal ones): with near-duplicate rows (jittered copies, SMOTE
-    interpolations) the dual is ill-conditioned and 1e-3 or 1e-4 take hundreds of passes for no
-    change in predictions (benchmarks/svm_solver.py). ``max_iter`` caps the passes per pair, so a fit
-    costs at most ``max_iter`` x 2 x n_samples x n_features / n_classes per pair; liblinear's
-    convergence warning is silenced and ``n_iter_`` records the passes used.
+    O(n_samples x n_features), against libsvm's ~n_samples^2 kernel evaluations. A fit costs at
+    most ``max_iter`` x 2 x n_samples x n_features / n_classes per pair; liblinear's convergence
+    warning is silenced and ``n_iter_`` records the passes used.
 
-    Fitted: ``classes_``, ``coef_`` (n_pairs, n_features), ``intercept_`` (n_pairs,), ``pairs_``
-    (n_pairs, 2) class indices, ``n_iter_`` (max over pairs).
+    Parameters
+    ----------
+    C : float, default=1.0
+        Inverse regularisation strength, as SVC's (> 0).
+    class_weight : {"balanced"}, dict or None, default=None
+        Per-class multipliers of C, computed on the whole training set; None: all 1.
+    intercept_scaling : float, default=10.0
+        liblinear penalises the bias as a weight on a constant feature of this value; 10 makes
+        that penalty ~1 % of the unit-feature one, close to libsvm's unpenalised bias.
+    tol : float, default=0.1
+        Stopping tolerance: liblinear's own default for its dual solvers (scikit-learn's 1e-4 is
+        meant for the primal ones). With near-duplicate rows (jittered copies, SMOTE
+        interpolations) the dual is ill-conditioned and 1e-3 or 1e-4 take hundreds of passes for
+        no change in predictions (benchmarks/svm_solver.py).
+    max_iter : int, default=1000
+        Cap on the passes over the data per class pair.
+    seed : int, default=0
+        ``random_state`` of every pair's ``LinearSVC`` (its coordinate order).
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Sorted labels seen in :meth:`fit`.
+    coef_ : ndarray of shape (n_pairs, n_features)
+        One weight vector per class pair, positive towards the pair's second class.
+    intercept_ : ndarray of shape (n_pairs,)
+        The pairs' biases.
+    pairs_ : ndarray of shape (n_pairs, 2)
+        Class indices (i, j), i < j, of each pair, in libsvm's order.
+    n_iter_ : int
+        Passes used, maximum over the pairs.
+    n_features_in_ : int
+        Number of features seen in :meth:`fit`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(60, 5)); y = np.repeat(["angry", "happy", "sad"], 20)
+    >>> ovo = LinearOvO(class_weight="balanced").fit(X, y)
+    >>> ovo.coef_.shape, ovo.pairs_.tolist()
+    ((3, 5), [[0, 1], [0, 2], [1, 2]])
+    >>> ovo.decision_function(X).shape, ovo.predict(X[:4]).shape
+    ((60, 3), (4,))
     """
 
     def __init__(self, C: float = 1.0, class_weight=None, intercept_scaling: float = 10.0,
@@ -186,17 +222,59 @@ class LinearOvO(ClassifierMixin, BaseEstimator):
 class SVMClassifier(ClassifierMixin, BaseEstimator):
     """``SVC`` / :class:`LinearOvO` wrapper; inputs are (n_samples, n_features) float arrays, labels any hashable.
 
-    Parameters mirror SVC (``kernel``, ``C``, ``gamma``, ``class_weight``); ``solver`` (``auto``,
-    ``libsvm``, ``liblinear``) picks the linear kernel's solver (:func:`resolve_solver`: ``auto``
-    takes liblinear from :data:`LIBLINEAR_MIN_ROWS` training rows on). With
-    ``inner_search=True`` and ``groups`` passed to :meth:`fit`, ``GridSearchCV`` tunes
-    ``grid`` (default: C ∈ {0.1, 1, 10, 100}, plus gamma ∈ {scale, 1e-4, 1e-3, 1e-2} for rbf)
-    on speaker-disjoint splits of the training fold (:func:`inner_splits`), scoring balanced
-    accuracy (UAR), then refits the best setting on the whole training fold.
+    With ``inner_search=True`` and ``groups`` passed to :meth:`fit`, ``GridSearchCV`` tunes
+    ``grid`` on speaker-disjoint splits of the training fold (:func:`inner_splits`), scoring
+    balanced accuracy (UAR), then refits the best setting on the whole training fold.
 
-    Fitted: ``classes_``, ``solver_`` (the solver used), ``estimator_`` (the SVC or LinearOvO), ``best_params_`` (the grid's winner, or
-    the constructor's C/gamma when no search ran), ``cv_results_`` (search only, else None),
-    ``n_features_in_``.
+    Parameters
+    ----------
+    kernel : {"linear", "rbf", "poly", "sigmoid"}, default="rbf"
+        SVC's kernel.
+    C : float, default=1.0
+        Inverse regularisation strength (> 0); the fixed value when no search runs.
+    gamma : {"scale", "auto"} or float, default="scale"
+        Kernel coefficient, as SVC's (1 / feature units²).
+    class_weight : {"balanced"}, dict or None, default=None
+        Per-class multipliers of C, as SVC's.
+    inner_search : bool, default=False
+        Tune ``grid`` on speaker-disjoint inner splits (needs ≥ 2 ``groups`` in :meth:`fit`;
+        without them it warns and keeps the fixed C / gamma).
+    grid : dict or None, default=None
+        ``{parameter: values}`` searched; None: C ∈ {0.1, 1, 10, 100}, plus gamma ∈ {scale, 1e-4,
+        1e-3, 1e-2} for rbf.
+    solver : {"auto", "libsvm", "liblinear"}, default="auto"
+        The linear kernel's solver (:func:`resolve_solver`: ``auto`` takes liblinear from
+        :data:`LIBLINEAR_MIN_ROWS` training rows on); every other kernel uses libsvm.
+    seed : int, default=0
+        ``random_state`` of the SVC or :class:`LinearOvO`.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Sorted labels seen in :meth:`fit`.
+    solver_ : str
+        The solver used, ``libsvm`` or ``liblinear``.
+    estimator_ : SVC or LinearOvO
+        The fitted model (the search's refit when one ran).
+    best_params_ : dict
+        The grid's winner, or the constructor's C / gamma when no search ran.
+    cv_results_ : dict or None
+        ``GridSearchCV.cv_results_`` of the search, else None.
+    n_features_in_ : int
+        Number of features seen in :meth:`fit`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(60, 5)); y = np.repeat(["angry", "happy", "sad"], 20)
+    >>> speakers = np.tile(["s1", "s2", "s3", "s4"], 15)
+    >>> svm = SVMClassifier(kernel="linear", inner_search=True, grid={"C": [0.1, 1]})
+    >>> svm = svm.fit(X, y, groups=speakers)
+    >>> svm.solver_, sorted(svm.best_params_), svm.classes_.tolist()
+    ('libsvm', ['C'], ['angry', 'happy', 'sad'])
+    >>> svm.predict(X[:4]).shape, svm.decision_function(X).shape
+    ((4,), (60, 3))
     """
 
     _parameter_constraints: dict = {

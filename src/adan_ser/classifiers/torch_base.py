@@ -167,29 +167,48 @@ def validation_speakers(model) -> str:
 class TorchClassifier(ClassifierMixin, BaseEstimator):
     """Base of the torch classifiers: one :meth:`fit` for all of them.
 
-    Parameters every subclass has (set in its ``__init__``): ``head``, ``head_params``, ``lr``,
-    ``weight_decay``, ``epochs``, ``batch_size``, ``patience``, ``val_groups``, ``val_fold`` (the
-    name of the fold the model trains in, which places its validation speakers; the factory sets it),
-    ``class_weight``, ``device``, ``seed``, ``log_dir``.
+    :meth:`fit` runs, in this order: parameter and input checks, ``classes_``, :meth:`_prepare`
+    (data-dependent preprocessing of X learnt from the whole training set), the validation split
+    (``val_groups`` speakers drawn from ``seed`` and ``val_fold``, else a stratified 10 %), class
+    weights and counts of the training part, :meth:`_fit_data` (X → training and validation data),
+    then, inside a forked torch RNG seeded with ``seed``, :meth:`_build` (modules) and the epoch
+    loop (:func:`train_epochs`): Adam over the parameters of every module of :meth:`_modules` (the
+    loss's learnable centres included), an epoch order drawn by a generator seeded with ``seed`` (a
+    permutation, or with replacement ∝ 1 / class count for balanced sampling), one optimiser step
+    per ``batch_size`` chunk, then :meth:`_after_step`. Subclasses implement ``_check_inputs``,
+    ``_prepare``, ``_fit_data``, ``_train_targets``, ``_build``, ``_modules``, ``_batch_loss`` and
+    ``_validate``, and their own inference.
 
-    :meth:`fit` runs, in this order: parameter and input checks, ``classes_``,
-    :meth:`_prepare` (data-dependent preprocessing of X learnt from the whole training set),
-    the validation split (``val_groups`` speakers drawn from ``seed`` and ``val_fold``, else a stratified 10 %),
-    class weights and counts of the training part, :meth:`_fit_data` (X → training and
-    validation data), then, inside a forked torch RNG seeded with ``seed``, :meth:`_build`
-    (modules) and the epoch loop (:func:`train_epochs`): Adam over the parameters of every
-    module of :meth:`_modules` (the loss's learnable centres included), an epoch order drawn by a
-    generator seeded with ``seed`` (a permutation, or with replacement ∝ 1 / class count for
-    balanced sampling), one optimiser step per ``batch_size`` chunk, then :meth:`_after_step`.
+    Parameters
+    ----------
+    head, head_params, lr, weight_decay, epochs, batch_size, patience, val_groups, val_fold, ...
+        Set by every subclass's ``__init__``, with ``class_weight``, ``device``, ``seed`` and
+        ``log_dir`` (see :class:`~adan_ser.classifiers.dnn.DNNClassifier`). ``val_fold``: the
+        fold the model trains in, which places its validation speakers (the factory sets it).
 
-    Subclasses implement ``_prepare``, ``_fit_data``, ``_n_train``, ``_build``,
-    ``_batch_loss`` and ``_validate``, and their own inference.
+    Attributes
+    ----------
+    classes_, class_counts_, class_weight_ : ndarray of shape (n_classes,)
+        Sorted labels seen in :meth:`fit`; training-part rows per class; loss weights.
+    head_, loss_ : torch.nn.Module
+        The head ((batch, n_emb) → (batch, n_classes)) and the training loss.
+    val_groups_ : ndarray or None
+        Held-out speakers (None: a stratified share of rows or no validation).
+    val_idx_ : ndarray of shape (n_val,)
+        Validation row indices into X.
+    best_epoch_, n_steps_ : int
+        1-based epoch whose weights were kept; optimiser steps taken.
+    history_ : list of dict
+        Per epoch: epoch, train_loss, val_loss, val_uar (NaN without validation).
 
-    Fitted (besides the subclass's): ``classes_``, ``head_``, ``loss_``, ``class_counts_``
-    ((n_classes,) training-part rows per class), ``class_weight_`` ((n_classes,) loss weights),
-    ``val_groups_`` (held-out speakers or None), ``val_idx_`` (validation row indices into X),
-    ``best_epoch_`` (1-based), ``history_`` (one dict per epoch: epoch, train_loss, val_loss,
-    val_uar; NaN without validation), ``n_steps_`` (optimiser steps taken).
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from adan_ser.classifiers.dnn import DNNClassifier
+    >>> X = np.random.default_rng(0).normal(size=(40, 3)); y = np.tile(["a", "b"], 20)
+    >>> dnn = DNNClassifier(hidden=[4], epochs=2, device="cpu").fit(X, y, np.repeat([1, 2, 3, 4], 10))
+    >>> isinstance(dnn, TorchClassifier), len(dnn.history_), validation_speakers(dnn).count(" ") + 1
+    (True, 2, 1)
     """
 
     #: Name of the classifier in messages.

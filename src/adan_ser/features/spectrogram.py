@@ -205,9 +205,26 @@ def load_spectrograms(path: str | os.PathLike) -> SpectrogramSet:
 class FrameNormalizer:
     """Per-frequency-bin z-normalisation fitted on the frames of training utterances only.
 
-    ``fit(specs)``: specs a sequence of (T_i, F) arrays → ``mean_``, ``std_`` (F,) over all their
-    frames (std floored at 1e-5 so a constant bin stays finite). ``transform`` maps each (T_i, F)
-    to (x − mean_) / std_.
+    ``fit(specs)``: specs a sequence of (T_i, F) arrays, statistics over all their frames.
+    ``transform`` maps each (T_i, F) to (x − mean_) / std_. Takes no parameters.
+
+    Attributes
+    ----------
+    mean_ : ndarray of shape (F,)
+        float32 mean of every bin over the training frames (spectrogram units, e.g. log magnitude).
+    std_ : ndarray of shape (F,)
+        float32 standard deviation of every bin, floored at 1e-5 so a constant bin stays finite.
+    n_features_in_ : int
+        F, the number of frequency bins.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> specs = [rng.normal(size=(t, 4)).astype(np.float32) for t in (10, 7)]
+    >>> norm = FrameNormalizer().fit(specs)
+    >>> norm.mean_.shape, norm.std_.dtype, [s.shape for s in norm.transform(specs)]
+    ((4,), dtype('float32'), [(10, 4), (7, 4)])
     """
 
     def fit(self, specs: Sequence[np.ndarray]) -> "FrameNormalizer":
