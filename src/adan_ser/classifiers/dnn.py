@@ -23,12 +23,21 @@ from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from adan_ser.classifiers.inputs import check_features
+from adan_ser.classifiers.mixup import manifold_mixup_loss
 from adan_ser.classifiers.torch_base import TorchClassifier, uar
 from adan_ser.core.constraints import LayerSizes, check_params
 from adan_ser.core.errors import AdanError
 
 _ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "leaky_relu": nn.LeakyReLU}
 _EVAL_BATCH = 4096  # rows per forward pass at prediction time; bounds GPU memory only
+
+
+def init_weights(module: nn.Module) -> None:
+    """Xavier-uniform weights and zero biases for every ``nn.Linear`` in ``module``."""
+    for m in module.modules():
+        if isinstance(m, nn.Linear):
+            nn.init.xavier_uniform_(m.weight)
+            nn.init.zeros_(m.bias)
 
 
 class DNNClassifier(TorchClassifier):
@@ -61,8 +70,7 @@ class DNNClassifier(TorchClassifier):
         Keras' ``kernel_regularizer``: the training loss gains ``l2 · Σ w²`` over the kernels of
         the Linear layers only (hidden layers and the softmax head's).
     l2_first : bool, default=True
-        Whether ``l2`` covers the first hidden layer. The released ADAN code's DNN is ``l2=0.1,
-        l2_first=False`` (its first layer, 4368 × 100 on IS11, carries no penalty).
+        Whether ``l2`` covers the first hidden layer (the released ADAN code's DNN: l2=0.1, False).
     epochs : int, default=100
         Maximum passes over the training part.
     batch_size : int, default=64
@@ -73,7 +81,7 @@ class DNNClassifier(TorchClassifier):
         Training speakers held out for early stopping; 0 disables validation (all rows train for
         ``epochs`` epochs and the last weights are kept).
     val_fold : str or None, default=None
-        Name of the fold trained in, which places its validation speakers (the factory sets it).
+        The fold's name, which places its validation speakers (the factory sets it).
     class_weight : {"balanced"}, dict or None, default=None
         Cross-entropy weights: max(count)/count per class, or ``{label: weight}``; None: ones.
     device : str, default="auto"
@@ -81,13 +89,15 @@ class DNNClassifier(TorchClassifier):
     seed : int, default=0
         Seeds the validation draw, the initial weights, dropout and the epoch order.
     log_dir : str or None, default=None
-        When set, per-epoch metrics go to dvclive there (no dvc.yaml, no experiment).
+        Per-epoch metrics go to dvclive there (no dvc.yaml, no experiment).
     head : str, default="softmax"
         A name from :data:`heads.HEAD_NAMES`: the head, then ``+loss`` unless plain cross-entropy
         (``"am-softmax"``, ``"arcface+focal"``; see :mod:`adan_ser.classifiers.heads`).
     head_params : dict or None, default=None
         The head's and loss's parameters (s, m, m0, margins, lambda_*, gamma, alpha,
         center_weight; see :data:`heads.HEAD_PARAMS`, :data:`heads.LOSS_PARAMS`).
+    mixup_alpha : float, default=0.0
+        > 0: manifold mixup, λ ~ Beta(α, α) (:mod:`~adan_ser.classifiers.mixup`); 0: off.
 
     Attributes
     ----------
@@ -147,6 +157,7 @@ class DNNClassifier(TorchClassifier):
         "log_dir": [str, os.PathLike, None],
         "head": [str],
         "head_params": [dict, None],
+        "mixup_alpha": [Interval(Real, 0, None, closed="left")],
     }
 
     def __init__(
@@ -170,6 +181,7 @@ class DNNClassifier(TorchClassifier):
         log_dir: Optional[str] = None,
         head: str = "softmax",
         head_params: Optional[dict] = None,
+        mixup_alpha: float = 0.0,
     ):
         self.hidden = hidden
         self.activation = activation
@@ -190,6 +202,7 @@ class DNNClassifier(TorchClassifier):
         self.log_dir = log_dir
         self.head = head
         self.head_params = head_params
+        self.mixup_alpha = mixup_alpha
 
     # ----------------------------------------------------------------- model pieces (overridable)
 
@@ -215,13 +228,6 @@ class DNNClassifier(TorchClassifier):
             layers += [nn.Linear(width, w), *norm, act, nn.Dropout(self.dropout)]
             width = w
         return nn.Sequential(*layers)
-
-    @staticmethod
-    def _init_weights(module: nn.Module) -> None:
-        for m in module.modules():
-            if isinstance(m, nn.Linear):
-                nn.init.xavier_uniform_(m.weight)
-                nn.init.zeros_(m.bias)
 
     @property
     def _min_batch(self) -> int:
@@ -261,7 +267,7 @@ class DNNClassifier(TorchClassifier):
         n_emb = self._embedding_dim(self.n_features_in_)
         self.head_ = self._build_head(n_emb, n_classes)
         self.model_ = nn.Sequential(OrderedDict(body=self.body_, head=self.head_))
-        self._init_weights(self.model_)
+        init_weights(self.model_)
         self.model_.to(dev)
         self.loss_ = self._build_loss(n_emb, n_classes).to(dev)
 
@@ -271,7 +277,10 @@ class DNNClassifier(TorchClassifier):
     def _batch_loss(self, train, b, dev) -> torch.Tensor:
         b = b.to(dev)
         xb, yb = train[0][b], train[1][b]
-        loss = self._head_loss(self.body_(xb), yb)
+        if self.mixup_alpha:
+            loss = manifold_mixup_loss(self.body_, self._head_loss, xb, yb, float(self.mixup_alpha))
+        else:
+            loss = self._head_loss(self.body_(xb), yb)
         if self.l2:
             loss = loss + float(self.l2) * sum(w.square().sum() for w in self._l2_kernels())
         return loss
