@@ -189,7 +189,7 @@ def test_constant_feature_is_centred_not_divided():
 
 
 @pytest.mark.parametrize("normalise, enrol, match", [
-    ("test", None, r"classify.normalise must be one of none, speaker, speaker_mean, got 'test'"),
+    ("test", None, r"classify.normalise must be one of none, speaker, speaker_mean, nap, got 'test'"),
     ("speaker", 0, r"classify.enrol must be null or an integer ≥ 1, got 0"),
     ("speaker", 2.5, r"classify.enrol must be null or an integer ≥ 1, got 2.5"),
     ("none", 3, r"classify.enrol 3 needs classify.normalise: speaker"),
