@@ -231,7 +231,8 @@ def main(argv=None) -> int:
 
     # ---- convergence ----
     t = time.perf_counter()
-    c = TimedADAN(epochs=args.epochs, early_stop=True, device="cpu", random_state=args.seed, progress=args.progress).fit(X, y)
+    c = TimedADAN(epochs=args.epochs, early_stop=True, device="cpu", random_state=args.seed,
+                  progress=args.progress).fit(X, y)
     wall = time.perf_counter() - t
     last = c.history_[-1]
     stopped = c.n_epochs_ < args.epochs

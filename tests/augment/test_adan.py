@@ -446,7 +446,8 @@ def test_saved_bytes_do_not_depend_on_where_curves_were_logged(data, tmp_path):
     X, y = data
     paths = []
     for name in ("run1", "run2"):
-        model = ADAN(epochs=2, early_stop=False, device="cpu", random_state=0, log_dir=str(tmp_path / name / "logs")).fit(X, y)
+        model = ADAN(epochs=2, early_stop=False, device="cpu", random_state=0,
+                     log_dir=str(tmp_path / name / "logs")).fit(X, y)
         model.save(tmp_path / name / "adan.pt")
         paths.append(tmp_path / name / "adan.pt")
     assert paths[0].read_bytes() == paths[1].read_bytes()

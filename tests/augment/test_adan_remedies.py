@@ -261,7 +261,8 @@ def test_latent_smote_single_row_class_gives_copies():
 
 def test_adan_latent_method():
     s = make_sampler("adan_latent", {"k_neighbors": 3, "residual": False, "epochs": 7}, seed=2, ratio=0.5)
-    assert isinstance(s, LatentSMOTESampler) and (s.k_neighbors, s.residual, s.ratio, s.random_state) == (3, False, 0.5, 2)
+    assert isinstance(s, LatentSMOTESampler)
+    assert (s.k_neighbors, s.residual, s.ratio, s.random_state) == (3, False, 0.5, 2)
     assert isinstance(s.adan, ADAN) and s.adan.epochs == 7 and s.adan.random_state == 2
     with pytest.raises(AdanError, match="k_neighbors"):
         make_sampler("adan_latent", {"k_neighbors": 0}, seed=0)

@@ -184,7 +184,8 @@ class SpySpeakerADANSampler(SpeakerADANSampler):
 
 SPIES = {
     "speaker_new": lambda seed: SpyOffsetSampler(mode="new", random_state=seed),
-    "adan_speaker": lambda seed: SpySpeakerADANSampler(SpeakerADAN(random_state=seed, **TINY), n_sets=1, random_state=seed),
+    "adan_speaker": lambda seed: SpySpeakerADANSampler(SpeakerADAN(random_state=seed, **TINY), n_sets=1,
+                                                       random_state=seed),
 }
 
 
@@ -234,7 +235,8 @@ def test_stage_writes_synthetic_speakers_only_for_speaker_methods(tmp_path):
 @pytest.mark.usefixtures("one_torch_thread")
 def test_speaker_adan_ids_determinism_and_persistence(tmp_path):
     X, y, g, _, _ = simulated(n_per_speaker=24, classes=3, speakers=4, d=8)
-    make = lambda: SpeakerADANSampler(SpeakerADAN(n_speakers=3, random_state=0, **TINY), n_sets=1, random_state=0)  # noqa: E731
+    make = lambda: SpeakerADANSampler(SpeakerADAN(n_speakers=3, random_state=0, **TINY), n_sets=1,  # noqa: E731
+                                      random_state=0)
     a, b = make(), make()
     Xa, ya = a.generate(X, y, groups=g)
     Xb, yb = b.generate(X, y, groups=g)

@@ -46,7 +46,8 @@ def _corpus():
 def test_augmenter_sees_the_kept_rows_and_evaluate_trains_on_them(tmp_path, monkeypatch):
     manifest, features = _corpus()
     CopySampler.fitted = []
-    monkeypatch.setattr(stage_module, "make_sampler", lambda method, params, seed, ratio: CopySampler(random_state=seed))
+    monkeypatch.setattr(stage_module, "make_sampler",
+                        lambda method, params, seed, ratio: CopySampler(random_state=seed))
     table = augment_folds(manifest, features,
                           AugmentSettings("copy", {}, 1.0,
                                           PlanSettings(SCHEME, SEEDS, train_fraction=FRACTIONS, validation_speakers=1),
