@@ -90,15 +90,15 @@ def remedies(X, y, args) -> int:
 
     base = None
     for name, kw in REMEDIES.items():
-        m = TimedADAN(epochs=args.timing_epochs, early_stop=False, device="cpu", seed=args.seed,
+        m = TimedADAN(epochs=args.timing_epochs, early_stop=False, device="cpu", random_state=args.seed,
                       diagnostics_every=kw.pop("diagnostics_every", 0), **kw).fit(X, y)
         times = m.epoch_times_[1:] or m.epoch_times_
         best, median = min(times), statistics.median(times)
         base = base or median
         print(f"{name:34s} s/epoch best {best:.3f}, median {median:.3f} ({median / base:.2f}× default)")
     t = time.perf_counter()
-    s = LatentSMOTESampler(TimedADAN(epochs=args.timing_epochs, early_stop=False, device="cpu", seed=args.seed,
-                                     diagnostics_every=0), ratio=1.0, seed=args.seed)
+    s = LatentSMOTESampler(TimedADAN(epochs=args.timing_epochs, early_stop=False, device="cpu", random_state=args.seed,
+                                     diagnostics_every=0), ratio=1.0, random_state=args.seed)
     s.generate(X, y)
     wall = time.perf_counter() - t
     train = sum(s.adan_.epoch_times_)
@@ -215,7 +215,7 @@ def main(argv=None) -> int:
         return remedies(X, y, args)
 
     # ---- seconds per epoch and GFLOP/s ----
-    m = TimedADAN(epochs=args.timing_epochs, early_stop=False, device="cpu", seed=args.seed).fit(X, y)
+    m = TimedADAN(epochs=args.timing_epochs, early_stop=False, device="cpu", random_state=args.seed).fit(X, y)
     times = m.epoch_times_[1:] or m.epoch_times_  # the first epoch pays one-off allocations
     best, median = min(times), statistics.median(times)
     mm = epoch_matmuls(m, len(X))
@@ -231,7 +231,8 @@ def main(argv=None) -> int:
 
     # ---- convergence ----
     t = time.perf_counter()
-    c = TimedADAN(epochs=args.epochs, early_stop=True, device="cpu", seed=args.seed, progress=args.progress).fit(X, y)
+    c = TimedADAN(epochs=args.epochs, early_stop=True, device="cpu", random_state=args.seed,
+                  progress=args.progress).fit(X, y)
     wall = time.perf_counter() - t
     last = c.history_[-1]
     stopped = c.n_epochs_ < args.epochs
@@ -253,7 +254,7 @@ def main(argv=None) -> int:
 
     # ---- SMOTE ----
     t = time.perf_counter()
-    Xs, _ = SMOTESampler(ratio=1.0, seed=args.seed).generate(X, y)
+    Xs, _ = SMOTESampler(ratio=1.0, random_state=args.seed).generate(X, y)
     print(f"SMOTE (z-norm, k=5, ratio 1 → {len(Xs)} vectors): {time.perf_counter() - t:.2f} s")
     print(f"load average at end: {os.getloadavg()[0]:.2f}")
     return 0

@@ -28,9 +28,9 @@ rng = np.random.default_rng(0)
 y = rng.integers(0, 4, 480)
 X = rng.standard_normal((480, 88)) + y[:, None] * 0.3  # a demo fold: 480 rows of eGeMAPS
 t = time.process_time()
-m = ADAN(epochs=40, early_stop=False, device="cpu", seed=0).fit(X, y)
+m = ADAN(epochs=40, early_stop=False, device="cpu", random_state=0).fit(X, y)
 s = m.sample(y=y, seed=1)[0]
-p = DNNClassifier(epochs=30, device="cpu", seed=0).fit(X, y, groups=np.arange(480) % 6).predict_proba(X)
+p = DNNClassifier(epochs=30, device="cpu", random_state=0).fit(X, y, groups=np.arange(480) % 6).predict_proba(X)
 cpu = time.process_time() - t
 print(cpu, hashlib.sha256(s.tobytes() + p.tobytes()).hexdigest()[:12])
 """

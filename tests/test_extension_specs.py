@@ -28,15 +28,15 @@ class JitterSampler(SyntheticSampler):
 
     _parameter_constraints: dict = {"ratio": [Interval(Real, 0, None, closed="left")],
                                     "scale": [Interval(Real, 0, None, closed="left")],
-                                    "seed": [Interval(Integral, 0, None, closed="left"), None]}
+                                    "random_state": [Interval(Integral, 0, None, closed="left"), None]}
 
-    def __init__(self, ratio: float = 1.0, scale: float = 0.05, seed=0):
+    def __init__(self, ratio: float = 1.0, scale: float = 0.05, random_state=0):
         self.ratio = ratio
         self.scale = scale
-        self.seed = seed
+        self.random_state = random_state
 
     def _generate(self, X, y, n_new):
-        rng = np.random.default_rng(self.seed)
+        rng = np.random.default_rng(self.random_state)
         rows = np.concatenate([rng.choice(np.flatnonzero(y == c), n) for c, n in n_new.items()])
         return X[rows] + self.scale * rng.standard_normal((len(rows), X.shape[1])), y[rows]
 
@@ -45,11 +45,11 @@ class CentroidClassifier(ClassifierMixin, BaseEstimator):
     """Nearest class mean, the means pulled ``shrink`` of the way to the overall mean."""
 
     _parameter_constraints: dict = {"shrink": [Interval(Real, 0, 1, closed="both")],
-                                    "seed": [Interval(Integral, 0, None, closed="left"), None]}
+                                    "random_state": [Interval(Integral, 0, None, closed="left"), None]}
 
-    def __init__(self, shrink: float = 0.0, seed=0):
+    def __init__(self, shrink: float = 0.0, random_state=0):
         self.shrink = shrink
-        self.seed = seed
+        self.random_state = random_state
 
     def fit(self, X, y, groups=None):
         X, y = np.asarray(X, dtype=float), np.asarray(y)

@@ -26,9 +26,9 @@ y = rng.integers(0, 3, 120)
 X = rng.standard_normal((120, 12)) + y[:, None] * 0.5
 h = hashlib.sha256()
 m = ADAN(latent_dim=4, noise_dim=4, enc_hidden=(16,), gen_hidden=(16,), disc_hidden=(16,),
-         clf_hidden=(16,), epochs=5, early_stop=False, device="cpu", seed=0).fit(X, y)
+         clf_hidden=(16,), epochs=5, early_stop=False, device="cpu", random_state=0).fit(X, y)
 h.update(m.transform(X).tobytes()); h.update(m.sample(y=y[:30], seed=1)[0].tobytes())
-dnn = DNNClassifier(hidden=(16,), epochs=5, device="cpu", seed=0).fit(X, y, groups=np.arange(120) % 4)
+dnn = DNNClassifier(hidden=(16,), epochs=5, device="cpu", random_state=0).fit(X, y, groups=np.arange(120) % 4)
 h.update(dnn.predict_proba(X).tobytes())
 A = rng.standard_normal((64, 64))
 for r in (A @ A.T, np.exp(A), np.tanh(A.astype(np.float32)), np.linalg.eigh(A @ A.T)[0]):

@@ -217,7 +217,7 @@ def _fields(model) -> set[str]:
     return set(model.model_fields)
 
 
-SET_BY_THE_STAGE = {"seed", "log_dir", "progress", "val_fold"}
+SET_BY_THE_STAGE = {"random_state", "log_dir", "progress", "val_fold"}
 
 
 def test_classifier_blocks_match_constructors():

@@ -48,7 +48,7 @@ def fitted(data):
     before = torch.get_num_threads()
     torch.set_num_threads(1)  # module-scoped: set up before the function-scoped one_torch_thread
     try:
-        return AAE(epochs=200, seed=0, **SMALL).fit(X, y)
+        return AAE(epochs=200, random_state=0, **SMALL).fit(X, y)
     finally:
         torch.set_num_threads(before)
 
@@ -91,9 +91,9 @@ def test_a_seed_gives_identical_samples_another_seed_different_ones(fitted):
 
 def test_same_seed_same_training(data):
     X, y = data
-    a = AAE(epochs=3, seed=3, **SMALL).fit(X, y)
-    b = AAE(epochs=3, seed=3, **SMALL).fit(X, y)
-    c = AAE(epochs=3, seed=4, **SMALL).fit(X, y)
+    a = AAE(epochs=3, random_state=3, **SMALL).fit(X, y)
+    b = AAE(epochs=3, random_state=3, **SMALL).fit(X, y)
+    c = AAE(epochs=3, random_state=4, **SMALL).fit(X, y)
     sa, sb = a.net_.state_dict(), b.net_.state_dict()
     assert all(torch.equal(sa[k], sb[k]) for k in sa) and a.history_ == b.history_
     assert not torch.equal(sa["encoder.linears.0.weight"], c.net_.state_dict()["encoder.linears.0.weight"])
@@ -174,7 +174,7 @@ def test_sampler_registry_and_diagnostics(data):
     assert SAMPLERS["aae"] is AAESampler
     s = make_sampler("aae", {"epochs": 2, "n_sets": 2, "prior_std": 0.5, **SMALL}, seed=4, ratio=None)
     assert isinstance(s, AAESampler) and isinstance(s.adan, AAE)
-    assert (s.n_sets, s.seed, s.adan.seed, s.adan.prior_std, s.adan.epochs) == (2, 4, 4, 0.5, 2)
+    assert (s.n_sets, s.random_state, s.adan.random_state, s.adan.prior_std, s.adan.epochs) == (2, 4, 4, 0.5, 2)
     Xr, yr = s.fit_resample(X, y)
     assert Xr.shape == (3 * N, D)
     np.testing.assert_array_equal(Xr[:N], X)

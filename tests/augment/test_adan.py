@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 
 import numpy as np
@@ -53,7 +54,7 @@ def data():
 @pytest.fixture(scope="module")
 def fitted(data):
     X, y = data
-    return ADAN(epochs=4, early_stop=False, seed=0, **SMALL).fit(X, y)
+    return ADAN(epochs=4, early_stop=False, random_state=0, **SMALL).fit(X, y)
 
 
 def linear_shapes(mlp):
@@ -107,9 +108,9 @@ def test_sample_errors(fitted):
 
 def test_same_seed_same_weights_and_samples(data):
     X, y = data
-    a = ADAN(epochs=2, early_stop=False, seed=3, **SMALL).fit(X, y)
-    b = ADAN(epochs=2, early_stop=False, seed=3, **SMALL).fit(X, y)
-    c = ADAN(epochs=2, early_stop=False, seed=4, **SMALL).fit(X, y)
+    a = ADAN(epochs=2, early_stop=False, random_state=3, **SMALL).fit(X, y)
+    b = ADAN(epochs=2, early_stop=False, random_state=3, **SMALL).fit(X, y)
+    c = ADAN(epochs=2, early_stop=False, random_state=4, **SMALL).fit(X, y)
     sa, sb = a.net_.state_dict(), b.net_.state_dict()
     assert all(torch.equal(sa[k], sb[k]) for k in sa)
     assert not torch.equal(sa["encoder.linears.0.weight"], c.net_.state_dict()["encoder.linears.0.weight"])
@@ -147,6 +148,18 @@ def test_save_load_round_trip(fitted, data, tmp_path):
     assert back.get_params() == fitted.get_params()
     assert back.history_ == fitted.history_ and back.n_epochs_ == fitted.n_epochs_
     assert back.classes_.dtype == fitted.classes_.dtype
+
+
+def test_file_saved_with_seed_parameter_loads_as_random_state(fitted, tmp_path):
+    # files written before the constructor parameter was named random_state hold it as "seed"
+    model = copy.deepcopy(fitted).set_params(random_state=5)
+    model.save(tmp_path / "new.pt")
+    payload = torch.load(tmp_path / "new.pt", weights_only=True)
+    assert payload["params"]["random_state"] == 5
+    payload["params"]["seed"] = payload["params"].pop("random_state")
+    torch.save(payload, tmp_path / "old.pt")
+    back = ADAN.load(tmp_path / "old.pt")
+    assert back.random_state == 5 and back.get_params() == model.get_params()
 
 
 def test_saved_bytes_do_not_depend_on_the_file_name(fitted, tmp_path):
@@ -190,7 +203,7 @@ def trained():
     X, y = make_data(n=240, seed=1, spread=1.0)
     test = np.random.default_rng(0).permutation(len(y))[:80]
     train = np.setdiff1d(np.arange(len(y)), test)
-    m = ADAN(epochs=110, early_stop=False, seed=0, lr=1e-3, **SMALL).fit(X[train], y[train])
+    m = ADAN(epochs=110, early_stop=False, random_state=0, lr=1e-3, **SMALL).fit(X[train], y[train])
     return m, X, y, train, test
 
 
@@ -346,7 +359,7 @@ def test_log_dir_writes_dvclive_files(data, tmp_path, monkeypatch):
 
 def test_separate_adan(data, tmp_path):
     X, y = data
-    m = SeparateADAN(ae_epochs=3, epochs=4, early_stop=False, seed=0, **SMALL_SEP).fit(X, y)
+    m = SeparateADAN(ae_epochs=3, epochs=4, early_stop=False, random_state=0, **SMALL_SEP).fit(X, y)
     assert m.net_.classifier is None
     assert [e["phase"] for e in m.history_] == ["autoencoder"] * 3 + ["gan"] * 4
     assert m.n_ae_epochs_ == 3 and m.n_epochs_ == 4
@@ -360,7 +373,7 @@ def test_separate_adan(data, tmp_path):
     with pytest.raises(AdanError, match="not a ADAN"):
         ADAN.load(tmp_path / "sep.pt")
     # The autoencoder is frozen in the GAN phase: E's weights equal those after phase 1.
-    ae_only = SeparateADAN(ae_epochs=3, epochs=1, early_stop=False, seed=0, **SMALL_SEP)
+    ae_only = SeparateADAN(ae_epochs=3, epochs=1, early_stop=False, random_state=0, **SMALL_SEP)
     ae_only.fit(X, y)
     assert torch.equal(ae_only.net_.encoder.linears[0].weight, m.net_.encoder.linears[0].weight)
 
@@ -433,7 +446,8 @@ def test_saved_bytes_do_not_depend_on_where_curves_were_logged(data, tmp_path):
     X, y = data
     paths = []
     for name in ("run1", "run2"):
-        model = ADAN(epochs=2, early_stop=False, device="cpu", seed=0, log_dir=str(tmp_path / name / "logs")).fit(X, y)
+        model = ADAN(epochs=2, early_stop=False, device="cpu", random_state=0,
+                     log_dir=str(tmp_path / name / "logs")).fit(X, y)
         model.save(tmp_path / name / "adan.pt")
         paths.append(tmp_path / name / "adan.pt")
     assert paths[0].read_bytes() == paths[1].read_bytes()

@@ -35,7 +35,7 @@ def data():
 
 
 def fit(X, y, **kw):
-    params = {"epochs": 6, "early_stop": False, "seed": 0, **SMALL, **kw}
+    params = {"epochs": 6, "early_stop": False, "random_state": 0, **SMALL, **kw}
     return ADAN(**params).fit(X, y)
 
 
@@ -114,7 +114,7 @@ def test_wadan_method(data):
     assert SAMPLERS["wadan"] is ADANSampler and MODELS["wadan"] is ADAN
     s = make_sampler("wadan", {}, seed=3, ratio=1.0)
     a = s.adan
-    assert (a.adversarial, a.d_steps, a.g_class_weight, a.gp_weight, a.gp_power, a.early_stop, a.seed) == \
+    assert (a.adversarial, a.d_steps, a.g_class_weight, a.gp_weight, a.gp_power, a.early_stop, a.random_state) == \
         ("wasserstein", 2, 0.1, 10.0, 10.0, False, 3)
     assert make_sampler("wadan", {"d_steps": 5}, seed=0).adan.d_steps == 5
     assert make_sampler("adan", {}, seed=0).adan.adversarial == "gan"
@@ -125,7 +125,7 @@ def test_adan_presets(data):
     assert tuple(PRESETS) == NAMES
     default, paper = make_sampler("adan", {}, seed=1), make_sampler("adan", {"preset": "paper"}, seed=1)
     assert type(default) is type(paper) is ADANSampler
-    assert default.adan.get_params() == paper.adan.get_params() == ADAN(seed=1).get_params()
+    assert default.adan.get_params() == paper.adan.get_params() == ADAN(random_state=1).get_params()
     method, settings = PRESETS["validated"]
     chosen = make_sampler("adan", {"preset": "validated", "epochs": 7}, seed=1)
     assert type(chosen) is SAMPLERS[method] and chosen.adan.epochs == 7  # the block's own keys win
@@ -224,7 +224,7 @@ def test_save_load_keeps_remedy_params(data, tmp_path):
 
 
 def small_latent(**kw):
-    return LatentSMOTESampler(ADAN(epochs=5, early_stop=False, seed=0, **SMALL), n_sets=1, seed=0, **kw)
+    return LatentSMOTESampler(ADAN(epochs=5, early_stop=False, random_state=0, **SMALL), n_sets=1, random_state=0, **kw)
 
 
 def test_latent_smote_interpolates_same_class_codes(data):
@@ -261,8 +261,9 @@ def test_latent_smote_single_row_class_gives_copies():
 
 def test_adan_latent_method():
     s = make_sampler("adan_latent", {"k_neighbors": 3, "residual": False, "epochs": 7}, seed=2, ratio=0.5)
-    assert isinstance(s, LatentSMOTESampler) and (s.k_neighbors, s.residual, s.ratio, s.seed) == (3, False, 0.5, 2)
-    assert isinstance(s.adan, ADAN) and s.adan.epochs == 7 and s.adan.seed == 2
+    assert isinstance(s, LatentSMOTESampler)
+    assert (s.k_neighbors, s.residual, s.ratio, s.random_state) == (3, False, 0.5, 2)
+    assert isinstance(s.adan, ADAN) and s.adan.epochs == 7 and s.adan.random_state == 2
     with pytest.raises(AdanError, match="k_neighbors"):
         make_sampler("adan_latent", {"k_neighbors": 0}, seed=0)
 

@@ -82,16 +82,16 @@ def test_adasyn_and_borderline_counts_close():
 @pytest.mark.parametrize("cls", ALL)
 def test_seeds(cls):
     X, y = make_data(spread=0.3)
-    a, _ = cls(seed=1, ratio=0.7).generate(X, y)
-    b, _ = cls(seed=1, ratio=0.7).generate(X, y)
-    c, _ = cls(seed=2, ratio=0.7).generate(X, y)
+    a, _ = cls(random_state=1, ratio=0.7).generate(X, y)
+    b, _ = cls(random_state=1, ratio=0.7).generate(X, y)
+    c, _ = cls(random_state=2, ratio=0.7).generate(X, y)
     np.testing.assert_array_equal(a, b)
     assert not np.array_equal(a, c)
 
 
 def test_duplicate_copies_rows_of_the_same_class():
     X, y = make_data()
-    Xs, ys = DuplicateSampler(ratio=0.5, seed=3).generate(X, y)
+    Xs, ys = DuplicateSampler(ratio=0.5, random_state=3).generate(X, y)
     for row, label in zip(Xs, ys):
         matches = np.flatnonzero((X == row).all(axis=1))
         assert len(matches) == 1 and y[matches[0]] == label
@@ -103,7 +103,7 @@ def test_duplicate_copies_rows_of_the_same_class():
 
 def test_noise_scale_and_constant_features():
     X, y = make_data(counts=(400, 400), d=6)
-    Xs, ys = GaussianNoiseSampler(ratio=1.0, sigma=0.1, seed=0).generate(X, y)
+    Xs, ys = GaussianNoiseSampler(ratio=1.0, sigma=0.1, random_state=0).generate(X, y)
     # ratio 1 copies every row once, class by class (np.unique order)
     order = np.concatenate([np.flatnonzero(y == label) for label in np.unique(y)])
     np.testing.assert_array_equal(ys, y[order])
@@ -189,16 +189,16 @@ def test_registry_names():
 def test_make_sampler():
     assert make_sampler("none", {}, seed=0, ratio=1.0) is None
     s = make_sampler("smote", {"k_neighbors": 3}, seed=7, ratio=0.5)
-    assert isinstance(s, SMOTESampler) and s.get_params() == {"k_neighbors": 3, "seed": 7, "ratio": 0.5}
+    assert isinstance(s, SMOTESampler) and s.get_params() == {"k_neighbors": 3, "random_state": 7, "ratio": 0.5}
     a = make_sampler("adan", {"epochs": 10, "n_sets": 5, "class_weight": "balanced"}, seed=1)
-    assert isinstance(a, ADANSampler) and a.ratio is None and a.n_sets == 5 and a.seed == 1
+    assert isinstance(a, ADANSampler) and a.ratio is None and a.n_sets == 5 and a.random_state == 1
     assert isinstance(a.adan, ADAN) and a.adan.epochs == 10 and a.adan.class_weight == "balanced"
-    assert a.adan.seed == 1
+    assert a.adan.random_state == 1
     s = make_sampler("adan_separate", {"ae_epochs": 3, "n_sets": 2}, seed=4, ratio=0.5)
-    assert isinstance(s.adan, SeparateADAN) and s.adan.ae_epochs == 3 and s.adan.seed == 4
-    assert (s.n_sets, s.ratio, s.seed) == (2, 0.5, 4)
+    assert isinstance(s.adan, SeparateADAN) and s.adan.ae_epochs == 3 and s.adan.random_state == 4
+    assert (s.n_sets, s.ratio, s.random_state) == (2, 0.5, 4)
     for method in SAMPLERS:
-        assert make_sampler(method, {}, seed=0, ratio=1.0).seed == 0
+        assert make_sampler(method, {}, seed=0, ratio=1.0).random_state == 0
 
 
 def test_make_sampler_errors():

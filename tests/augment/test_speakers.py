@@ -90,7 +90,7 @@ def _z(sampler, X):
 
 def test_swap_moves_each_row_to_another_training_speakers_offset():
     X, y, g, _, _ = simulated()
-    s = SpeakerOffsetSampler(mode="swap", seed=0)
+    s = SpeakerOffsetSampler(mode="swap", random_state=0)
     X_syn, y_syn = s.generate(X, y, groups=g)
     assert len(X_syn) == len(X)
     assert (np.unique(y_syn, return_counts=True)[1] == np.unique(y, return_counts=True)[1]).all()
@@ -107,7 +107,7 @@ def test_swap_moves_each_row_to_another_training_speakers_offset():
 
 def test_new_speakers_share_one_offset_and_are_distinct():
     X, y, g, _, _ = simulated()
-    s = SpeakerOffsetSampler(mode="new", n_speakers=3, seed=0, ratio=2.0)
+    s = SpeakerOffsetSampler(mode="new", n_speakers=3, random_state=0, ratio=2.0)
     X_syn, y_syn = s.generate(X, y, groups=g)
     ids = s.synthetic_speaker_
     assert sorted(set(ids)) == ["~new0", "~new1", "~new2"] and not np.isin(ids, g).any()
@@ -124,19 +124,19 @@ def test_new_speakers_share_one_offset_and_are_distinct():
 @pytest.mark.parametrize("mode", ["swap", "new"])
 def test_seed_determinism(mode):
     X, y, g, _, _ = simulated()
-    a = SpeakerOffsetSampler(mode=mode, seed=3)
-    b = SpeakerOffsetSampler(mode=mode, seed=3)
+    a = SpeakerOffsetSampler(mode=mode, random_state=3)
+    b = SpeakerOffsetSampler(mode=mode, random_state=3)
     Xa, ya = a.generate(X, y, groups=g)
     Xb, yb = b.generate(X, y, groups=g)
     assert np.array_equal(Xa, Xb) and np.array_equal(ya, yb)
     assert np.array_equal(a.synthetic_speaker_, b.synthetic_speaker_)
-    Xc, _ = SpeakerOffsetSampler(mode=mode, seed=4).generate(X, y, groups=g)
+    Xc, _ = SpeakerOffsetSampler(mode=mode, random_state=4).generate(X, y, groups=g)
     assert not np.array_equal(Xa, Xc)
 
 
 def test_fit_resample_takes_groups_and_errors_name_them():
     X, y, g, _, _ = simulated(n_per_speaker=8, speakers=3)
-    Xr, yr = SpeakerOffsetSampler(mode="new", seed=0).fit_resample(X, y, groups=g)
+    Xr, yr = SpeakerOffsetSampler(mode="new", random_state=0).fit_resample(X, y, groups=g)
     assert Xr.shape == (2 * len(X), X.shape[1]) and np.array_equal(Xr[: len(X)], X)
     with pytest.raises(AdanError, match="needs groups"):
         SpeakerOffsetSampler().generate(X, y)
@@ -149,7 +149,7 @@ def test_fit_resample_takes_groups_and_errors_name_them():
 def test_registry_fixes_the_mode():
     assert make_sampler("speaker_swap", {}, seed=0, ratio=1.0).mode == "swap"
     s = make_sampler("speaker_new", {"shrinkage": "oas", "n_speakers": 4}, seed=2, ratio=1.0)
-    assert (s.mode, s.shrinkage, s.n_speakers, s.seed) == ("new", "oas", 4, 2)
+    assert (s.mode, s.shrinkage, s.n_speakers, s.random_state) == ("new", "oas", 4, 2)
     with pytest.raises(AdanError, match="unknown parameter 'mode'"):
         make_sampler("speaker_new", {"mode": "swap"}, seed=0)
     with pytest.raises(AdanError, match="unknown parameter 'shrinkage'"):
@@ -172,19 +172,20 @@ SEEN: list = []
 
 class SpyOffsetSampler(SpeakerOffsetSampler):
     def generate(self, X, y, groups=None):
-        SEEN.append((self.seed, np.asarray(X)[:, 0].astype(int), np.asarray(groups)))
+        SEEN.append((self.random_state, np.asarray(X)[:, 0].astype(int), np.asarray(groups)))
         return super().generate(X, y, groups=groups)
 
 
 class SpySpeakerADANSampler(SpeakerADANSampler):
     def generate(self, X, y, groups=None):
-        SEEN.append((self.seed, np.asarray(X)[:, 0].astype(int), np.asarray(groups)))
+        SEEN.append((self.random_state, np.asarray(X)[:, 0].astype(int), np.asarray(groups)))
         return super().generate(X, y, groups=groups)
 
 
 SPIES = {
-    "speaker_new": lambda seed: SpyOffsetSampler(mode="new", seed=seed),
-    "adan_speaker": lambda seed: SpySpeakerADANSampler(SpeakerADAN(seed=seed, **TINY), n_sets=1, seed=seed),
+    "speaker_new": lambda seed: SpyOffsetSampler(mode="new", random_state=seed),
+    "adan_speaker": lambda seed: SpySpeakerADANSampler(SpeakerADAN(random_state=seed, **TINY), n_sets=1,
+                                                       random_state=seed),
 }
 
 
@@ -234,7 +235,8 @@ def test_stage_writes_synthetic_speakers_only_for_speaker_methods(tmp_path):
 @pytest.mark.usefixtures("one_torch_thread")
 def test_speaker_adan_ids_determinism_and_persistence(tmp_path):
     X, y, g, _, _ = simulated(n_per_speaker=24, classes=3, speakers=4, d=8)
-    make = lambda: SpeakerADANSampler(SpeakerADAN(n_speakers=3, seed=0, **TINY), n_sets=1, seed=0)  # noqa: E731
+    make = lambda: SpeakerADANSampler(SpeakerADAN(n_speakers=3, random_state=0, **TINY), n_sets=1,  # noqa: E731
+                                      random_state=0)
     a, b = make(), make()
     Xa, ya = a.generate(X, y, groups=g)
     Xb, yb = b.generate(X, y, groups=g)

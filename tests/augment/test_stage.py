@@ -38,7 +38,7 @@ class SpySampler(DuplicateSampler):
 def test_augmenter_never_sees_a_test_speaker_vector(tmp_path, monkeypatch):
     manifest, features = toy()
     SpySampler.seen = []
-    monkeypatch.setattr(folds_module, "make_sampler", lambda method, params, seed, ratio: SpySampler(seed=seed))
+    monkeypatch.setattr(folds_module, "make_sampler", lambda method, params, seed, ratio: SpySampler(random_state=seed))
     augment_folds(manifest, features,
                   AugmentSettings("duplicate", {}, None, PlanSettings("leave-one-speaker-out", 0), progress=False),
                   tmp_path / "out")
@@ -135,7 +135,7 @@ def test_augmenter_sees_the_downsampled_training_folds(tmp_path, monkeypatch):
     manifest, features = toy(n=96)
     spec = {"classes": ["happy"], "keep": 0.5, "seed": 3}
     SpySampler.seen = []
-    monkeypatch.setattr(folds_module, "make_sampler", lambda method, params, seed, ratio: SpySampler(seed=seed))
+    monkeypatch.setattr(folds_module, "make_sampler", lambda method, params, seed, ratio: SpySampler(random_state=seed))
     augment_folds(manifest, features,
                   AugmentSettings("duplicate", {}, None,
                                   PlanSettings("leave-one-speaker-out", 0, train_downsample=spec), progress=False),

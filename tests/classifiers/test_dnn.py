@@ -33,7 +33,7 @@ def easy():
 @pytest.fixture(scope="module")
 def fitted(easy):
     X, y, g = easy
-    return DNNClassifier(**SMALL, seed=0).fit(X[:240], y[:240], g[:240])
+    return DNNClassifier(**SMALL, random_state=0).fit(X[:240], y[:240], g[:240])
 
 
 def test_learns_easy_data_with_string_labels(easy, fitted):
@@ -54,9 +54,9 @@ def test_outputs_shapes_and_proba_sums_to_one(easy, fitted):
 
 def test_same_seed_identical_different_seed_differs(easy, fitted):
     X, y, g = easy
-    again = DNNClassifier(**SMALL, seed=0).fit(X[:240], y[:240], g[:240])
+    again = DNNClassifier(**SMALL, random_state=0).fit(X[:240], y[:240], g[:240])
     np.testing.assert_array_equal(again.decision_function(X), fitted.decision_function(X))
-    other = DNNClassifier(**dict(SMALL, epochs=1), seed=1).fit(X[:240], y[:240], g[:240])
+    other = DNNClassifier(**dict(SMALL, epochs=1), random_state=1).fit(X[:240], y[:240], g[:240])
     w0 = fitted.model_.state_dict()["body.0.weight"]
     assert not torch.equal(other.model_.state_dict()["body.0.weight"], w0)
 
@@ -66,7 +66,7 @@ def test_global_torch_rng_untouched(easy):
     torch.manual_seed(123)
     expected = torch.rand(3)
     torch.manual_seed(123)
-    DNNClassifier(**dict(SMALL, epochs=1), seed=5).fit(X[:60], y[:60], g[:60])
+    DNNClassifier(**dict(SMALL, epochs=1), random_state=5).fit(X[:60], y[:60], g[:60])
     assert torch.equal(torch.rand(3), expected)
 
 
@@ -88,7 +88,7 @@ def test_synthetic_rows_never_validate(easy):
     g = g.astype(object)
     g[:150] = SYNTHETIC_GROUP
     for seed in range(4):
-        clf = DNNClassifier(**dict(SMALL, epochs=1), val_groups=3, seed=seed).fit(X, y, g)
+        clf = DNNClassifier(**dict(SMALL, epochs=1), val_groups=3, random_state=seed).fit(X, y, g)
         assert SYNTHETIC_GROUP not in set(g[clf.val_idx_])
 
 
@@ -207,7 +207,7 @@ def test_every_head_fits_separable_data(blobs, name):
 
 def test_softmax_head_name_is_the_plain_model(easy, fitted):
     X, y, g = easy
-    named = DNNClassifier(**SMALL, seed=0, head="softmax+ce", head_params={}).fit(X[:240], y[:240], g[:240])
+    named = DNNClassifier(**SMALL, random_state=0, head="softmax+ce", head_params={}).fit(X[:240], y[:240], g[:240])
     np.testing.assert_array_equal(named.decision_function(X), fitted.decision_function(X))
     assert isinstance(fitted.head_, nn.Linear)
 
@@ -280,7 +280,7 @@ def test_batch_norm_protocol_fixed_epochs_last_weights():
     X = rng.normal(size=(101, 6)) + np.repeat([[0.0], [2.0]], [51, 50], axis=0)
     y = np.repeat(["a", "b"], [51, 50])
     clf = DNNClassifier(hidden=[8, 8], activation="tanh", batch_norm=True, dropout=0.5, epochs=5,
-                        batch_size=50, val_groups=0, device="cpu", seed=3).fit(X, y)
+                        batch_size=50, val_groups=0, device="cpu", random_state=3).fit(X, y)
     assert sum(isinstance(m, torch.nn.BatchNorm1d) for m in clf.body_.modules()) == 2
     assert len(clf.history_) == 5 and clf.best_epoch_ == 5 and clf.val_groups_ is None
     assert clf.n_steps_ == 5 * 2  # 50 + 50 rows; the single-row remainder is skipped
@@ -295,7 +295,7 @@ def test_kernel_l2_adds_the_keras_penalty_on_the_chosen_kernels():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(60, 5)) + np.repeat([[0.0], [2.0]], 30, axis=0)
     y = np.repeat(["a", "b"], 30)
-    base = dict(hidden=[4, 3], batch_norm=True, epochs=2, val_groups=0, device="cpu", seed=1, dropout=0.0)
+    base = dict(hidden=[4, 3], batch_norm=True, epochs=2, val_groups=0, device="cpu", random_state=1, dropout=0.0)
     clf = DNNClassifier(**base).fit(X, y)
     kernels = [m.weight for m in clf.model_.modules() if isinstance(m, torch.nn.Linear)]
     assert [tuple(k.shape) for k in kernels] == [(4, 5), (3, 4), (2, 3)]

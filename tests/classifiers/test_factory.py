@@ -21,9 +21,9 @@ def test_builds_pre_then_clf_with_seed():
     svm = make_classifier("svm", {"kernel": "linear", "C": 2.0}, seed=3)
     assert [name for name, _ in svm.steps] == ["pre", "clf"]
     assert isinstance(svm["clf"], SVMClassifier)
-    assert svm["clf"].C == 2.0 and svm["clf"].seed == 3
+    assert svm["clf"].C == 2.0 and svm["clf"].random_state == 3
     dnn = make_classifier("dnn", {"hidden": [16]}, seed=7)
-    assert isinstance(dnn["clf"], DNNClassifier) and dnn["clf"].seed == 7
+    assert isinstance(dnn["clf"], DNNClassifier) and dnn["clf"].random_state == 7
 
 
 def test_unknown_name_and_param_are_named():
@@ -31,8 +31,8 @@ def test_unknown_name_and_param_are_named():
         make_classifier("rf", {}, seed=0)
     with pytest.raises(AdanError, match="'lerning_rate'"):
         make_classifier("dnn", {"lerning_rate": 0.1}, seed=0)
-    with pytest.raises(AdanError, match="'seed'"):
-        make_classifier("svm", {"seed": 1}, seed=0)
+    with pytest.raises(AdanError, match="'random_state' is set by the experiment seed"):
+        make_classifier("svm", {"random_state": 1}, seed=0)
     with pytest.raises(AdanError, match="'val_fold' is set by the fold"):
         make_classifier("dnn", {"val_fold": "a"}, seed=0)
 

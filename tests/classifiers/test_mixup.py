@@ -33,27 +33,27 @@ def test_hidden_blocks_start_at_every_linear():
 
 def test_off_by_default_and_alpha_zero_is_plain_training():
     X, y = data()
-    plain = DNNClassifier(**SMALL, seed=1).fit(X, y)
-    zero = DNNClassifier(**SMALL, seed=1, mixup_alpha=0.0).fit(X, y)
+    plain = DNNClassifier(**SMALL, random_state=1).fit(X, y)
+    zero = DNNClassifier(**SMALL, random_state=1, mixup_alpha=0.0).fit(X, y)
     np.testing.assert_array_equal(plain.decision_function(X), zero.decision_function(X))
 
 
 def test_mixup_trains_differently_and_reproducibly():
     X, y = data()
-    plain = DNNClassifier(**SMALL, seed=1).fit(X, y)
-    mixed = DNNClassifier(**SMALL, seed=1, mixup_alpha=0.4).fit(X, y)
-    again = DNNClassifier(**SMALL, seed=1, mixup_alpha=0.4).fit(X, y)
+    plain = DNNClassifier(**SMALL, random_state=1).fit(X, y)
+    mixed = DNNClassifier(**SMALL, random_state=1, mixup_alpha=0.4).fit(X, y)
+    again = DNNClassifier(**SMALL, random_state=1, mixup_alpha=0.4).fit(X, y)
     assert not np.array_equal(plain.decision_function(X), mixed.decision_function(X))
     np.testing.assert_array_equal(mixed.decision_function(X), again.decision_function(X))
     # the classes are still learnt about as well as without mixup
-    acc = [(DNNClassifier(**{**SMALL, "epochs": 40}, seed=1, mixup_alpha=a).fit(X, y).predict(X) == y).mean()
+    acc = [(DNNClassifier(**{**SMALL, "epochs": 40}, random_state=1, mixup_alpha=a).fit(X, y).predict(X) == y).mean()
            for a in (0.0, 0.4)]
     assert acc[1] > 0.5 and acc[1] >= acc[0] - 0.1, acc
     # the caller's torch generator is left as it was
     torch.manual_seed(5)
     before = torch.rand(1)
     torch.manual_seed(5)
-    DNNClassifier(**SMALL, seed=1, mixup_alpha=0.4).fit(X, y)
+    DNNClassifier(**SMALL, random_state=1, mixup_alpha=0.4).fit(X, y)
     assert torch.equal(torch.rand(1), before)
 
 

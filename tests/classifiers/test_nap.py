@@ -82,12 +82,12 @@ def test_validated_k_is_chosen_on_training_speakers_only():
     from adan_ser.classifiers.nap import ValidatedNuisanceProjection
 
     X, y, speakers = planted(per_cell=15)
-    nap = ValidatedNuisanceProjection(candidates=(0, 2, 4), n_val_speakers=2, seed=3, fold="7").fit(
+    nap = ValidatedNuisanceProjection(candidates=(0, 2, 4), n_val_speakers=2, random_state=3, fold="7").fit(
         X, y, groups=speakers)
     assert len(nap.validation_speakers_) == 2
     assert set(nap.validation_speakers_) <= set(map(str, speakers))
     assert sorted(nap.validation_uar_) == [0, 2, 4] and nap.n_components_ in (0, 2, 4)
-    again = ValidatedNuisanceProjection(candidates=(0, 2, 4), n_val_speakers=2, seed=3, fold="7").fit(
+    again = ValidatedNuisanceProjection(candidates=(0, 2, 4), n_val_speakers=2, random_state=3, fold="7").fit(
         X, y, groups=speakers)
     assert again.validation_uar_ == nap.validation_uar_
     np.testing.assert_array_equal(again.transform(X), nap.transform(X))

@@ -28,12 +28,12 @@ class CopySampler(SyntheticSampler):
 
     fitted: list = []
 
-    def __init__(self, ratio=1.0, seed=0):
+    def __init__(self, ratio=1.0, random_state=0):
         self.ratio = ratio
-        self.seed = seed
+        self.random_state = random_state
 
     def _generate(self, X, y, n_new):
-        CopySampler.fitted.append((self.seed, frozenset(X[:, -1].astype(int).tolist())))
+        CopySampler.fitted.append((self.random_state, frozenset(X[:, -1].astype(int).tolist())))
         return X.copy(), y.copy()
 
 
@@ -46,7 +46,8 @@ def _corpus():
 def test_augmenter_sees_the_kept_rows_and_evaluate_trains_on_them(tmp_path, monkeypatch):
     manifest, features = _corpus()
     CopySampler.fitted = []
-    monkeypatch.setattr(stage_module, "make_sampler", lambda method, params, seed, ratio: CopySampler(seed=seed))
+    monkeypatch.setattr(stage_module, "make_sampler",
+                        lambda method, params, seed, ratio: CopySampler(random_state=seed))
     table = augment_folds(manifest, features,
                           AugmentSettings("copy", {}, 1.0,
                                           PlanSettings(SCHEME, SEEDS, train_fraction=FRACTIONS, validation_speakers=1),

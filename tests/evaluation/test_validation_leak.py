@@ -31,12 +31,12 @@ class SpySampler(SyntheticSampler):
 
     fitted: list = []
 
-    def __init__(self, ratio=1.0, seed=0):
+    def __init__(self, ratio=1.0, random_state=0):
         self.ratio = ratio
-        self.seed = seed
+        self.random_state = random_state
 
     def _generate(self, X, y, n_new):
-        SpySampler.fitted.append((self.seed, frozenset(np.unique(X[:, -1]).astype(int).tolist())))
+        SpySampler.fitted.append((self.random_state, frozenset(np.unique(X[:, -1]).astype(int).tolist())))
         return X.copy(), y.copy()
 
 
@@ -49,7 +49,7 @@ def _corpus():
 def _run(tmp_path, monkeypatch, validation_speakers):
     manifest, features = _corpus()
     SpySampler.fitted = []
-    monkeypatch.setattr(stage_module, "make_sampler", lambda method, params, seed, ratio: SpySampler(seed=seed))
+    monkeypatch.setattr(stage_module, "make_sampler", lambda method, params, seed, ratio: SpySampler(random_state=seed))
     augment_folds(manifest, features,
                   AugmentSettings("spy", {}, 1.0,
                                   PlanSettings("leave-one-speaker-out", SEEDS,

@@ -5,7 +5,7 @@
 ``fit_resample(X, y)`` (real + synthetic) and ``generate(X, y)`` (synthetic only); ``"none"`` → None.
 The latent methods take one flat parameter block (``augment.adan.*``): the sampler's own keys
 (``n_sets``, ``ratio``) go to the sampler, the rest to the model it composes
-(``ADANSampler(adan=ADAN(**rest), n_sets=...)``); ``seed`` goes to both.
+(``ADANSampler(adan=ADAN(**rest), n_sets=...)``); ``seed`` goes to both as ``random_state``.
 
 The audio methods (``audio_speed``, ``audio_noise``, ``audio_mix``, ``audio_voice``, ``audio_vtlp``)
 perturb waveforms, not feature vectors, so they have no sampler: :func:`make_perturber` builds them,
@@ -151,10 +151,10 @@ def make_sampler(
     seed: Optional[int] = 0,
     ratio: Optional[float] = None,
 ):
-    """A fresh sampler for ``method`` with ``params``, ``seed`` and (if not None) ``ratio``.
+    """A fresh sampler for ``method`` with ``params``, ``seed`` (its ``random_state``) and (if not None) ``ratio``.
 
     ``ratio`` None keeps the sampler's own default (1.0 for the baselines; ADAN's ``n_sets``).
-    ``seed``/``ratio`` may not also appear in ``params``. Unknown method or parameter, or a bad
+    ``random_state``/``ratio`` may not also appear in ``params``. Unknown method or parameter, or a bad
     value → :class:`AdanError` naming it. ``"none"`` (or None) → None: no augmentation.
     """
     if method is None or method == NONE:
@@ -167,17 +167,17 @@ def make_sampler(
             raise AdanError(
                 f"unknown parameter {key!r} for augmentation method {method!r}; known: {', '.join(names)}"
             )
-    for key, value in (("seed", seed), ("ratio", ratio)):
+    for key, value in (("random_state", seed), ("ratio", ratio)):
         if key in params and value is not None and params[key] != value:
             raise AdanError(f"augmentation method {method!r}: {key} given both in params and as argument")
-    params = {**params, "seed": seed}
+    params = {**params, "random_state": seed}
     if ratio is not None:
         params["ratio"] = ratio
     spec = AUGMENTERS[method]
     own = set(_own_params(method))
     kwargs = {**spec.fixed, **{k: v for k, v in params.items() if k in own}}
     if spec.model is not None:
-        model_kwargs = {k: v for k, v in params.items() if k not in own or k == "seed"}
+        model_kwargs = {k: v for k, v in params.items() if k not in own or k == "random_state"}
         kwargs[_MODEL_PARAM] = spec.model(**{**spec.model_defaults, **model_kwargs})
     sampler = cls(**kwargs)
     # Fail at configuration time, not an hour into a cross-validation run.

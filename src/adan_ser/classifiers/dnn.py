@@ -46,7 +46,7 @@ class DNNClassifier(TorchClassifier):
     Per width in ``hidden``: Linear → [BatchNorm1d] → activation → Dropout; then ``head_`` (for
     ``softmax``, Linear(hidden[-1], n_classes)). Xavier-uniform weights, zero biases, Adam. Early
     stopping: with ``groups`` (speakers) in :meth:`fit`, ``val_groups`` whole speakers drawn from
-    ``seed`` and ``val_fold`` (:func:`adan_ser.contracts.folds.inner_validation_groups`) are held
+    ``random_state`` and ``val_fold`` (:func:`adan_ser.contracts.folds.inner_validation_groups`) are held
     out, else a stratified 10 % of rows; the epoch with the best validation UAR (ties: lower
     loss) is kept. Class-specific margins and ``weighted`` / ``balanced-sampling`` use the
     training part's class counts; learnable loss parameters (center-loss centres) train with
@@ -86,7 +86,7 @@ class DNNClassifier(TorchClassifier):
         Cross-entropy weights: max(count)/count per class, or ``{label: weight}``; None: ones.
     device : str, default="auto"
         Torch device (``cpu``, ``cuda``); ``auto`` takes a GPU when there is one.
-    seed : int, default=0
+    random_state : int, default=0
         Seeds the validation draw, the initial weights, dropout and the epoch order.
     log_dir : str or None, default=None
         Per-epoch metrics go to dvclive there (no dvc.yaml, no experiment).
@@ -153,7 +153,7 @@ class DNNClassifier(TorchClassifier):
         "val_fold": [str, None],
         "class_weight": [StrOptions({"balanced"}), dict, None],
         "device": [str],
-        "seed": [Interval(Integral, 0, None, closed="left"), None],
+        "random_state": [Interval(Integral, 0, None, closed="left"), None],
         "log_dir": [str, os.PathLike, None],
         "head": [str],
         "head_params": [dict, None],
@@ -177,7 +177,7 @@ class DNNClassifier(TorchClassifier):
         val_fold: Optional[str] = None,
         class_weight=None,
         device: str = "auto",
-        seed: int = 0,
+        random_state: int = 0,
         log_dir: Optional[str] = None,
         head: str = "softmax",
         head_params: Optional[dict] = None,
@@ -198,7 +198,7 @@ class DNNClassifier(TorchClassifier):
         self.val_fold = val_fold
         self.class_weight = class_weight
         self.device = device
-        self.seed = seed
+        self.random_state = random_state
         self.log_dir = log_dir
         self.head = head
         self.head_params = head_params

@@ -26,8 +26,8 @@ def make_classifier(name: str, params: Optional[dict], seed: int, fold: Optional
 
     ``name``: a registered classifier (:data:`adan_ser.classifiers.specs.CLASSIFIER_SPECS`);
     ``params``: constructor arguments of the classifier (see SVMClassifier / DNNClassifier).
-    ``seed`` is the experiment seed and is the only source of the classifier's seed, so a
-    ``seed`` key in params is rejected rather than silently winning or losing. ``fold``: the name
+    ``seed`` is the experiment seed and is the only source of the classifier's ``random_state``, so a
+    ``random_state`` key in params is rejected rather than silently winning or losing. ``fold``: the name
     of the fold the model trains in; a classifier with inner validation (``val_fold``) draws its
     validation speakers from (seed, fold), as the augment stage does. Likewise set here only.
     ``scale_on``: ``classify.scale_on``, the training rows the preprocessor is fitted on (``all``, or
@@ -39,14 +39,14 @@ def make_classifier(name: str, params: Optional[dict], seed: int, fold: Optional
     params = dict(params or {})
     known = set(cls._get_param_names())
     for key in params:
-        if key == "seed":
-            raise AdanError(f"{name} parameter 'seed' is set by the experiment seed, not in params")
+        if key == "random_state":
+            raise AdanError(f"{name} parameter 'random_state' is set by the experiment seed, not in params")
         if key == "val_fold":
             raise AdanError(f"{name} parameter 'val_fold' is set by the fold, not in params")
         if key not in known:
             raise AdanError(
-                f"unknown {name} parameter {key!r}; known: {', '.join(sorted(known - {'seed'}))}"
+                f"unknown {name} parameter {key!r}; known: {', '.join(sorted(known - {'random_state'}))}"
             )
     if "val_fold" in known:
         params["val_fold"] = fold
-    return Pipeline([("pre", make_preprocessor(scale_on)), ("clf", cls(**params, seed=seed))])
+    return Pipeline([("pre", make_preprocessor(scale_on)), ("clf", cls(**params, random_state=seed))])

@@ -97,7 +97,7 @@ class ValidatedNuisanceProjection(TransformerMixin, BaseEstimator):
     """:class:`NuisanceProjection` whose ``n_components`` is chosen on held-out training speakers.
 
     ``fit(X, y, groups)`` holds out the fold's inner-validation speakers
-    (:func:`~adan_ser.contracts.folds.inner_validation_groups` of ``seed`` and ``fold``, the speakers
+    (:func:`~adan_ser.contracts.folds.inner_validation_groups` of ``random_state`` and ``fold``, the speakers
     the DNN validates on), and for every candidate k fits the projection and a clone of
     ``estimator`` on the other training speakers and scores UAR on the held-out ones; the best k
     (the smallest on a tie) is then refitted on every training row. Only training rows are seen.
@@ -110,7 +110,7 @@ class ValidatedNuisanceProjection(TransformerMixin, BaseEstimator):
         Training speakers held out to choose k.
     estimator : estimator or None, default=None
         Classifier that scores each k (its ``fit(X, y)``/``predict``); None: a linear SVM, C = 0.001.
-    seed : int, default=0
+    random_state : int, default=0
         The run seed of the inner-validation draw.
     fold : str or None, default=None
         The fold's name (its test speaker), as the DNN passes it to the draw.
@@ -140,16 +140,16 @@ class ValidatedNuisanceProjection(TransformerMixin, BaseEstimator):
         "candidates": ["array-like"],
         "n_val_speakers": [Interval(Integral, 1, None, closed="left")],
         "estimator": [None, HasMethods(["fit", "predict"])],
-        "seed": [Interval(Integral, 0, None, closed="left")],
+        "random_state": [Interval(Integral, 0, None, closed="left")],
         "fold": [None, str],
     }
 
-    def __init__(self, candidates=(0, 1, 2, 4, 8), n_val_speakers: int = 2, estimator=None, seed: int = 0,
+    def __init__(self, candidates=(0, 1, 2, 4, 8), n_val_speakers: int = 2, estimator=None, random_state: int = 0,
                  fold=None):
         self.candidates = candidates
         self.n_val_speakers = n_val_speakers
         self.estimator = estimator
-        self.seed = seed
+        self.random_state = random_state
         self.fold = fold
 
     def _scorer(self):
@@ -159,7 +159,7 @@ class ValidatedNuisanceProjection(TransformerMixin, BaseEstimator):
             return clone(self.estimator)
         from adan_ser.classifiers.svm import SVMClassifier
 
-        return SVMClassifier(kernel="linear", C=0.001, seed=self.seed)
+        return SVMClassifier(kernel="linear", C=0.001, random_state=self.random_state)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, groups):
@@ -171,7 +171,7 @@ class ValidatedNuisanceProjection(TransformerMixin, BaseEstimator):
         candidates = sorted({int(k) for k in self.candidates})
         if not candidates or candidates[0] < 0:
             raise ValueError(f"ValidatedNuisanceProjection: candidates must be integers ≥ 0, got {self.candidates!r}")
-        held = inner_validation_groups(groups, self.n_val_speakers, self.seed, self.fold)
+        held = inner_validation_groups(groups, self.n_val_speakers, self.random_state, self.fold)
         self.validation_speakers_ = np.asarray([] if held is None else held, dtype=str)
         self.validation_uar_ = {}
         if held is not None:

@@ -20,7 +20,7 @@ __all__ = ["ClassifierSpec", "CLASSIFIERS", "CLASSIFIER_SPECS", "register", "unr
 
 #: Constructor parameters the evaluation run sets (the experiment seed, the fold, the log folder),
 #: never a params key.
-SET_BY_THE_RUN = ("seed", "val_fold", "log_dir")
+SET_BY_THE_RUN = ("random_state", "val_fold", "log_dir")
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class ClassifierSpec:
     name : str
         As in params (``classify.models``) and the ``classifier`` column of results.
     estimator : type
-        A scikit-learn classifier taking ``fit(X, y, groups=None)`` and a ``seed``; its
+        A scikit-learn classifier taking ``fit(X, y, groups=None)`` and a ``random_state``; its
         constructor's defaults and ``_parameter_constraints`` make the params block.
     block : str
         The params block its constructor arguments come from (``classify.<name>``).

@@ -91,7 +91,7 @@ class SpectroClassifier(TorchClassifier):
         equalised, as many per epoch as there are (the ``+balanced-sampling`` head turns it on).
     device : str, default="auto"
         Torch device; ``auto`` takes a GPU when there is one.
-    seed : int, default=0
+    random_state : int, default=0
         Seeds the validation draw, the initial weights, dropout and the epoch order.
     log_dir : str or None, default=None
         When set, per-epoch dvclive curves go there.
@@ -152,7 +152,7 @@ class SpectroClassifier(TorchClassifier):
         class_weight=None,
         sampling: str = "random",
         device: str = "auto",
-        seed: int = 0,
+        random_state: int = 0,
         log_dir: Optional[str] = None,
     ):
         self.arch = arch
@@ -178,7 +178,7 @@ class SpectroClassifier(TorchClassifier):
         self.class_weight = class_weight
         self.sampling = sampling
         self.device = device
-        self.seed = seed
+        self.random_state = random_state
         self.log_dir = log_dir
 
     # ------------------------------------------------------------------------------- settings

@@ -138,7 +138,7 @@ class LinearOvO(ClassifierMixin, BaseEstimator):
         no change in predictions (benchmarks/svm_solver.py).
     max_iter : int, default=1000
         Cap on the passes over the data per class pair.
-    seed : int, default=0
+    random_state : int, default=0
         ``random_state`` of every pair's ``LinearSVC`` (its coordinate order).
 
     Attributes
@@ -169,13 +169,13 @@ class LinearOvO(ClassifierMixin, BaseEstimator):
     """
 
     def __init__(self, C: float = 1.0, class_weight=None, intercept_scaling: float = 10.0,
-                 tol: float = 0.1, max_iter: int = 1000, seed: int = 0):
+                 tol: float = 0.1, max_iter: int = 1000, random_state: int = 0):
         self.C = C
         self.class_weight = class_weight
         self.intercept_scaling = intercept_scaling
         self.tol = tol
         self.max_iter = max_iter
-        self.seed = seed
+        self.random_state = random_state
 
     def fit(self, X, y) -> "LinearOvO":
         """X: (n_samples, n_features) floats; y: (n_samples,) labels with ≥ 2 classes."""
@@ -191,7 +191,7 @@ class LinearOvO(ClassifierMixin, BaseEstimator):
         for i, j in self.pairs_:
             rows = np.flatnonzero((codes == i) | (codes == j))
             model = LinearSVC(C=self.C, loss="hinge", dual=True, intercept_scaling=self.intercept_scaling,
-                              tol=self.tol, max_iter=self.max_iter, random_state=self.seed)
+                              tol=self.tol, max_iter=self.max_iter, random_state=self.random_state)
             with warnings.catch_warnings():
                 warnings.filterwarnings("ignore", category=ConvergenceWarning)
                 model.fit(X[rows], (codes[rows] == j).astype(int), sample_weight=weight[codes[rows]])
@@ -245,7 +245,7 @@ class SVMClassifier(ClassifierMixin, BaseEstimator):
     solver : {"auto", "libsvm", "liblinear"}, default="auto"
         The linear kernel's solver (:func:`resolve_solver`: ``auto`` takes liblinear from
         :data:`LIBLINEAR_MIN_ROWS` training rows on); every other kernel uses libsvm.
-    seed : int, default=0
+    random_state : int, default=0
         ``random_state`` of the SVC or :class:`LinearOvO`.
 
     Attributes
@@ -285,7 +285,7 @@ class SVMClassifier(ClassifierMixin, BaseEstimator):
         "inner_search": ["boolean"],
         "grid": [dict, None],
         "solver": [StrOptions(set(SOLVERS))],
-        "seed": [Interval(Integral, 0, None, closed="left"), None],
+        "random_state": [Interval(Integral, 0, None, closed="left"), None],
     }
 
     def __init__(
@@ -297,7 +297,7 @@ class SVMClassifier(ClassifierMixin, BaseEstimator):
         inner_search: bool = False,
         grid: Optional[dict] = None,
         solver: str = "auto",
-        seed: int = 0,
+        random_state: int = 0,
     ):
         self.kernel = kernel
         self.C = C
@@ -306,18 +306,18 @@ class SVMClassifier(ClassifierMixin, BaseEstimator):
         self.inner_search = inner_search
         self.grid = grid
         self.solver = solver
-        self.seed = seed
+        self.random_state = random_state
 
     def _svc(self, n_rows: int):
         self.solver_ = resolve_solver(self.solver, self.kernel, n_rows)
         if self.solver_ == "liblinear":
-            return LinearOvO(C=self.C, class_weight=self.class_weight, seed=self.seed)
+            return LinearOvO(C=self.C, class_weight=self.class_weight, random_state=self.random_state)
         return SVC(
             kernel=self.kernel,
             C=self.C,
             gamma=self.gamma,
             class_weight=self.class_weight,
-            random_state=self.seed,
+            random_state=self.random_state,
         )
 
     def _grid(self) -> dict:

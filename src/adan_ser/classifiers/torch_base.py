@@ -169,11 +169,11 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
 
     :meth:`fit` runs, in this order: parameter and input checks, ``classes_``, :meth:`_prepare`
     (data-dependent preprocessing of X learnt from the whole training set), the validation split
-    (``val_groups`` speakers drawn from ``seed`` and ``val_fold``, else a stratified 10 %), class
+    (``val_groups`` speakers drawn from ``random_state`` and ``val_fold``, else a stratified 10 %), class
     weights and counts of the training part, :meth:`_fit_data` (X → training and validation data),
-    then, inside a forked torch RNG seeded with ``seed``, :meth:`_build` (modules) and the epoch
+    then, inside a forked torch RNG seeded with ``random_state``, :meth:`_build` (modules) and the epoch
     loop (:func:`train_epochs`): Adam over the parameters of every module of :meth:`_modules` (the
-    loss's learnable centres included), an epoch order drawn by a generator seeded with ``seed`` (a
+    loss's learnable centres included), an epoch order drawn by a generator seeded with ``random_state`` (a
     permutation, or with replacement ∝ 1 / class count for balanced sampling), one optimiser step
     per ``batch_size`` chunk, then :meth:`_after_step`. Subclasses implement ``_check_inputs``,
     ``_prepare``, ``_fit_data``, ``_train_targets``, ``_build``, ``_modules``, ``_batch_loss`` and
@@ -182,7 +182,7 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
     Parameters
     ----------
     head, head_params, lr, weight_decay, epochs, batch_size, patience, val_groups, val_fold, ...
-        Set by every subclass's ``__init__``, with ``class_weight``, ``device``, ``seed`` and
+        Set by every subclass's ``__init__``, with ``class_weight``, ``device``, ``random_state`` and
         ``log_dir`` (see :class:`~adan_ser.classifiers.dnn.DNNClassifier`). ``val_fold``: the
         fold the model trains in, which places its validation speakers (the factory sets it).
 
@@ -324,8 +324,8 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
         self._head_loss_kwargs()  # bad names fail before any training
         data = self._prepare(X, y_idx, **fit_data)
         n_classes = len(self.classes_)
-        rng = np.random.default_rng(self.seed)
-        tr, va, held = validation_split(y_idx, groups, self.val_groups, self.seed, rng, self._what,
+        rng = np.random.default_rng(self.random_state)
+        tr, va, held = validation_split(y_idx, groups, self.val_groups, self.random_state, rng, self._what,
                                         self.val_fold)
         self.val_groups_, self.val_idx_ = held, va
         cw = class_weights(self.class_weight, y_idx[tr], self.classes_, self._what)
@@ -336,7 +336,7 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
         # fork_rng keeps the caller's global torch RNG untouched while seeding init and dropout.
         fork_devices = [dev.index or 0] if dev.type == "cuda" else []
         with torch.random.fork_rng(devices=fork_devices):
-            torch.manual_seed(int(self.seed))
+            torch.manual_seed(int(self.random_state))
             self._build(n_classes, dev)
             self._head_takes_target = "target" in inspect.signature(self.head_.forward).parameters
             self._train(train, val, dev)
@@ -361,7 +361,7 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
         modules = self._modules()
         params = [p for m in modules for p in m.parameters()]
         opt = torch.optim.Adam(params, lr=self.lr, weight_decay=self.weight_decay)
-        gen = torch.Generator().manual_seed(int(self.seed))
+        gen = torch.Generator().manual_seed(int(self.random_state))
         y_train = self._train_targets(train)
         self.n_steps_ = 0
 

@@ -39,7 +39,8 @@ from adan_ser.features.spectrogram import SpectrogramSet
 COLUMNS = ["corpus", "feature_set", "method", "train_data", "classifier", "head", "seed",
            "fold", "true", "pred", "file", "speaker", "val_uar", "val_speakers"]
 #: Estimator parameters the stage sets itself; params.yaml's spectro.train may not.
-_RESERVED = {"arch", "head", "head_params", "seed", "val_fold", "log_dir", "segment_frames", "train_hop", "eval_hop"}
+_RESERVED = {"arch", "head", "head_params", "random_state", "val_fold", "log_dir", "segment_frames", "train_hop",
+             "eval_hop"}
 
 
 def segment_frames(hop_ms: float, segment_s: float, train_overlap_s: float, eval_overlap_s: float) -> dict:
@@ -128,7 +129,7 @@ def evaluate_spectro(manifest: pd.DataFrame, specs: SpectrogramSet, settings: Sp
                 def make_model(fold_name, combo=combo, seed=seed):
                     arch, head = combo.classifier, combo.head
                     log = None if log_dir is None else str(fit_log_dir(log_dir, arch, head, seed=seed, fold=fold_name))
-                    return SpectroClassifier(arch=arch, head=head, head_params=head_params.get(head), seed=seed,
+                    return SpectroClassifier(arch=arch, head=head, head_params=head_params.get(head), random_state=seed,
                                              val_fold=fold_name, log_dir=log, **seg, **train_params)
 
                 pred = cross_validate(X, y, speakers, [job.fold for job in jobs], make_model,

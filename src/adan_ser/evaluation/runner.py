@@ -153,7 +153,7 @@ def _fit_predict_fold(
     X_test = take(X, test)
     nap_k = None
     if norm is not None and isinstance(norm[0], str) and norm[0] == "nap":
-        nap = ValidatedNuisanceProjection(NAP_CANDIDATES, NAP_VAL_SPEAKERS, seed=norm[1], fold=str(fold_name))
+        nap = ValidatedNuisanceProjection(NAP_CANDIDATES, NAP_VAL_SPEAKERS, random_state=norm[1], fold=str(fold_name))
         nap.fit(X_train[:n_real], y_train[:n_real], groups=np.asarray(groups)[:n_real])
         X_train, X_test, nap_k = nap.transform(X_train), nap.transform(X_test), nap.n_components_
     elif norm is not None:

@@ -35,7 +35,7 @@ _AAE_STATS = ("loss_r", "loss_d", "loss_e_adv", "d_real", "d_fake")
 
 #: The shared parameters the AAE takes (the rest of the base's concern the generator or early stop).
 _SHARED = ("latent_dim", "enc_hidden", "disc_hidden", "activation", "scaling", "d_steps", "g_loss", "lr",
-           "beta1", "eps", "batch_size", "epochs", "device", "seed", "log_dir", "progress")
+           "beta1", "eps", "batch_size", "epochs", "device", "random_state", "log_dir", "progress")
 
 
 def prior_means(n_classes: int, latent_dim: int, radius: float) -> np.ndarray:
@@ -116,7 +116,7 @@ class AAE(LatentAugmenter):
         Distance of the class means from the origin (≥ 0).
     lr : float, default=1e-3
         Adam's learning rate of every network.
-    beta1, eps, batch_size, device, seed, log_dir, progress
+    beta1, eps, batch_size, device, random_state, log_dir, progress
         As ADAN's.
     epochs : int, default=150
         Epochs trained.
@@ -167,7 +167,7 @@ class AAE(LatentAugmenter):
         batch_size: int = 128,
         epochs: int = 150,
         device: str = "auto",
-        seed: Optional[int] = 0,
+        random_state: Optional[int] = 0,
         log_dir=None,
         progress: bool = False,
     ):
@@ -186,7 +186,7 @@ class AAE(LatentAugmenter):
         self.batch_size = batch_size
         self.epochs = epochs
         self.device = device
-        self.seed = seed
+        self.random_state = random_state
         self.log_dir = log_dir
         self.progress = progress
 

@@ -56,7 +56,7 @@ Remedies against mode collapse (every default keeps the plain ADAN above, bit fo
   ``ae_weight_decay`` (Adam L2 on E and R).
 
 Extra randomness (dropout masks, noises, ε, the second z) comes from a fourth stream of
-``seed``, drawn from only when a remedy is on, so the three streams above are unchanged.
+``random_state``, drawn from only when a remedy is on, so the three streams above are unchanged.
 
 Diagnostics: every ``diagnostics_every`` epochs (0: never) the latent spread ratio and
 Fréchet distance of G(z, y) (one fixed z per training row, from a fifth stream) against E(x)
@@ -150,7 +150,7 @@ class ADAN(LatentAugmenter):
         Regularised autoencoder: input noise std, dropout of E and R, Adam L2 (defaults 0).
     device : str, default="auto"
         Torch device ("auto": CUDA when available).
-    seed : int or None, default=0
+    random_state : int or None, default=0
         Seed of every stream of the training (weights, batches, noises); None draws fresh entropy.
     log_dir : str, path or None, default=None
         Folder of dvclive training curves; None logs nothing.
@@ -257,7 +257,7 @@ class ADAN(LatentAugmenter):
         ae_dropout: float = 0.0,
         ae_weight_decay: float = 0.0,
         device: str = "auto",
-        seed: Optional[int] = 0,
+        random_state: Optional[int] = 0,
         log_dir=None,
         progress: bool = False,
     ):
@@ -300,7 +300,7 @@ class ADAN(LatentAugmenter):
         self.ae_dropout = ae_dropout
         self.ae_weight_decay = ae_weight_decay
         self.device = device
-        self.seed = seed
+        self.random_state = random_state
         self.log_dir = log_dir
         self.progress = progress
 
@@ -332,5 +332,5 @@ class ADAN(LatentAugmenter):
         """Called at the start of every epoch; draws nothing (a speaker-style model updates its styles)."""
 
     def _train(self, Xs: torch.Tensor, yi: torch.Tensor, yi_np: np.ndarray) -> None:
-        aux_seed, probe_seed = extra_seeds(self.seed)
+        aux_seed, probe_seed = extra_seeds(self.random_state)
         ADANTrainer(self, aux_seed).train(Xs, yi, yi_np, probe_seed)

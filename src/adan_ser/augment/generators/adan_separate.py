@@ -42,7 +42,7 @@ class SeparateADAN(LatentAugmenter):
         Epochs of phase 1 (≥ 0).
     epochs, early_stop, min_epochs
         Most GAN epochs (default 1500) and the D-balance early stop, as ADAN's.
-    device, seed, log_dir, progress
+    device, random_state, log_dir, progress
         As ADAN's.
 
     Attributes
@@ -94,7 +94,7 @@ class SeparateADAN(LatentAugmenter):
         early_stop: bool = True,
         min_epochs: int = 200,
         device: str = "auto",
-        seed: Optional[int] = 0,
+        random_state: Optional[int] = 0,
         log_dir=None,
         progress: bool = False,
     ):
@@ -116,7 +116,7 @@ class SeparateADAN(LatentAugmenter):
         self.early_stop = early_stop
         self.min_epochs = min_epochs
         self.device = device
-        self.seed = seed
+        self.random_state = random_state
         self.log_dir = log_dir
         self.progress = progress
 

@@ -187,8 +187,8 @@ class SpeakerADANSampler(LatentSampler):
     Parameters
     ----------
     adan : SpeakerADAN or None, default=None
-        The (unfitted) model to train; None = ``SpeakerADAN(seed=seed)``.
-    n_sets, ratio, seed
+        The (unfitted) model to train; None = ``SpeakerADAN(random_state=random_state)``.
+    n_sets, ratio, random_state
         As :class:`~adan_ser.augment.generators.samplers.ADANSampler`.
 
     Attributes
@@ -220,7 +220,7 @@ class SpeakerADANSampler(LatentSampler):
 
     def _fit_model(self, X, y):
         groups = self.__dict__.pop("_groups", None)
-        model = self._model_cls(seed=self.seed) if self.adan is None else clone(self.adan)
+        model = self._model_cls(random_state=self.random_state) if self.adan is None else clone(self.adan)
         self.adan_ = model.fit(X, y, groups=groups)
         return self.adan_
 

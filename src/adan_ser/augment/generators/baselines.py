@@ -39,13 +39,13 @@ class DuplicateSampler(SyntheticSampler):
     """Copies of training rows: ``round(ratio × count)`` per class.
 
     Whole multiples of the class are copied in full; the fractional rest is a random selection
-    without replacement (seeded by ``seed``).
+    without replacement (seeded by ``random_state``).
 
     Parameters
     ----------
     ratio : float, default=1.0
         Synthetic rows per real row of each class (≥ 0; half rounds up).
-    seed : int or None, default=0
+    random_state : int or None, default=0
         Seed of the selection of the fractional rest; None draws fresh entropy.
 
     Attributes
@@ -65,14 +65,14 @@ class DuplicateSampler(SyntheticSampler):
     ((10, 3), ['angry', 'sad'])
     """
 
-    def __init__(self, ratio: float = 1.0, seed: Optional[int] = 0):
+    def __init__(self, ratio: float = 1.0, random_state: Optional[int] = 0):
         self.ratio = ratio
-        self.seed = seed
+        self.random_state = random_state
 
-    _parameter_constraints: dict = {"ratio": _RATIO, "seed": _SEED}
+    _parameter_constraints: dict = {"ratio": _RATIO, "random_state": _SEED}
 
     def _generate(self, X, y, n_new):
-        rows = pick_rows(y, n_new, np.random.default_rng(self.seed))
+        rows = pick_rows(y, n_new, np.random.default_rng(self.random_state))
         return X[rows], y[rows]
 
 
@@ -88,7 +88,7 @@ class GaussianNoiseSampler(SyntheticSampler):
         Synthetic rows per real row of each class (≥ 0).
     sigma : float, default=0.1
         Noise standard deviation, in standard deviations of each feature (≥ 0).
-    seed : int or None, default=0
+    random_state : int or None, default=0
         Seed of the row selection and the noise; None draws fresh entropy.
 
     Attributes
@@ -108,15 +108,16 @@ class GaussianNoiseSampler(SyntheticSampler):
     ((40, 3), (40,))
     """
 
-    _parameter_constraints: dict = {"ratio": _RATIO, "sigma": [Interval(Real, 0, None, closed="left")], "seed": _SEED}
+    _parameter_constraints: dict = {"ratio": _RATIO, "sigma": [Interval(Real, 0, None, closed="left")],
+                                    "random_state": _SEED}
 
-    def __init__(self, ratio: float = 1.0, sigma: float = 0.1, seed: Optional[int] = 0):
+    def __init__(self, ratio: float = 1.0, sigma: float = 0.1, random_state: Optional[int] = 0):
         self.ratio = ratio
         self.sigma = sigma
-        self.seed = seed
+        self.random_state = random_state
 
     def _generate(self, X, y, n_new):
-        rng = np.random.default_rng(self.seed)
+        rng = np.random.default_rng(self.random_state)
         rows = pick_rows(y, n_new, rng)
         scaler = ZScaler().fit(np.asarray(X, dtype=np.float64))
         Z = scaler.transform(X[rows])
@@ -138,7 +139,7 @@ class _NeighbourSampler(SyntheticSampler):
     Interpolation commutes with the affine map, so only the choice of neighbours changes.
     """
 
-    _parameter_constraints: dict = {"ratio": _RATIO, "k_neighbors": _NEIGHBOURS, "seed": _SEED}
+    _parameter_constraints: dict = {"ratio": _RATIO, "k_neighbors": _NEIGHBOURS, "random_state": _SEED}
 
     def _require_neighbours(self, y: np.ndarray, n_new: dict) -> None:
         """Every class that gets synthetic rows has ``k_neighbors + 1`` training rows, else InputError."""
@@ -169,7 +170,7 @@ class _NeighbourSampler(SyntheticSampler):
         if not strategy:
             return np.empty((0, X.shape[1])), y[:0]
         scaler = ZScaler().fit(np.asarray(X, dtype=np.float64))
-        Z_new, y_new = self._resample(scaler.transform(X), y, strategy, self.seed)
+        Z_new, y_new = self._resample(scaler.transform(X), y, strategy, self.random_state)
         return scaler.inverse_transform(Z_new), y_new
 
 
@@ -183,7 +184,7 @@ class SMOTESampler(_NeighbourSampler):
     k_neighbors : int, default=5
         Same-class neighbours to interpolate towards; each class that gets rows needs
         ``k_neighbors + 1`` of them.
-    seed : int or None, default=0
+    random_state : int or None, default=0
         imblearn's ``random_state``; None draws fresh entropy.
 
     Attributes
@@ -203,10 +204,10 @@ class SMOTESampler(_NeighbourSampler):
     ((10, 3), 5)
     """
 
-    def __init__(self, ratio: float = 1.0, k_neighbors: int = 5, seed: Optional[int] = 0):
+    def __init__(self, ratio: float = 1.0, k_neighbors: int = 5, random_state: Optional[int] = 0):
         self.ratio = ratio
         self.k_neighbors = k_neighbors
-        self.seed = seed
+        self.random_state = random_state
 
     def _imblearn(self, strategy, seed):
         from imblearn.over_sampling import SMOTE
@@ -230,7 +231,7 @@ class BorderlineSMOTESampler(_NeighbourSampler):
         Neighbours (any class) that decide whether a row is in danger; needs ``m_neighbors + 1`` rows.
     kind : {"borderline-1", "borderline-2"}, default="borderline-1"
         imblearn's variant: "borderline-2" may also interpolate towards other classes.
-    seed : int or None, default=0
+    random_state : int or None, default=0
         imblearn's ``random_state``; None draws fresh entropy.
 
     Attributes
@@ -256,13 +257,13 @@ class BorderlineSMOTESampler(_NeighbourSampler):
         k_neighbors: int = 5,
         m_neighbors: int = 10,
         kind: str = "borderline-1",
-        seed: Optional[int] = 0,
+        random_state: Optional[int] = 0,
     ):
         self.ratio = ratio
         self.k_neighbors = k_neighbors
         self.m_neighbors = m_neighbors
         self.kind = kind
-        self.seed = seed
+        self.random_state = random_state
 
     _parameter_constraints: dict = {
         **_NeighbourSampler._parameter_constraints,
@@ -303,7 +304,7 @@ class ADASYNSampler(_NeighbourSampler):
         Synthetic rows per real row of each class (≥ 0), before imblearn's rounding.
     k_neighbors : int, default=5
         Neighbours of each row (imblearn's ``n_neighbors``).
-    seed : int or None, default=0
+    random_state : int or None, default=0
         Seed of one imblearn ``random_state`` per class; None draws fresh entropy.
 
     Attributes
@@ -323,10 +324,10 @@ class ADASYNSampler(_NeighbourSampler):
     (3, ['angry', 'sad'])
     """
 
-    def __init__(self, ratio: float = 1.0, k_neighbors: int = 5, seed: Optional[int] = 0):
+    def __init__(self, ratio: float = 1.0, k_neighbors: int = 5, random_state: Optional[int] = 0):
         self.ratio = ratio
         self.k_neighbors = k_neighbors
-        self.seed = seed
+        self.random_state = random_state
 
     def _imblearn(self, strategy, seed):
         from imblearn.over_sampling import ADASYN

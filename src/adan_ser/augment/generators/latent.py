@@ -65,7 +65,7 @@ class LatentAugmenter(TransformerMixin, BaseEstimator):
         :class:`~adan_ser.augment.generators.adan.ADAN`, which documents every shared parameter.
     d_steps, g_loss, lr, beta1, eps, batch_size, epochs, early_stop, min_epochs
         The training schedule and Adam's settings.
-    device, seed, log_dir, progress
+    device, random_state, log_dir, progress
         Where and how reproducibly it trains, and what it reports.
 
     Attributes
@@ -120,7 +120,7 @@ class LatentAugmenter(TransformerMixin, BaseEstimator):
         "early_stop": ["boolean"],
         "min_epochs": [Interval(Integral, 0, None, closed="left")],
         "device": [str],
-        "seed": [SEED, None],
+        "random_state": [SEED, None],
         "log_dir": [str, os.PathLike, None],
         "progress": ["boolean"],
     }
@@ -202,7 +202,7 @@ class LatentAugmenter(TransformerMixin, BaseEstimator):
         self.device_ = resolve_device(self.device)
         self.classes_, yi = np.unique(y, return_inverse=True)
         self._fit_scaler(X)
-        init_seed, shuffle_seed, noise_seed = training_seeds(self.seed)
+        init_seed, shuffle_seed, noise_seed = training_seeds(self.random_state)
         self._build(int(self.keep_features_.sum()), len(self.classes_), init_seed)
         # One CPU generator drives shuffling (randperm is a CPU op); z comes from a generator on
         # the device so a GPU run draws noise without host round trips.

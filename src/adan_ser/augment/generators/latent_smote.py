@@ -34,14 +34,14 @@ class LatentSMOTESampler(LatentSampler):
     Parameters
     ----------
     adan : ADAN or None, default=None
-        The (unfitted) model to train; None = ``ADAN(seed=seed)``.
+        The (unfitted) model to train; None = ``ADAN(random_state=random_state)``.
     n_sets : int, default=10
         Synthetic rows per real row of each class (paper: 10), when ``ratio`` is None.
     ratio : float or None, default=None
         Replaces ``n_sets``: ``round(ratio × count)`` rows per class.
-    seed : int or None, default=0
+    random_state : int or None, default=0
         Seed of the interpolation (a stream derived from it); the training is seeded by the model's own
-        ``seed``, or by this one when ``adan`` is None.
+        ``random_state``, or by this one when ``adan`` is None.
     k_neighbors : int, default=5
         Same-class neighbours in latent space.
     residual : bool, default=True
@@ -82,9 +82,9 @@ class LatentSMOTESampler(LatentSampler):
         "residual": ["boolean"],
     }
 
-    def __init__(self, adan=None, n_sets: int = 10, ratio: Optional[float] = None, seed: Optional[int] = 0,
+    def __init__(self, adan=None, n_sets: int = 10, ratio: Optional[float] = None, random_state: Optional[int] = 0,
                  k_neighbors: int = 5, residual: bool = True):
-        super().__init__(adan=adan, n_sets=n_sets, ratio=ratio, seed=seed)
+        super().__init__(adan=adan, n_sets=n_sets, ratio=ratio, random_state=random_state)
         self.k_neighbors = k_neighbors
         self.residual = residual
 

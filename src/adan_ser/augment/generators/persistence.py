@@ -26,6 +26,8 @@ __all__ = ["FORMAT_VERSION", "to_builtin", "write_model", "read_model"]
 FORMAT_VERSION = "1.0"
 #: Tag inside every saved file (named after the module that first wrote the format; kept so old files load).
 _FORMAT_TAG = "adan_ser.augment.generators.adan"
+#: Parameters saved under an earlier name (files written before the rename still load).
+_RENAMED = {"seed": "random_state"}
 
 
 def to_builtin(obj):
@@ -101,7 +103,8 @@ def read_model(cls, path, device: Optional[str] = None):
     if model_cls is None:
         raise AdanError(f"{os.fspath(path)!r} holds a {payload['model']}, not a {cls.__name__}")
     known = model_cls().get_params(deep=False)
-    params = {k: v for k, v in payload["params"].items() if k in known}
+    params = {_RENAMED.get(k, k): v for k, v in payload["params"].items()}
+    params = {k: v for k, v in params.items() if k in known}
     if device is not None:
         params["device"] = device
     est = model_cls(**params)

@@ -1,7 +1,7 @@
 """imblearn samplers around ADAN, its ablation and the AAE, and :func:`load_model` for any saved model.
 
 A sampler composes its model the way imbalanced-learn's ``SMOTEENN(smote=SMOTE(...))`` does:
-``ADANSampler(adan=ADAN(epochs=300), n_sets=10, seed=0)``. ``fit_resample``/``generate`` train a
+``ADANSampler(adan=ADAN(epochs=300), n_sets=10, random_state=0)``. ``fit_resample``/``generate`` train a
 clone of ``adan`` (fitted: ``adan_``) on (X, y), then sample ``n_sets × count`` rows per class
 (or ``round(ratio × count)`` when ``ratio`` is given).
 """
@@ -42,14 +42,14 @@ class LatentSampler(SyntheticSampler):
     Parameters
     ----------
     adan : estimator or None, default=None
-        The (unfitted) model to train; None trains the model class with its defaults and ``seed``.
+        The (unfitted) model to train; None trains the model class with its defaults and ``random_state``.
     n_sets : int, default=10
         Synthetic rows per real row of each class (paper: 10), when ``ratio`` is None.
     ratio : float or None, default=None
         Replaces ``n_sets``: ``round(ratio × count)`` rows per class.
-    seed : int or None, default=0
+    random_state : int or None, default=0
         Seed of the sampling (a stream derived from it); the training is seeded by the model's own
-        ``seed``, or by this one when ``adan`` is None.
+        ``random_state``, or by this one when ``adan`` is None.
 
     Attributes
     ----------
@@ -67,24 +67,24 @@ class LatentSampler(SyntheticSampler):
 
     _model_cls: type = LatentAugmenter
 
-    def __init__(self, adan=None, n_sets: int = 10, ratio: Optional[float] = None, seed: Optional[int] = 0):
+    def __init__(self, adan=None, n_sets: int = 10, ratio: Optional[float] = None, random_state: Optional[int] = 0):
         self.adan = adan
         self.n_sets = n_sets
         self.ratio = ratio
-        self.seed = seed
+        self.random_state = random_state
 
     def _counts(self, y):
         return synthetic_counts(y, self.n_sets if self.ratio is None else self.ratio)
 
     def _fit_model(self, X, y):
-        model = self._model_cls(seed=self.seed) if self.adan is None else clone(self.adan)
+        model = self._model_cls(random_state=self.random_state) if self.adan is None else clone(self.adan)
         self.adan_ = model.fit(X, y)
         return self.adan_
 
     def _sample_seed(self):
-        if self.seed is None:
+        if self.random_state is None:
             return None
-        return int(np.random.SeedSequence([self.seed, 1]).generate_state(1, dtype=np.uint64)[0] >> 1)
+        return int(np.random.SeedSequence([self.random_state, 1]).generate_state(1, dtype=np.uint64)[0] >> 1)
 
     def _generate(self, X, y, n_new):
         return self._fit_model(X, y).sample(counts=n_new, seed=self._sample_seed())
@@ -101,7 +101,7 @@ def latent_sampler_constraints(model_cls) -> dict:
         "adan": [model_cls, None],
         "n_sets": [Interval(Integral, 0, None, closed="left")],
         "ratio": [RATIO, None],
-        "seed": [SEED, None],
+        "random_state": [SEED, None],
     }
 
 
@@ -111,14 +111,14 @@ class ADANSampler(LatentSampler):
     Parameters
     ----------
     adan : ADAN or None, default=None
-        The (unfitted) model to train; None = ``ADAN(seed=seed)``.
+        The (unfitted) model to train; None = ``ADAN(random_state=random_state)``.
     n_sets : int, default=10
         Synthetic rows per real row of each class (paper: 10), when ``ratio`` is None.
     ratio : float or None, default=None
         Replaces ``n_sets``: ``round(ratio × count)`` rows per class.
-    seed : int or None, default=0
+    random_state : int or None, default=0
         Seed of the sampling (a stream derived from it); the training is seeded by the model's own
-        ``seed``, or by this one when ``adan`` is None.
+        ``random_state``, or by this one when ``adan`` is None.
 
     Attributes
     ----------
@@ -136,7 +136,7 @@ class ADANSampler(LatentSampler):
     >>> X, y = rng.normal(size=(40, 6)), np.repeat(["angry", "sad"], 20)
     >>> small = dict(latent_dim=4, noise_dim=4, enc_hidden=(8,), gen_hidden=(8,), disc_hidden=(8,),
     ...              clf_hidden=(8,), device="cpu")
-    >>> sampler = ADANSampler(ADAN(epochs=2, early_stop=False, **small), ratio=0.5, seed=0)
+    >>> sampler = ADANSampler(ADAN(epochs=2, early_stop=False, **small), ratio=0.5, random_state=0)
     >>> X_res, y_res = sampler.fit_resample(X, y)
     >>> X_res.shape, sampler.sampling_strategy_
     ((60, 6), {'angry': 10, 'sad': 10})
@@ -152,14 +152,14 @@ class SeparateADANSampler(LatentSampler):
     Parameters
     ----------
     adan : SeparateADAN or None, default=None
-        The (unfitted) model to train; None = ``SeparateADAN(seed=seed)``.
+        The (unfitted) model to train; None = ``SeparateADAN(random_state=random_state)``.
     n_sets : int, default=10
         Synthetic rows per real row of each class (paper: 10), when ``ratio`` is None.
     ratio : float or None, default=None
         Replaces ``n_sets``: ``round(ratio × count)`` rows per class.
-    seed : int or None, default=0
+    random_state : int or None, default=0
         Seed of the sampling (a stream derived from it); the training is seeded by the model's own
-        ``seed``, or by this one when ``adan`` is None.
+        ``random_state``, or by this one when ``adan`` is None.
 
     Attributes
     ----------
@@ -194,14 +194,14 @@ class AAESampler(LatentSampler):
     ----------
     adan : AAE or None, default=None
         The (unfitted) model to train (the name every latent sampler gives its model);
-        None = ``AAE(seed=seed)``.
+        None = ``AAE(random_state=random_state)``.
     n_sets : int, default=10
         Synthetic rows per real row of each class (paper: 10), when ``ratio`` is None.
     ratio : float or None, default=None
         Replaces ``n_sets``: ``round(ratio × count)`` rows per class.
-    seed : int or None, default=0
+    random_state : int or None, default=0
         Seed of the sampling (a stream derived from it); the training is seeded by the model's own
-        ``seed``, or by this one when ``adan`` is None.
+        ``random_state``, or by this one when ``adan`` is None.
 
     Attributes
     ----------

@@ -134,7 +134,7 @@ class SpeakerOffsetSampler(SyntheticSampler):
         Shrinkage of the offsets' covariance (``mode="new"``).
     n_speakers : int or None, default=None
         New speakers (``mode="new"``); None: as many as training speakers.
-    seed : int or None, default=0
+    random_state : int or None, default=0
         Seed of the parent rows and the offsets; None draws fresh entropy.
 
     Attributes
@@ -173,16 +173,16 @@ class SpeakerOffsetSampler(SyntheticSampler):
         "mode": [StrOptions({"swap", "new"})],
         "shrinkage": [StrOptions(set(SHRINKAGES))],
         "n_speakers": [Interval(Integral, 1, None, closed="left"), None],
-        "seed": [SEED, None],
+        "random_state": [SEED, None],
     }
 
     def __init__(self, ratio: float = 1.0, mode: str = "swap", shrinkage: str = "ledoit_wolf",
-                 n_speakers: Optional[int] = None, seed: Optional[int] = 0):
+                 n_speakers: Optional[int] = None, random_state: Optional[int] = 0):
         self.ratio = ratio
         self.mode = mode
         self.shrinkage = shrinkage
         self.n_speakers = n_speakers
-        self.seed = seed
+        self.random_state = random_state
 
     def _set_groups(self, groups, n: int) -> None:
         name = type(self).__name__
@@ -209,7 +209,7 @@ class SpeakerOffsetSampler(SyntheticSampler):
 
     def _generate(self, X, y, n_new):
         groups = self.__dict__.pop("_groups")
-        rng = np.random.default_rng(self.seed)
+        rng = np.random.default_rng(self.random_state)
         self.scaler_ = ZScaler().fit(np.asarray(X, dtype=np.float64))
         Z = self.scaler_.transform(X)
         self.classes_, self.speakers_, self.class_means_, self.offsets_ = speaker_offsets(Z, y, groups)
