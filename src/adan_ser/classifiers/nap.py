@@ -19,6 +19,7 @@ from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from adan_ser.core.speaker_offsets import speaker_offsets
+from adan_ser.classifiers.torch_base import uar
 from adan_ser.core.scaling import ZScaler
 
 __all__ = ["NuisanceProjection", "ValidatedNuisanceProjection"]
@@ -86,11 +87,6 @@ class NuisanceProjection(TransformerMixin, BaseEstimator):
         Z = self.scaler_.transform(X)
         Z = Z - (Z @ self.components_.T) @ self.components_
         return self.scaler_.inverse_transform(Z)
-
-
-def _uar(y_true: np.ndarray, y_pred: np.ndarray) -> float:
-    classes = np.unique(y_true)
-    return float(np.mean([np.mean(y_pred[y_true == c] == c) for c in classes]))
 
 
 class ValidatedNuisanceProjection(TransformerMixin, BaseEstimator):
@@ -174,12 +170,14 @@ class ValidatedNuisanceProjection(TransformerMixin, BaseEstimator):
         held = inner_validation_groups(groups, self.n_val_speakers, self.random_state, self.fold)
         self.validation_speakers_ = np.asarray([] if held is None else held, dtype=str)
         self.validation_uar_ = {}
+        classes, y_idx = np.unique(y, return_inverse=True)
         if held is not None:
             val = np.isin(groups, self.validation_speakers_)
             for k in candidates:
                 nap = NuisanceProjection(k).fit(X[~val], y[~val], groups=groups[~val])
                 model = self._scorer().fit(nap.transform(X[~val]), y[~val])
-                self.validation_uar_[k] = 100.0 * _uar(y[val], np.asarray(model.predict(nap.transform(X[val]))))
+                pred = np.searchsorted(classes, np.asarray(model.predict(nap.transform(X[val]))))
+                self.validation_uar_[k] = 100.0 * uar(y_idx[val], pred, len(classes))
             best = max(self.validation_uar_.values())
             k = min(c for c, v in self.validation_uar_.items() if v == best)
         else:
