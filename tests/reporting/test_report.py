@@ -39,12 +39,22 @@ def test_write_report_files(tmp_path):
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert set(metrics["svm---none-real"]) == {"wa", "uar", "recall"}
     runs = pd.read_csv(tmp_path / "runs.csv")
-    assert list(runs.columns) == KEY + ["seed", "fold", "speakers", "wa", "uar", "n"]
+    assert list(runs.columns) == KEY + ["seed", "fold", "speakers", "wa", "uar", "n", "solver"]
     assert len(runs) == 4 and set(runs["fold"]) == {"f0", "f1"} and runs["n"].sum() == 8
     assert set(runs["speakers"]) == {"s"}
     conf = pd.read_csv(tmp_path / "plots" / "confusion" / "svm---none-real.csv")
     assert list(conf.columns) == ["actual", "predicted"] and len(conf) == 8
     assert not [p for p in tmp_path.rglob(".*") if p.is_file()]  # no temp files left behind
+
+
+def test_runs_record_the_folds_svm_solver(tmp_path):
+    pred = _pred()
+    pred["solver"] = ["libsvm"] * 4 + ["liblinear"] * 4  # seed 0 small folds, seed 1 large ones
+    write_report(pred, ["a", "b"], tmp_path)
+    runs = pd.read_csv(tmp_path / "runs.csv", keep_default_na=False)
+    assert dict(zip(runs["seed"], runs["solver"])) == {0: "libsvm", 1: "liblinear"}
+    write_report(_pred(), ["a", "b"], tmp_path / "old")  # predictions written before the column
+    assert set(pd.read_csv(tmp_path / "old" / "runs.csv", keep_default_na=False)["solver"]) == {""}
 
 
 def test_markdown_formats_floats():

@@ -93,19 +93,23 @@ def metrics(predictions: pd.DataFrame, classes: Sequence[str]) -> dict:
     return out
 
 
-RUN_COLUMNS = KEY + ["seed", "fold", "speakers", "wa", "uar", "n"]
+RUN_COLUMNS = KEY + ["seed", "fold", "speakers", "wa", "uar", "n", "solver"]
 
 
 def fold_scores(predictions: pd.DataFrame, classes: Sequence[str]) -> pd.DataFrame:
     """``runs.csv``: WA and UAR (percent) of every combination × seed × fold, with the fold's test
-    speaker(s) (``+``-joined when a fold holds several, e.g. a session) and test-utterance count ``n``."""
+    speaker(s) (``+``-joined when a fold holds several, e.g. a session), test-utterance count ``n``
+    and ``solver``: the fold SVM's solver (``libsvm`` or ``liblinear``, chosen by training-set size
+    under ``classify.svm.solver: auto``), empty for other classifiers and for predictions without it."""
     cols = key_columns(predictions) + ["seed", "fold"]
     rows = []
     for key, part in predictions.groupby(cols, sort=False):
         s = scores(part["true"], part["pred"], classes)
         speakers = "+".join(sorted(part["speaker"].astype(str).unique())) if "speaker" in part else ""
+        solver = "+".join(sorted(set(part["solver"].fillna("").astype(str)) - {""})) \
+            if "solver" in part else ""
         rows.append(dict(zip(cols, key), speakers=speakers,
-                         wa=round(s["wa"], 2), uar=round(s["uar"], 2), n=s["n"]))
+                         wa=round(s["wa"], 2), uar=round(s["uar"], 2), n=s["n"], solver=solver))
     return pd.DataFrame(rows, columns=cols + RUN_COLUMNS[len(KEY) + 2:])
 
 
