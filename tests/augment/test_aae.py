@@ -216,3 +216,12 @@ def test_augment_stage_writes_sets_and_models(tmp_path):
         assert np.isfinite(df[[f"f{j}" for j in range(4)]].to_numpy()).all()
         model = load_model(tmp_path / "out" / "seed0" / f"{fold}.pt")
         assert type(model) is AAE and list(model.feature_names_in_) == [f"f{j}" for j in range(4)]
+
+
+def test_aae_max_updates_caps_the_epochs():
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(120, 6)), np.repeat(["a", "b", "c"], 40)
+    # 120 rows in batches of 40 → 3 steps per epoch; 7 updates → 3 epochs
+    model = AAE(latent_dim=3, enc_hidden=(8,), disc_hidden=(8,), epochs=9, batch_size=40, max_updates=7,
+                device="cpu").fit(X, y)
+    assert model.n_epochs_ == len(model.history_) == 3

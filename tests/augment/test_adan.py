@@ -451,3 +451,23 @@ def test_saved_bytes_do_not_depend_on_where_curves_were_logged(data, tmp_path):
         model.save(tmp_path / name / "adan.pt")
         paths.append(tmp_path / name / "adan.pt")
     assert paths[0].read_bytes() == paths[1].read_bytes()
+
+
+@pytest.mark.parametrize("batch_size,max_updates,epochs_run", [(50, 10, 3), (50, 12, 3), (50, 13, 4),
+                                                                (200, 5, 5), (50, None, 6)])
+def test_max_updates_caps_the_epochs(data, batch_size, max_updates, epochs_run):
+    # 200 rows in batches of 50 → 4 optimiser steps per epoch; epochs cut to ceil(max_updates / 4).
+    X, y = data
+    for model in (ADAN(epochs=6, early_stop=False, batch_size=batch_size, max_updates=max_updates, **SMALL),
+                  SeparateADAN(ae_epochs=6, epochs=6, early_stop=False, batch_size=batch_size,
+                               max_updates=max_updates, **SMALL_SEP)):
+        model.fit(X, y)
+        assert model.n_epochs_ == len([h for h in model.history_ if h.get("phase") != "autoencoder"]) == epochs_run
+    assert model.n_ae_epochs_ == epochs_run  # each phase capped alike
+
+
+def test_max_updates_never_raises_the_epochs_and_is_validated(data):
+    X, y = data
+    assert ADAN(epochs=2, early_stop=False, max_updates=10_000, **SMALL).fit(X, y).n_epochs_ == 2
+    with pytest.raises(AdanError, match="max_updates"):
+        ADAN(epochs=2, max_updates=0, **SMALL).fit(X, y)

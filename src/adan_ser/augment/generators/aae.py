@@ -120,6 +120,8 @@ class AAE(LatentAugmenter):
         As ADAN's.
     epochs : int, default=150
         Epochs trained.
+    max_updates : int or None, default=None
+        Cap on the optimiser steps (batches), as ADAN's.
 
     Attributes
     ----------
@@ -166,6 +168,7 @@ class AAE(LatentAugmenter):
         eps: float = 1e-5,
         batch_size: int = 128,
         epochs: int = 150,
+        max_updates: Optional[int] = None,
         device: str = "auto",
         random_state: Optional[int] = 0,
         log_dir=None,
@@ -185,6 +188,7 @@ class AAE(LatentAugmenter):
         self.eps = eps
         self.batch_size = batch_size
         self.epochs = epochs
+        self.max_updates = max_updates
         self.device = device
         self.random_state = random_state
         self.log_dir = log_dir
@@ -252,8 +256,9 @@ class AAE(LatentAugmenter):
                 stats.add_(torch.stack([loss_r.detach(), loss_d, loss_e.detach(), d_real, d_fake]))
             return dict(zip(_AAE_STATS, (stats / len(batches)).tolist()))
 
-        with open_monitor(self.log_dir, self.progress, self.epochs, type(self).__name__) as monitor:
-            self.history_ = run_epochs(self.epochs, epoch, monitor, early_stop=False)
+        n_epochs = self._epoch_budget(len(Xs), self.epochs)
+        with open_monitor(self.log_dir, self.progress, n_epochs, type(self).__name__) as monitor:
+            self.history_ = run_epochs(n_epochs, epoch, monitor, early_stop=False)
         self.n_epochs_ = len(self.history_)
 
     def _generated(self, idx: np.ndarray, seed: int) -> Iterator[tuple[int, torch.Tensor]]:

@@ -123,6 +123,10 @@ class ADAN(LatentAugmenter):
         Most epochs (default 1500); the early stop waits past ``min_epochs`` (default 200).
     early_stop : bool, default=True
         Stop by the rule ``stop`` names.
+    max_updates : int or None, default=None
+        Cap on the optimiser steps (batches) of the whole training: the epochs are cut to
+        ceil(max_updates / batches per epoch) (each phase alike). None: ``epochs`` alone. For large
+        corpora (docs/scaling.md); at EmoDB size (4 batches per epoch) 600 = 150 epochs.
     adversarial : {"gan", "wasserstein"}, default="gan"
         A GAN discriminator, or a critic with gradient penalty (WADAN).
     gp_weight, gp_power : float
@@ -238,6 +242,7 @@ class ADAN(LatentAugmenter):
         epochs: int = 1500,
         early_stop: bool = True,
         min_epochs: int = 200,
+        max_updates: Optional[int] = None,
         adversarial: str = "gan",
         gp_weight: float = 10.0,
         gp_power: float = 10.0,
@@ -281,6 +286,7 @@ class ADAN(LatentAugmenter):
         self.epochs = epochs
         self.early_stop = early_stop
         self.min_epochs = min_epochs
+        self.max_updates = max_updates
         self.adversarial = adversarial
         self.gp_weight = gp_weight
         self.gp_power = gp_power

@@ -42,6 +42,8 @@ class SeparateADAN(LatentAugmenter):
         Epochs of phase 1 (≥ 0).
     epochs, early_stop, min_epochs
         Most GAN epochs (default 1500) and the D-balance early stop, as ADAN's.
+    max_updates : int or None, default=None
+        Cap on the optimiser steps (batches) of each phase, as ADAN's.
     device, random_state, log_dir, progress
         As ADAN's.
 
@@ -93,6 +95,7 @@ class SeparateADAN(LatentAugmenter):
         epochs: int = 1500,
         early_stop: bool = True,
         min_epochs: int = 200,
+        max_updates: Optional[int] = None,
         device: str = "auto",
         random_state: Optional[int] = 0,
         log_dir=None,
@@ -115,6 +118,7 @@ class SeparateADAN(LatentAugmenter):
         self.epochs = epochs
         self.early_stop = early_stop
         self.min_epochs = min_epochs
+        self.max_updates = max_updates
         self.device = device
         self.random_state = random_state
         self.log_dir = log_dir
@@ -172,14 +176,16 @@ class SeparateADAN(LatentAugmenter):
                 stats.add_(torch.stack([loss_d, loss_g.detach(), d_real, d_fake]))
             return dict(zip(_GAN_STATS, (stats / len(batches)).tolist()))
 
-        with open_monitor(self.log_dir, self.progress, self.ae_epochs + self.epochs, type(self).__name__) as monitor:
-            ae_hist = run_epochs(self.ae_epochs, ae_epoch, monitor, early_stop=False, phase="autoencoder")
+        ae_epochs = self._epoch_budget(len(Xs), self.ae_epochs) if self.ae_epochs else 0
+        gan_epochs = self._epoch_budget(len(Xs), self.epochs)
+        with open_monitor(self.log_dir, self.progress, ae_epochs + gan_epochs, type(self).__name__) as monitor:
+            ae_hist = run_epochs(ae_epochs, ae_epoch, monitor, early_stop=False, phase="autoencoder")
             # The autoencoder is frozen from here on: its latents are computed once, in eval mode.
             net.encoder.eval()
             net.decoder.eval()
             with torch.no_grad():
                 latents = net.encoder(Xs)
-            gan_hist = run_epochs(self.epochs, gan_epoch, monitor, self.early_stop, self.min_epochs, phase="gan")
+            gan_hist = run_epochs(gan_epochs, gan_epoch, monitor, self.early_stop, self.min_epochs, phase="gan")
         self.history_ = ae_hist + gan_hist
         self.n_ae_epochs_ = len(ae_hist)
         self.n_epochs_ = len(gan_hist)

@@ -270,8 +270,9 @@ class ADANTrainer:
             def stop(history):
                 return self.probe_state["since"] >= m.patience
         try:
-            with open_monitor(m.log_dir, m.progress, m.epochs, type(m).__name__) as monitor:
-                m.history_ = run_epochs(m.epochs, epoch, monitor, m.early_stop, m.min_epochs, probe=probe, stop=stop)
+            n_epochs = m._epoch_budget(len(Xs), m.epochs)
+            with open_monitor(m.log_dir, m.progress, n_epochs, type(m).__name__) as monitor:
+                m.history_ = run_epochs(n_epochs, epoch, monitor, m.early_stop, m.min_epochs, probe=probe, stop=stop)
         finally:
             for part in (net.encoder, net.decoder, net.classifier):
                 if part is not None:

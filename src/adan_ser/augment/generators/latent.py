@@ -63,7 +63,7 @@ class LatentAugmenter(TransformerMixin, BaseEstimator):
     latent_dim, enc_hidden, gen_hidden, disc_hidden, noise_dim, activation, scaling
         The networks' sizes and shape, and the feature scaling; see
         :class:`~adan_ser.augment.generators.adan.ADAN`, which documents every shared parameter.
-    d_steps, g_loss, lr, beta1, eps, batch_size, epochs, early_stop, min_epochs
+    d_steps, g_loss, lr, beta1, eps, batch_size, epochs, early_stop, min_epochs, max_updates
         The training schedule and Adam's settings.
     device, random_state, log_dir, progress
         Where and how reproducibly it trains, and what it reports.
@@ -119,6 +119,7 @@ class LatentAugmenter(TransformerMixin, BaseEstimator):
         "epochs": [Interval(Integral, 1, None, closed="left")],
         "early_stop": ["boolean"],
         "min_epochs": [Interval(Integral, 0, None, closed="left")],
+        "max_updates": [Interval(Integral, 1, None, closed="left"), None],
         "device": [str],
         "random_state": [SEED, None],
         "log_dir": [str, os.PathLike, None],
@@ -225,6 +226,12 @@ class LatentAugmenter(TransformerMixin, BaseEstimator):
         if self.activation == "leaky_bn":
             n_batches = min(n_batches, n // 2)  # batch norm needs two rows per batch
         return n_batches
+
+    def _epoch_budget(self, n: int, epochs: int) -> int:
+        """``epochs`` on ``n`` rows, cut to ceil(``max_updates`` / batches per epoch) when set."""
+        if self.max_updates is None:  # an epoch costs O(n): a cap bounds a fit on a large corpus
+            return epochs
+        return max(1, min(epochs, -(-self.max_updates // self._n_batches(n))))
 
     def _batches(self, n: int) -> tuple[torch.Tensor, ...]:
         perm = torch.randperm(n, generator=self._shuffle_gen).to(self.device_)
