@@ -3,6 +3,7 @@
     python benchmarks/scale_corpus.py --sizes 1000 5000 [20000] --scratch /tmp/adan-scale
         [--ravdess $ADAN_CORPORA/ravdess] [--methods none smote] [--models svm]
         [--feature-set IS11] [--rate 16000] [--workers 2] [--cv-scheduler local] [--params params.yaml]
+        [--set augment.adan_latent.max_updates=600 ...]
 
 **Corpus** (``build``): copy 0 of every RAVDESS speech file is the file itself, copy c ≥ 1 the
 file through the project's audio-domain perturbation (``MixPerturber`` of ``augment.audio_mix``
@@ -134,6 +135,13 @@ def params_for(base: Path, corpus: Path, args) -> dict:
     p["augment"]["train_data"] = ["real+synthetic"]
     p["classify"]["models"] = list(args.models)
     p["classify"]["heads"] = ["softmax"]
+    for item in args.set or []:  # dotted key=YAML value, as `dvc exp run -S`
+        key, _, value = item.partition("=")
+        *path, last = key.split(".")
+        node = p
+        for part in path:
+            node = node.setdefault(part, {})
+        node[last] = yaml.safe_load(value)
     return p
 
 
@@ -150,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--cv-scheduler", default="local")
     ap.add_argument("--params", type=Path, default=Path("params.yaml"))
+    ap.add_argument("--set", nargs="+", metavar="KEY=VALUE",
+                    help="further params, dotted keys as `dvc exp run -S`, e.g. augment.adan_latent.max_updates=600")
     ap.add_argument("--stages", nargs="+", help="run only these stages (names as printed; the earlier "
                     "stages' outputs must be in <scratch>/run<N> already)")
     args = ap.parse_args(argv)
