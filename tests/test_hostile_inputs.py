@@ -98,10 +98,16 @@ sys.exit(main())
 """
 
 
+def _foreground_sigint() -> None:
+    # As in a terminal's foreground: a shell starts background jobs (`&`, nohup) with SIGINT ignored,
+    # Python then installs no KeyboardInterrupt handler, and the test would depend on how pytest was run.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _interrupted_adan(cwd: Path, sig: str, at: int, *args) -> subprocess.CompletedProcess:
     code = _SIGNAL_INSIDE_OPENSMILE.format(at=at, sig=sig)
     return subprocess.run([sys.executable, "-c", code, *args], cwd=cwd, env=_env(), capture_output=True,
-                          text=True, timeout=300)
+                          text=True, timeout=300, preexec_fn=_foreground_sigint)
 
 
 @pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
