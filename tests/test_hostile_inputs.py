@@ -23,7 +23,7 @@ import yaml
 
 from adan_ser.cli import main
 from adan_ser.core import io
-from adan_ser.core.lifecycle import DVC_STAGE_ENV, pid_alive
+from adan_ser.core.lifecycle import DVC_STAGE_ENV
 
 from tests.test_params import _set
 
@@ -519,8 +519,6 @@ def test_two_speakers_with_a_validation_speaker_says_why(tmp_path, capsys):
 
 
 def test_library_warning_is_one_line(demo, tmp_path, capsys):
-    from adan_ser.contracts.align import align  # noqa: F401 (its warning goes through the CLI)
-
     features = pd.read_parquet(demo / "features.parquet").iloc[1:]
     features.to_parquet(tmp_path / "f.parquet")
     argv = ["--params", str(demo / "params.yaml"), "augment", "--method", "none", "-m", str(demo / "manifest.csv"),
@@ -528,8 +526,8 @@ def test_library_warning_is_one_line(demo, tmp_path, capsys):
     assert main(argv) == 0
     err = capsys.readouterr().err
     warned = [line for line in err.replace("\r", "\n").splitlines() if "warning:" in line]
-    assert warned == [f"adan augment: warning: 1 of 24 manifest rows have no features (first "
-                      f"'spk01_angry_001.wav': skipped by extract --skip-bad?); they are left out"], err
+    assert warned == ["adan augment: warning: 1 of 24 manifest rows have no features (first "
+                      "'spk01_angry_001.wav': skipped by extract --skip-bad?); they are left out"], err
     assert "UserWarning" not in err and "warnings.warn" not in err
 
 
