@@ -125,7 +125,7 @@ class ADAN(LatentAugmenter):
         Stop by the rule ``stop`` names.
     max_updates : int or None, default=None
         Cap on the optimiser steps (batches) of the whole training: the epochs are cut to
-        ceil(max_updates / batches per epoch) (each phase alike). None: ``epochs`` alone. For large
+        ceil(max_updates / batches per epoch). None: ``epochs`` alone. For large
         corpora (docs/scaling.md); at EmoDB size (4 batches per epoch) 600 = 150 epochs.
     adversarial : {"gan", "wasserstein"}, default="gan"
         A GAN discriminator, or a critic with gradient penalty (WADAN).

@@ -176,7 +176,7 @@ class SeparateADAN(LatentAugmenter):
                 stats.add_(torch.stack([loss_d, loss_g.detach(), d_real, d_fake]))
             return dict(zip(_GAN_STATS, (stats / len(batches)).tolist()))
 
-        ae_epochs = self._epoch_budget(len(Xs), self.ae_epochs) if self.ae_epochs else 0
+        ae_epochs = self._epoch_budget(len(Xs), self.ae_epochs)
         gan_epochs = self._epoch_budget(len(Xs), self.epochs)
         with open_monitor(self.log_dir, self.progress, ae_epochs + gan_epochs, type(self).__name__) as monitor:
             ae_hist = run_epochs(ae_epochs, ae_epoch, monitor, early_stop=False, phase="autoencoder")

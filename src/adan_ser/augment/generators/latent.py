@@ -231,7 +231,7 @@ class LatentAugmenter(TransformerMixin, BaseEstimator):
         """``epochs`` on ``n`` rows, cut to ceil(``max_updates`` / batches per epoch) when set."""
         if self.max_updates is None:  # an epoch costs O(n): a cap bounds a fit on a large corpus
             return epochs
-        return max(1, min(epochs, -(-self.max_updates // self._n_batches(n))))
+        return min(epochs, -(-self.max_updates // self._n_batches(n)))  # ≥ 1 unless epochs is 0
 
     def _batches(self, n: int) -> tuple[torch.Tensor, ...]:
         perm = torch.randperm(n, generator=self._shuffle_gen).to(self.device_)
