@@ -116,6 +116,7 @@ BAD = [
     ("spectro.frontend.kind", "cqt", "'cqt'"),
     ("data.merge_excited", "yes please", "'yes please'"),
     ("classify.scale_on", "synthetic", "'synthetic'"),
+    ("classify.clip_z", 0, "0"),
     ("classify.normalise", "test", "'test'"),
     ("classify.enrol", 0, "0"),
 ]

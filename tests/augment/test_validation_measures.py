@@ -54,6 +54,19 @@ def test_no_validation_rows_or_no_synthetic_rows_give_nan():
     assert empty["val_mixed_svm_uar"] == empty["val_real_svm_uar"] > 90
 
 
+def test_svm_uar_clips_far_rows_like_the_classifiers():
+    """A synthetic feature 10^6 SDs out (an audio copy's noise floor) counts as one at Z_CLIP: the
+    measure equals that of a set 40 SDs out, both clipped to the bound (and the fit stays fast)."""
+    from adan_ser.core.scaling import Z_CLIP
+
+    X, y = blobs(20, 0)
+    Xs, ys = blobs(20, 3, shift=0.5)
+    far, near = Xs.copy(), Xs.copy()
+    far[::3, 0] = X[:, 0].mean() + 1e6 * X[:, 0].std()
+    near[::3, 0] = X[:, 0].mean() + (Z_CLIP + 10) * X[:, 0].std()
+    assert svm_uar(far, ys, X, y) == svm_uar(near, ys, X, y)
+
+
 def test_svm_uar_normalises_with_x_real_unless_told():
     X, y = blobs(10, 0)
     Xs, ys = blobs(10, 3, shift=0.5)

@@ -5,6 +5,7 @@ import pytest
 from adan_ser.classifiers.preprocess import make_preprocessor
 from adan_ser.contracts.align import check_finite
 from adan_ser.core.errors import AdanError
+from adan_ser.core.scaling import Z_CLIP
 
 
 def _data():
@@ -33,7 +34,7 @@ def test_test_rows_do_not_change_fitted_stats():
     out = pre.transform(row)
     np.testing.assert_array_equal(pre["scale"].mean_, mean)
     np.testing.assert_array_equal(pre["scale"].scale_, scale)
-    np.testing.assert_allclose(out[0], (1e9 - mean) / scale)
+    np.testing.assert_allclose(out[0], np.minimum((1e9 - mean) / scale, Z_CLIP))  # far rows sit at the bound
 
 
 def test_scale_on_real_fits_on_the_marked_rows_and_transforms_all():
@@ -41,7 +42,7 @@ def test_scale_on_real_fits_on_the_marked_rows_and_transforms_all():
     X[:, 2] = np.arange(40.0)
     real = np.arange(40) < 25
     X[~real] += 100.0  # "synthetic" rows far from the real ones
-    pre = make_preprocessor("real").fit(X, real_rows=real)
+    pre = make_preprocessor("real", clip=None).fit(X, real_rows=real)
     np.testing.assert_allclose(pre["scale"].mean_, X[real].mean(axis=0))
     np.testing.assert_allclose(pre["scale"].scale_, X[real].std(axis=0))
     np.testing.assert_allclose(pre.transform(X), (X - X[real].mean(0)) / X[real].std(0))
@@ -49,6 +50,20 @@ def test_scale_on_real_fits_on_the_marked_rows_and_transforms_all():
     for pre in (make_preprocessor("all").fit(X, real_rows=real), make_preprocessor("real").fit(X),
                 make_preprocessor("real").fit(X, real_rows=np.zeros(40, bool))):
         np.testing.assert_allclose(pre["scale"].mean_, X.mean(axis=0))
+
+
+def test_z_scores_are_clipped_to_the_bound_and_unbounded_without_one():
+    X = _data()
+    far = X[:2] + np.array([[1e6, 0, 0, 0], [-1e6, 0, 0, 0]])  # an audio copy's noise-floor feature
+    pre = make_preprocessor("real", clip=30.0).fit(X)
+    z = pre.transform(far)
+    assert z[0, 0] == 30.0 and z[1, 0] == -30.0
+    np.testing.assert_array_equal(z[:, 1:], make_preprocessor("real", clip=None).fit(X).transform(far)[:, 1:])
+    # rows inside the bound are untouched
+    np.testing.assert_array_equal(pre.transform(X), make_preprocessor("real", clip=None).fit(X).transform(X))
+    assert abs(make_preprocessor("real", clip=None).fit(X).transform(far)[0, 0]) > 1e5
+    with pytest.raises(AdanError, match=r"classify.clip_z must be a positive number"):
+        make_preprocessor("real", clip=0.0)
 
 
 def test_scale_on_bad_value_names_the_key():

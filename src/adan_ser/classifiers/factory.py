@@ -13,12 +13,13 @@ from sklearn.pipeline import Pipeline
 from adan_ser.classifiers.preprocess import make_preprocessor
 from adan_ser.classifiers.specs import CLASSIFIERS
 from adan_ser.core.errors import AdanError
+from adan_ser.core.scaling import Z_CLIP
 
 __all__ = ["CLASSIFIERS", "make_classifier"]
 
 
 def make_classifier(name: str, params: Optional[dict], seed: int, fold: Optional[str] = None,
-                    scale_on: str = "real") -> Pipeline:
+                    scale_on: str = "real", clip_z: Optional[float] = Z_CLIP) -> Pipeline:
     """Unfitted ``Pipeline([("pre", make_preprocessor(scale_on)), ("clf", <classifier>)])``.
 
     Fit it with ``fit(X, y, clf__groups=speakers)`` so early stopping and inner searches hold out
@@ -31,7 +32,8 @@ def make_classifier(name: str, params: Optional[dict], seed: int, fold: Optional
     of the fold the model trains in; a classifier with inner validation (``val_fold``) draws its
     validation speakers from (seed, fold), as the augment stage does. Likewise set here only.
     ``scale_on``: ``classify.scale_on``, the training rows the preprocessor is fitted on (``all``, or
-    ``real``: the evaluation runner marks them with ``pre__real_rows``).
+    ``real``: the evaluation runner marks them with ``pre__real_rows``); ``clip_z``:
+    ``classify.clip_z``, the bound on the preprocessor's z-scores (None: none).
     """
     if name not in CLASSIFIERS:
         raise AdanError(f"unknown classifier {name!r}; known: {', '.join(sorted(CLASSIFIERS))}")
@@ -49,4 +51,4 @@ def make_classifier(name: str, params: Optional[dict], seed: int, fold: Optional
             )
     if "val_fold" in known:
         params["val_fold"] = fold
-    return Pipeline([("pre", make_preprocessor(scale_on)), ("clf", cls(**params, random_state=seed))])
+    return Pipeline([("pre", make_preprocessor(scale_on, clip_z)), ("clf", cls(**params, random_state=seed))])

@@ -4,6 +4,9 @@ The preprocessor is fitted on the training fold only and then applied unchanged 
 (statistics never see test rows). Which training rows its statistics come from is
 ``classify.scale_on``: all the rows the classifier trains on (real and synthetic), or the fold's
 real training rows alone, so that an augmenter cannot re-weight the features through the scaler.
+The z-scores are then clipped to ``±classify.clip_z`` (:data:`~adan_ser.core.scaling.Z_CLIP`), so
+rows far outside the fitted rows' range (audio copies, an unusual test speaker) cannot dominate the
+linear kernel or stall its solver.
 """
 
 from __future__ import annotations
@@ -15,16 +18,18 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from adan_ser.core.errors import AdanError
+from adan_ser.core.scaling import Z_CLIP
 
 #: ``classify.scale_on`` values: the training rows the preprocessor's statistics are fitted on.
 SCALE_ON = ("real", "all")
 
 
 class Preprocessor(TransformerMixin, BaseEstimator):
-    """``VarianceThreshold(0.0)`` → ``StandardScaler()``, fitted on chosen training rows.
+    """``VarianceThreshold(0.0)`` → ``StandardScaler()`` → clip to ``±clip``, fitted on chosen training rows.
 
-    Input (n_samples, n_features) in feature units; output (n_samples, n_kept) z-scores, where
-    the features constant on the fitted rows are dropped (they would divide by zero).
+    Input (n_samples, n_features) in feature units; output (n_samples, n_kept) z-scores in
+    [−clip, clip], where the features constant on the fitted rows are dropped (they would divide by
+    zero).
     :meth:`transform` applies the same statistics to every row, real, synthetic or test.
 
     Parameters
@@ -34,6 +39,8 @@ class Preprocessor(TransformerMixin, BaseEstimator):
         ``"real"``: the rows marked in ``real_rows`` (the fold's real training rows; the
         evaluation runner passes the mask), and every row when no mask is given or none is
         marked (a classifier trained on synthetic rows alone has no real rows).
+    clip : float or None, default=:data:`~adan_ser.core.scaling.Z_CLIP`
+        Bound on the absolute z-score of every transformed row (``classify.clip_z``); None: no bound.
 
     Attributes
     ----------
@@ -54,13 +61,13 @@ class Preprocessor(TransformerMixin, BaseEstimator):
     (5, (8, 3), [True, True, True, False])
     """
 
-    def __init__(self, scale_on: str = "real"):
+    def __init__(self, scale_on: str = "real", clip: float | None = Z_CLIP):
         self.scale_on = scale_on
+        self.clip = clip
 
     def fit(self, X, y=None, real_rows=None):
         """X: (n, d); real_rows: (n,) bool, True for a real training row, or None (all real)."""
-        if self.scale_on not in SCALE_ON:
-            raise AdanError(f"classify.scale_on must be one of {', '.join(SCALE_ON)}, got {self.scale_on!r}")
+        _check(self.scale_on, self.clip)
         X = np.asarray(X)
         rows = np.ones(len(X), dtype=bool)
         if self.scale_on == "real" and real_rows is not None:
@@ -76,18 +83,25 @@ class Preprocessor(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X):
-        return self.pipeline_.transform(X)
+        Z = self.pipeline_.transform(X)
+        return Z if self.clip is None else np.clip(Z, -self.clip, self.clip, out=Z)
 
     def __getitem__(self, key):
         return self.pipeline_[key]
 
 
-def make_preprocessor(scale_on: str = "real") -> Preprocessor:
-    """Unfitted :class:`Preprocessor` (``VarianceThreshold(0.0)`` → ``StandardScaler()``).
-
-    ``scale_on``: ``classify.scale_on``, the training rows its statistics come from (``"all"`` or
-    ``"real"``; a bad value → :class:`AdanError` naming the key).
-    """
+def _check(scale_on, clip) -> None:
     if scale_on not in SCALE_ON:
         raise AdanError(f"classify.scale_on must be one of {', '.join(SCALE_ON)}, got {scale_on!r}")
-    return Preprocessor(scale_on=scale_on)
+    if clip is not None and not clip > 0:
+        raise AdanError(f"classify.clip_z must be a positive number of standard deviations or null, got {clip!r}")
+
+
+def make_preprocessor(scale_on: str = "real", clip: float | None = Z_CLIP) -> Preprocessor:
+    """Unfitted :class:`Preprocessor` (``VarianceThreshold(0.0)`` → ``StandardScaler()`` → clip).
+
+    ``scale_on``: ``classify.scale_on``, the training rows its statistics come from (``"all"`` or
+    ``"real"``); ``clip``: ``classify.clip_z`` (SDs, or None). A bad value → :class:`AdanError` naming the key.
+    """
+    _check(scale_on, clip)
+    return Preprocessor(scale_on=scale_on, clip=clip)

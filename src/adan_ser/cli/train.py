@@ -155,6 +155,7 @@ def evaluate(p: Params, manifest: str, features: str, output: str, log_dir: str 
         heads_on=p.block("classify.heads_on"),
         scheduler=scheduler or p.cv.scheduler,
         scale_on=p.classify.scale_on,
+        clip_z=p.classify.clip_z,
         normalise=p.classify.normalise,
         enrol=p.classify.enrol,
     )

@@ -16,6 +16,7 @@ from adan_ser.contracts.names import NO_HEAD, REFERENCE_METHOD, SOFTMAX_HEAD
 from adan_ser.contracts.plan import Plan, PlanSettings
 from adan_ser.contracts.results import Combination, fit_log_dir, run_name
 from adan_ser.contracts.synthetic import load_synthetic, load_synthetic_speakers, read_label
+from adan_ser.core.scaling import Z_CLIP
 from adan_ser.evaluation.runner import cross_validate
 
 
@@ -76,7 +77,8 @@ class EvaluateSettings:
     (:func:`model_variants`); ``scheduler``: where the folds run (:func:`runner.cross_validate`).
     ``scale_on``: ``classify.scale_on``, the training rows every classifier's scaler is fitted on
     (``all``: real and synthetic; ``real``: the fold's real training rows, applied to all rows;
-    see :class:`adan_ser.classifiers.preprocess.Preprocessor`). ``normalise``, ``enrol``:
+    see :class:`adan_ser.classifiers.preprocess.Preprocessor`); ``clip_z``: ``classify.clip_z``, the
+    bound (SDs) on its z-scores, None for none. ``normalise``, ``enrol``:
     ``classify.normalise`` / ``classify.enrol`` (speaker normalisation, which uses unlabelled
     test-speaker audio; see :mod:`adan_ser.classifiers.speaker_norm`).
     """
@@ -92,6 +94,7 @@ class EvaluateSettings:
     heads_on: Optional[Mapping[str, Sequence[str]]] = None
     scheduler: Optional[str] = None
     scale_on: str = "real"
+    clip_z: Optional[float] = Z_CLIP
     normalise: str = "none"
     enrol: Optional[int] = None
 
@@ -175,7 +178,7 @@ def evaluate(manifest: pd.DataFrame, features: pd.DataFrame, settings: EvaluateS
                     if log_dir is not None and name == "dnn":
                         run_dir = fit_log_dir(log_dir, name, combo.head, run, *sub, seed=seed, fold=fold_name)
                         params = {**params, "log_dir": str(run_dir)}
-                    return make_classifier(name, params, seed, fold=fold_name, scale_on=s.scale_on)
+                    return make_classifier(name, params, seed, fold=fold_name, scale_on=s.scale_on, clip_z=s.clip_z)
 
                 pred = cross_validate(X, y, speakers, folds, make_model, train_data=use, synthetic=source,
                                       desc=f"{name} {head} {combo.method} {use}{suffix} seed {seed}",

@@ -228,6 +228,7 @@ def _classify(blocks: dict) -> type[Block]:
                                                       "e.g. {none: [real], adan: [real+synthetic]}")),
         head_params=(HeadParams, key({}, HEAD_PARAMS_KIND, "e.g. {arcface: {s: 30, m: 0.5}}")),
         scale_on=(Literal["real", "all"], key("real", "real or all")),
+        clip_z=(Optional[Positive], key(30.0, "null or a positive number", "bound on every z-score, in SDs")),
         normalise=(Literal["none", "speaker", "speaker_mean", "nap"], key(
             "none", "none, speaker, speaker_mean or nap",
             "per-speaker z-scores / means from unlabelled test-speaker audio; nap: project out the training "

@@ -4,7 +4,7 @@ The collapse measures use the augmenter's training rows only; the validation mea
 the real rows of the fold's inner-validation speakers. None uses test data.
 
 * ``synth_svm_uar``: a linear SVM (``SVC(kernel="linear", C=1e-3)``, z-normalised features, training
-  statistics) trained on the synthetic vectors alone and tested on the real training rows; UAR in
+  statistics, z-scores clipped to ±:data:`~adan_ser.core.scaling.Z_CLIP` as the classifiers' are) trained on the synthetic vectors alone and tested on the real training rows; UAR in
   percent (mean per-class recall). Low when the synthetic classes sit in the wrong place or
   collapse onto a few points.
 * ``recon_svm_uar``, ``recon_spread_ratio``: the same SVM trained on the reconstructions
@@ -41,6 +41,7 @@ from sklearn.svm import SVC
 
 from adan_ser.augment.measures.quality import spread_ratio, subsample, znorm_like
 from adan_ser.contracts.synthetic import VALIDATION_COLUMNS
+from adan_ser.core.scaling import Z_CLIP
 
 __all__ = ["DIAGNOSTICS", "VALIDATION", "svm_uar", "validation_measures", "frechet_distance", "latent_frechet",
            "latent_measures", "latent_diagnostics"]
@@ -60,7 +61,9 @@ def svm_uar(X_fit: np.ndarray, y_fit: np.ndarray, X_real: np.ndarray, y_real: np
     """UAR (percent) on ``X_real`` (n, d), ``y_real`` (n,) of a linear SVM fitted on ``X_fit`` (m, d), ``y_fit``.
 
     Features z-normalised with the statistics of ``X_norm`` (k, d) (default: ``X_real``; constant
-    ones dropped). NaN when ``X_fit`` has fewer than two classes. The SVM is fitted on at most
+    ones dropped) and clipped to ±:data:`~adan_ser.core.scaling.Z_CLIP`, as the classifiers' default
+    preprocessing does: unclipped audio copies (10^5 SDs on noise-floor functionals) made one fit
+    take 272 s instead of 0.1 s. NaN when ``X_fit`` has fewer than two classes. The SVM is fitted on at most
     :data:`~adan_ser.augment.measures.quality.MEASURE_ROWS` rows of ``X_fit`` (stratified by ``strata`` (m,),
     default ``y_fit``; seed 0; all of them below the cap). libsvm solves it on the linear kernel's
     Gram matrix computed by BLAS (``kernel="precomputed"``): the same problem as
@@ -76,6 +79,7 @@ def svm_uar(X_fit: np.ndarray, y_fit: np.ndarray, X_real: np.ndarray, y_real: np
         R, S = znorm_like(np.asarray(X_real, float), np.asarray(X_fit, float))
     else:
         _, R, S = znorm_like(np.asarray(X_norm, float), np.asarray(X_real, float), np.asarray(X_fit, float))
+    R, S = np.clip(R, -Z_CLIP, Z_CLIP), np.clip(S, -Z_CLIP, Z_CLIP)
     pred = SVC(kernel="precomputed", C=SVM_C).fit(S @ S.T, y_fit).predict(R @ S.T)
     return float(100.0 * recall_score(y_real, pred, labels=np.unique(y_real), average="macro", zero_division=0))
 
