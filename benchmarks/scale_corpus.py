@@ -7,7 +7,8 @@
 
 **Corpus** (``build``): copy 0 of every RAVDESS speech file is the file itself, copy c ≥ 1 the
 file through the project's audio-domain perturbation (``MixPerturber`` of ``augment.audio_mix``
-defaults: tempo, pitch, noise, gain; keyed by file, copy and seed 0). Each copy of an actor is a
+defaults: tempo, pitch, noise, gain; keyed by file, copy and seed 0, or the next seed while the draw
+leaves the file unchanged, so no copy repeats another's bytes). Each copy of an actor is a
 distinct pseudo-speaker (``A07c3``); the ceil(N / 1440) copies are cut to N rows by a fixed
 permutation. All audio is resampled to ``--rate`` Hz (16 kHz by default: a third of RAVDESS's
 48 kHz samples to describe, which made 20k utterances feasible on 2 shared cores) and written as
@@ -69,8 +70,9 @@ def build(n: int, ravdess: Path, out: Path, rate: int) -> pd.DataFrame:
             continue
         signal, sr = sf.read(ravdess / file, dtype="float32", always_2d=True)
         signal = signal.mean(axis=1)
-        if copy:
-            signal = perturber.perturb(signal, sr, file, int(copy), seed=0)
+        if copy:  # a draw that skipped every step would repeat copy 0's bytes: draw again
+            signal = next(p for p in (perturber.perturb(signal, sr, file, int(copy), seed=s) for s in range(100))
+                          if not np.array_equal(p, signal))
         if sr != rate:
             g = math.gcd(sr, rate)
             signal = resample_poly(signal, rate // g, sr // g).astype(np.float32)

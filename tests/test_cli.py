@@ -212,3 +212,14 @@ def test_report_takes_several_prediction_paths(tmp_path, capsys):
             "-m", str(tmp_path / "m.csv"), "-o", str(tmp_path / "out")]
     assert main(argv) == 0, capsys.readouterr().err
     assert sorted(pd.read_csv(tmp_path / "out" / "results.csv")["classifier"]) == ["dnn", "svm"]
+
+
+def test_python_dash_m_exits_with_the_commands_status(tmp_path):
+    """``python -m adan_ser.cli`` (what the benchmarks and scripts run) exits 2 on bad input, like ``adan``."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "adan_ser.cli", "--params", str(tmp_path / "missing.yaml"),
+                           "prepare", "-o", str(tmp_path / "m.csv")], capture_output=True, text=True)
+    assert done.returncode == 2, done
+    assert "params file not found" in done.stderr
