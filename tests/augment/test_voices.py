@@ -298,3 +298,28 @@ def test_export_makes_the_stage_voices_of_the_fold_training_files(corpus, tmp_pa
     stage_rows = full.X[np.isin(full.rows, train)].astype(np.float64)
     for row in table.drop(columns=["emotion", "synthetic"]).to_numpy():
         assert np.isclose(stage_rows, row, rtol=1e-8).all(axis=1).any()
+
+
+def test_agreement_above_speaker_folds_pools_speakers_and_never_fits_a_row_it_labels(monkeypatch):
+    """25 speakers: SPEAKER_FOLDS ridge solves, each real row labelled once, by a fit without its speaker
+    (and each synthetic row by the fit that held out its source speaker)."""
+    from adan_ser.augment.measures import speaker_diagnostics as module
+
+    rng = np.random.default_rng(5)
+    spk = np.repeat([f"s{i:02d}" for i in range(25)], 8)
+    y = np.tile(np.array(["a", "b"]), 100)
+    X = rng.normal(size=(200, 6)) + np.where(y == "a", 1.0, -1.0)[:, None]
+    calls, real = [], module._ridge_labels
+
+    def spy(G, H, fit, y_fit, alpha):
+        calls.append(fit)
+        return real(G, H, fit, y_fit, alpha)
+
+    monkeypatch.setattr(module, "_ridge_labels", spy)
+    out = module.speaker_diagnostics(X, y, spk, X + 0.1, y, None, spk)
+    assert len(calls) == module.SPEAKER_FOLDS
+    held = [np.setdiff1d(np.arange(200), fit) for fit in calls]
+    assert sorted(np.concatenate(held).tolist()) == list(range(200))  # every real row held out once
+    for rows in held:  # a held-out group is whole speakers
+        assert set(np.flatnonzero(np.isin(spk, np.unique(spk[rows])))) == set(rows)
+    assert out["emotion_agreement"] > 90 and out["emotion_agreement_real"] > 90

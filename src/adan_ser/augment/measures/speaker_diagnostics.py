@@ -19,8 +19,9 @@ from); never a test or validation row. Features are z-normalised with the real r
   real rows gives back. With sources, each synthetic row is labelled by a classifier that did not
   see its source speaker, so the figure compares with
 * ``emotion_agreement_real``: the same for the real rows, each labelled by a classifier fitted
-  without its own speaker (leave-one-speaker-out), i.e. how well emotion carries over to a new real
-  speaker. Without sources the synthetic rows are labelled by one classifier fitted on all real
+  without its own speaker (leave-one-speaker-out; above :data:`SPEAKER_FOLDS` speakers, without its
+  speaker's group: sorted speaker k is in group k mod :data:`SPEAKER_FOLDS`), i.e. how well emotion
+  carries over to a new real speaker. Without sources the synthetic rows are labelled by one classifier fitted on all real
   rows (their source rows included: an upper bound). Shuffled emotions give chance level.
 * ``nearest_real_ratio``: median distance of a synthetic row to its nearest real row, over the
   median distance of a real row to its nearest other real row; ``near_copy_pct``: share (%) of
@@ -44,7 +45,7 @@ from sklearn.neighbors import NearestNeighbors
 
 from adan_ser.core.scaling import ZScaler
 
-__all__ = ["SPEAKER_DIAGNOSTICS", "NEAR_COPY", "MAX_ROWS", "speaker_diagnostics"]
+__all__ = ["SPEAKER_DIAGNOSTICS", "NEAR_COPY", "MAX_ROWS", "SPEAKER_FOLDS", "speaker_diagnostics"]
 
 #: Columns :func:`speaker_diagnostics` returns, in this order.
 SPEAKER_DIAGNOSTICS = ("speaker_spread_ratio", "source_distance_ratio", "emotion_agreement",
@@ -54,8 +55,14 @@ SPEAKER_DIAGNOSTICS = ("speaker_spread_ratio", "source_distance_ratio", "emotion
 #: distance is a near-copy of it.
 NEAR_COPY = 0.1
 
-#: Rows per set above which the set is subsampled (distances and fits grow with n²).
-MAX_ROWS = 3000
+#: Rows per set above which the set is subsampled (distances grow with n², each ridge solve with n³):
+#: the measures' other cap (:data:`~adan_ser.augment.measures.quality.MEASURE_ROWS`). At 3000 an IS11
+#: fold of a 5000-utterance corpus spent ~3.7 CPU min here.
+MAX_ROWS = 1000
+
+#: Most held-out speaker groups of the agreement measures (one ridge solve each): every speaker
+#: its own group up to this many (all EmoDB folds), then speakers pooled into this many groups.
+SPEAKER_FOLDS = 10
 
 
 def _subsample(rng: np.random.Generator, n: int, max_rows: int) -> np.ndarray:
@@ -107,18 +114,22 @@ def _ridge_labels(G: np.ndarray, H: np.ndarray, fit: np.ndarray, y_fit: np.ndarr
 
 def _agreement(R: np.ndarray, y_real: np.ndarray, speakers_real: np.ndarray, S: np.ndarray,
                y_syn: np.ndarray, sources_syn: Optional[np.ndarray]) -> tuple[float, float]:
-    """(synthetic, real) agreement in %: see the module docstring. One dual ridge solve per real speaker."""
+    """(synthetic, real) agreement in %: see the module docstring. One dual ridge solve per held-out
+    speaker group (at most :data:`SPEAKER_FOLDS`)."""
     alpha = float(R.shape[1])
     G, H = R @ R.T, S @ R.T
     real_hits = np.zeros(len(R), dtype=bool)
     syn_hits = np.zeros(len(S), dtype=bool)
     syn_done = np.zeros(len(S), dtype=bool)
-    for speaker in np.unique(speakers_real):
-        held = speakers_real == speaker
+    names, index = np.unique(speakers_real, return_inverse=True)
+    group_of = np.arange(len(names)) % SPEAKER_FOLDS  # one speaker per group up to SPEAKER_FOLDS
+    for group in np.unique(group_of):
+        held = group_of[index] == group
         fit = np.flatnonzero(~held)
         if len(np.unique(y_real[fit])) < 2:
             continue  # one emotion left: no classifier; counted as a miss
-        mine = np.zeros(len(S), dtype=bool) if sources_syn is None else sources_syn == speaker
+        mine = (np.zeros(len(S), dtype=bool) if sources_syn is None
+                else np.isin(sources_syn, names[group_of == group]))
         labels = _ridge_labels(G, np.vstack([G[held], H[mine]]), fit, y_real[fit], alpha)
         real_hits[held] = labels[:held.sum()] == y_real[held]
         syn_hits[mine] = labels[held.sum():] == y_syn[mine]
