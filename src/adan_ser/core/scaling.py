@@ -10,7 +10,7 @@ __all__ = ["ZScaler", "Z_CLIP"]
 #: (``classify.clip_z``). Audio copies move noise-floor functionals (e.g. IS11's
 #: ``pcm_fftMag_fband1000-4000_sma_percentile1.0``) by up to 10^5-10^6 SDs of the real rows, and real
 #: test speakers reach 10^4 on EmoDB: one feature then dominates the linear kernel, and libsvm's SMO
-#: crawls on the ill-conditioned problem (410 s instead of 0.3 s for one 1.6k-row fold,
+#: crawls on the ill-conditioned problem (410 CPU s instead of 7 s bounded, for one 1.6k-row fold;
 #: docs/scaling.md). By Chebyshev's inequality at most 1/30² ≈ 0.11 % of the fitted rows of any
 #: feature lie beyond 30 SDs, so the bound leaves the fitted rows almost untouched while each
 #: feature's share of the kernel stays bounded.

@@ -17,6 +17,7 @@ from adan_ser.classifiers.heads import parse_head_name, split_params
 from adan_ser.classifiers.specs import CLASSIFIER_SPECS
 from adan_ser.contracts.names import REFERENCE_METHOD
 from adan_ser.core.errors import AdanError
+from adan_ser.core.scaling import Z_CLIP
 from adan_ser.params.derive import augmenter_block, classifier_block
 from adan_ser.params.types import (
     DEVICE_KIND,
@@ -228,7 +229,7 @@ def _classify(blocks: dict) -> type[Block]:
                                                       "e.g. {none: [real], adan: [real+synthetic]}")),
         head_params=(HeadParams, key({}, HEAD_PARAMS_KIND, "e.g. {arcface: {s: 30, m: 0.5}}")),
         scale_on=(Literal["real", "all"], key("real", "real or all")),
-        clip_z=(Optional[Positive], key(30.0, "null or a positive number", "bound on every z-score, in SDs")),
+        clip_z=(Optional[Positive], key(Z_CLIP, "null or a positive number", "bound on every z-score, in SDs")),
         normalise=(Literal["none", "speaker", "speaker_mean", "nap"], key(
             "none", "none, speaker, speaker_mean or nap",
             "per-speaker z-scores / means from unlabelled test-speaker audio; nap: project out the training "

@@ -43,6 +43,7 @@ from typing import Optional
 import numpy as np
 from sklearn.neighbors import NearestNeighbors
 
+from adan_ser.augment.measures.quality import MEASURE_ROWS
 from adan_ser.core.scaling import ZScaler
 
 __all__ = ["SPEAKER_DIAGNOSTICS", "NEAR_COPY", "MAX_ROWS", "SPEAKER_FOLDS", "speaker_diagnostics"]
@@ -56,9 +57,8 @@ SPEAKER_DIAGNOSTICS = ("speaker_spread_ratio", "source_distance_ratio", "emotion
 NEAR_COPY = 0.1
 
 #: Rows per set above which the set is subsampled (distances grow with n², each ridge solve with n³):
-#: the measures' other cap (:data:`~adan_ser.augment.measures.quality.MEASURE_ROWS`). At 3000 an IS11
-#: fold of a 5000-utterance corpus spent ~3.7 CPU min here.
-MAX_ROWS = 1000
+#: the measures' common cap. At 3000 an IS11 fold of a 5000-utterance corpus spent ~3.7 CPU min here.
+MAX_ROWS = MEASURE_ROWS
 
 #: Most held-out speaker groups of the agreement measures (one ridge solve each): every speaker
 #: its own group up to this many (all EmoDB folds), then speakers pooled into this many groups.
