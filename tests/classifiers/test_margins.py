@@ -42,6 +42,15 @@ def test_psi_per_row_margins_match_scalar():
     torch.testing.assert_close(M.sphereface_psi(cos, m), expected)
 
 
+def test_interval_counts_thresholds_like_floor_of_acos():
+    # k = ⌊m·acos(c)/π⌋ (clipped to m − 1), found without acos (MKL's VML, vendor-dependent bits).
+    cos = torch.rand(4000, dtype=torch.float64, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    m = torch.randint(1, 6, (4000,), generator=torch.Generator().manual_seed(1))
+    expected = torch.minimum(torch.floor(torch.acos(cos) * m / math.pi), m - 1.0)
+    assert torch.equal(M._interval(cos, m).to(torch.float64), expected)
+    assert torch.equal(M._interval(cos, torch.tensor(4)), torch.minimum(torch.floor(torch.acos(cos) * 4 / math.pi), torch.tensor(3.0)).long())
+
+
 def test_chebyshev_is_cos_of_multiple_angle():
     theta = torch.linspace(0, math.pi, 50, dtype=torch.float64)
     for m in range(6):

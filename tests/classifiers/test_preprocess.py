@@ -88,3 +88,34 @@ def test_check_finite_names_first_bad_column():
 def test_check_finite_passes_clean_input():
     out = check_finite([[1, 2], [3, 4]])
     assert out.dtype == float and out.shape == (2, 2)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("constant", [True, False])
+def test_transform_equals_the_sklearn_pipeline_bitwise_and_leaves_its_input(dtype, constant):
+    # transform makes one matrix (the scaler runs in place on the column selection): same floats
+    # as VarianceThreshold → StandardScaler → clip, and the caller's array untouched.
+    X = _data().astype(dtype)
+    if not constant:
+        X[:, 2] = np.arange(40)
+    pre = make_preprocessor().fit(X)
+    before = X.copy()
+    got = pre.transform(X)
+    expected = np.clip(pre.pipeline_.transform(X), -Z_CLIP, Z_CLIP)
+    assert got.dtype == expected.dtype and np.array_equal(got, expected)
+    assert np.array_equal(X, before) and not np.may_share_memory(got, X)
+
+
+def test_real_prefix_is_fitted_like_the_masked_rows():
+    # The runner stacks real rows first: the fit takes a view of them, with the masked copy's stats.
+    X = _data()
+    X[:, 2] = np.arange(40)
+    prefix = np.arange(40) < 25
+    scattered = np.zeros(40, dtype=bool)
+    scattered[::2] = True
+    for rows in (prefix, scattered):
+        pre = make_preprocessor(scale_on="real").fit(X, real_rows=rows)
+        ref = make_preprocessor(scale_on="all").fit(X[rows].copy())
+        assert pre.n_fit_rows_ == int(rows.sum())
+        assert np.array_equal(pre["scale"].mean_, ref["scale"].mean_)
+        assert np.array_equal(pre["scale"].scale_, ref["scale"].scale_)

@@ -17,6 +17,8 @@ from typing import Optional
 import torch
 from torch.nn import functional as F
 
+from adan_ser.core.torch_maths import sqrt_positive
+
 #: Cosines are kept this far inside [-1, 1]: acos and sqrt(1 - cos²) have infinite slopes at ±1.
 COS_EPS = 1e-7
 
@@ -43,6 +45,20 @@ def chebyshev_cos_multiple(cos: torch.Tensor, m: torch.Tensor | int) -> torch.Te
     return out
 
 
+def _interval(cos: torch.Tensor, m_t: torch.Tensor) -> torch.Tensor:
+    """k = ⌊m·θ/π⌋ clipped to m − 1, counted as the thresholds cos(jπ/m), 1 ≤ j < m, that cos θ
+    lies at or below; same shape as ``cos``, integer.
+
+    No ``acos``: torch hands it to MKL's vector maths, whose last bits differ between CPU vendors
+    (docs/reproducibility.md); the thresholds are constants and the comparisons exact.
+    """
+    top = int(m_t.max()) if m_t.numel() else 1
+    table = torch.full((top + 1, max(top - 1, 1)), -math.inf, dtype=cos.dtype, device=cos.device)
+    for m in range(2, top + 1):
+        table[m, : m - 1] = torch.tensor([math.cos(j * math.pi / m) for j in range(1, m)], dtype=cos.dtype)
+    return (cos.unsqueeze(-1) <= table[m_t.long()]).sum(-1)
+
+
 def sphereface_psi(cos: torch.Tensor, m: torch.Tensor | int) -> torch.Tensor:
     """ψ(θ) = (−1)^k·cos(m·θ) − 2k for θ ∈ [kπ/m, (k+1)π/m], k ∈ {0, …, m−1}; shape of ``cos``.
 
@@ -53,10 +69,8 @@ def sphereface_psi(cos: torch.Tensor, m: torch.Tensor | int) -> torch.Tensor:
     # T_m is a polynomial: exact at ±1 with a finite slope, so only acos needs the inner clamp.
     cos = cos.clamp(-1.0, 1.0)
     m_t = torch.as_tensor(m, device=cos.device)
-    m_f = m_t.to(cos.dtype)
     with torch.no_grad():  # k is piecewise constant: no gradient flows through it
-        k = torch.floor(torch.acos(clamp_cos(cos)) * m_f / math.pi)
-        k = torch.minimum(k, m_f - 1.0)  # θ = π exactly belongs to the last interval
+        k = _interval(cos, m_t).to(cos.dtype)
     sign = 1.0 - 2.0 * torch.remainder(k, 2.0)
     return sign * chebyshev_cos_multiple(cos, m_t) - 2.0 * k
 
@@ -113,7 +127,8 @@ def arcface_logits(cos: torch.Tensor, target: torch.Tensor, s: float, m: float) 
     """
     cos = clamp_cos(cos)
     cos_y = cos.gather(1, target.unsqueeze(1)).squeeze(1)
-    sin_y = torch.sqrt(1.0 - cos_y * cos_y)  # finite slope: |cos_y| ≤ 1 − COS_EPS
+    sin2 = 1.0 - cos_y * cos_y  # > 0: |cos_y| ≤ 1 − COS_EPS, so a finite slope
+    sin_y = sqrt_positive(sin2)
     shifted = cos_y * math.cos(m) - sin_y * math.sin(m)
     target_cos = torch.where(cos_y >= math.cos(math.pi - m), shifted, cos_y - m * math.sin(m))
     return s * _with_target(cos, target, target_cos)

@@ -13,6 +13,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from adan_ser.core.torch_maths import sqrt_positive
+
 
 class AttentionPooling(nn.Module):
     """(B, T, D) → ((B, D) pooled, (B, T) weights that sum to one over T)."""
@@ -42,5 +44,5 @@ class AttentiveStatsPooling(AttentionPooling):
         alpha = self.weights(h)
         mean = torch.einsum("bt,btd->bd", alpha, h)
         second = torch.einsum("bt,btd->bd", alpha, h * h)
-        std = torch.sqrt(torch.clamp(second - mean * mean, min=self.eps))
+        std = sqrt_positive(torch.clamp(second - mean * mean, min=self.eps))
         return torch.cat([mean, std], dim=1), alpha

@@ -76,14 +76,21 @@ class Preprocessor(TransformerMixin, BaseEstimator):
                 raise AdanError(f"real_rows has shape {rows.shape} for {len(X)} rows")
             if not rows.any():
                 rows = np.ones(len(X), dtype=bool)
-        fit_on = X if rows.all() else X[rows]
+        n_real = int(rows.sum())
+        # The runner puts the real rows first: fit on a view of that prefix, not a masked copy.
+        fit_on = X if n_real == len(X) else X[:n_real] if rows[:n_real].all() else X[rows]
         self.pipeline_ = Pipeline([("drop_constant", VarianceThreshold(0.0)), ("scale", StandardScaler())])
         self.pipeline_.fit(fit_on)
         self.n_fit_rows_ = int(len(fit_on))
         return self
 
     def transform(self, X):
-        Z = self.pipeline_.transform(X)
+        # One new matrix per call: the scaler works in place on the column selection, which is a
+        # copy of X unless no column was dropped (then it is X itself and must be copied).
+        Z = self.pipeline_[0].transform(X)
+        if np.may_share_memory(Z, X):
+            Z = Z.copy()
+        Z = self.pipeline_[1].transform(Z, copy=False)
         return Z if self.clip is None else np.clip(Z, -self.clip, self.clip, out=Z)
 
     def __getitem__(self, key):

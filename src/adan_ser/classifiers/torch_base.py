@@ -33,6 +33,7 @@ from adan_ser.contracts.folds import inner_validation_groups
 from adan_ser.core.class_weights import class_weights
 from adan_ser.core.device import resolve_device
 from adan_ser.core.live import open_live
+from adan_ser.core.optim import adam
 from adan_ser.core.errors import AdanError
 
 VAL_SHARE = 0.1  # validation share of the rows when no speakers are given
@@ -360,7 +361,7 @@ class TorchClassifier(ClassifierMixin, BaseEstimator):
     def _train(self, train, val, dev) -> None:
         modules = self._modules()
         params = [p for m in modules for p in m.parameters()]
-        opt = torch.optim.Adam(params, lr=self.lr, weight_decay=self.weight_decay)
+        opt = adam(params, lr=self.lr, weight_decay=self.weight_decay)
         gen = torch.Generator().manual_seed(int(self.random_state))
         y_train = self._train_targets(train)
         self.n_steps_ = 0

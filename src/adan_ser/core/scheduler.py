@@ -100,8 +100,8 @@ def submit(client, fn, *args):
 #: Tasks in flight per worker slot, and how far (in slots) submission may run ahead of the next
 #: result due: enough to keep every slot busy while results wait to be put back in order, few
 #: enough that memory does not grow with the number of tasks.
-IN_FLIGHT_PER_SLOT = 4
-AHEAD_PER_SLOT = 8
+IN_FLIGHT_PER_SLOT = 2
+AHEAD_PER_SLOT = 4
 
 _END = object()
 

@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from adan_ser.augment.generators.latent import CHUNK
 from adan_ser.augment.generators.training import adam, d_steps, gan_d_loss, gan_g_adv, open_monitor, run_epochs
 from adan_ser.core.class_weights import class_weights
+from adan_ser.core.torch_maths import sqrt_positive
 
 __all__ = ["ADANTrainer", "cross_entropy"]
 
@@ -117,7 +118,7 @@ class ADANTrainer:
         def moments(t):
             mean = onehot_b.T @ t / denom
             var = (onehot_b.T @ (t * t) / denom - mean * mean).clamp(min=0.0)
-            return mean, torch.sqrt(var + 1e-8)
+            return mean, sqrt_positive(var + 1e-8)
 
         (mg, sg), (mh, sh) = moments(g), moments(h)
         per_class = ((mg - mh) ** 2).mean(dim=1) + ((sg - sh) ** 2).mean(dim=1)
