@@ -173,10 +173,12 @@ def main(argv: list[str] | None = None) -> int:
         work.mkdir(parents=True, exist_ok=True)
         log = work / "stages.log"
         start, cpu0 = time.perf_counter(), time.process_time()
+        built_now = not (corpus / "manifest.csv").is_file()
         build(n, args.ravdess, corpus, args.rate)
-        if not args.stages:
+        if built_now:  # recorded once, by the call that wrote the corpus, whatever --stages says
             records.append({"n": n, "stage": "build (perturb + write)", "wall_s": round(time.perf_counter() - start, 2),
-                            "cpu_s": round(time.process_time() - cpu0, 2), "peak_rss_mib": float("nan")})
+                            "cpu_s": round(time.process_time() - cpu0, 2), "peak_rss_mib": float("nan"),
+                            "scheduler": "local"})
         (work / "params.yaml").write_text(yaml.safe_dump(params_for(args.params, corpus, args), sort_keys=False))
         fs = args.feature_set
         stages = [("prepare", ["prepare", "-o", "data/manifest.csv"]),
@@ -190,7 +192,9 @@ def main(argv: list[str] | None = None) -> int:
         for name, cmd in stages:
             if args.stages and name not in args.stages:
                 continue
-            row = {"n": n, **run_stage(name, [*adan, "--params", "params.yaml", *cmd], work, log)}
+            row = {"n": n, **run_stage(name, [*adan, "--params", "params.yaml", *cmd], work, log),
+                   "scheduler": (f"local ({args.workers} pool workers)" if name == "extract"
+                                 else "local" if name == "prepare" else args.cv_scheduler)}
             records.append(row)
             print(row, flush=True)
             pd.DataFrame(records).to_csv(table_path, index=False)
