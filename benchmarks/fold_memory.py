@@ -8,7 +8,7 @@
 synthetic set of as many rows (``augment.ratio`` 1), run by
 :func:`adan_ser.evaluation.runner.cross_validate` on a ``LocalCluster`` of ``workers`` one-thread
 processes, as the evaluate stage runs them. ``--in-flight``: tasks in flight per worker
-(``core.scheduler.IN_FLIGHT_PER_SLOT``). Sampled every 50 ms with psutil: the resident memory of
+(default ``core.scheduler.IN_FLIGHT_PER_SLOT``; the look-ahead ``AHEAD_PER_SLOT`` scaled with it). Sampled every 50 ms with psutil: the resident memory of
 this process (the client and the Dask scheduler) and of each worker. Printed: each process's peak,
 the tree's peak, and the tree's peak above the same run at ``--rows 500`` (the libraries' own
 footprint, measured first) in units of the feature matrix (rows × dim float64).
@@ -34,7 +34,9 @@ def _run(rows: int, dim: int, model: str, in_flight: int, workers: int, folds: i
     from adan_ser.contracts.folds import Fold
     from adan_ser.evaluation.runner import cross_validate
 
-    scheduler.IN_FLIGHT_PER_SLOT, scheduler.AHEAD_PER_SLOT = in_flight, 2 * in_flight
+    # the scheduler's own look-ahead, in proportion to the tasks in flight
+    ahead = in_flight * scheduler.AHEAD_PER_SLOT // scheduler.IN_FLIGHT_PER_SLOT
+    scheduler.IN_FLIGHT_PER_SLOT, scheduler.AHEAD_PER_SLOT = in_flight, ahead
     params = yaml.safe_load(open(os.path.join(os.path.dirname(__file__), "..", "params.yaml")))["classify"]
     rng = np.random.default_rng(0)
     y = np.array([f"e{k}" for k in rng.integers(0, 8, rows)])
@@ -83,7 +85,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dim", type=int, default=3981)
     ap.add_argument("--model", default="svm")
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--in-flight", type=int, default=2)
+    from adan_ser.core.scheduler import IN_FLIGHT_PER_SLOT
+
+    ap.add_argument("--in-flight", type=int, default=IN_FLIGHT_PER_SLOT)
     ap.add_argument("--folds", type=int, default=10)
     ap.add_argument("--_one", type=int, help=argparse.SUPPRESS)  # internal: measure one size here
     args = ap.parse_args(argv)

@@ -11,6 +11,7 @@ ArcFace (Deng et al. 2019), focal loss (Lin et al. 2017).
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Optional
 
@@ -53,10 +54,19 @@ def _interval(cos: torch.Tensor, m_t: torch.Tensor) -> torch.Tensor:
     (docs/reproducibility.md); the thresholds are constants and the comparisons exact.
     """
     top = int(m_t.max()) if m_t.numel() else 1
-    table = torch.full((top + 1, max(top - 1, 1)), -math.inf, dtype=cos.dtype, device=cos.device)
+    return (cos.unsqueeze(-1) <= _thresholds(top, cos.dtype, cos.device)[m_t.long()]).sum(-1)
+
+
+@functools.lru_cache(maxsize=16)
+def _thresholds(top: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    """(top + 1, max(top − 1, 1)): row m holds cos(jπ/m) for 1 ≤ j < m, then −inf (never reached).
+
+    Built once per (top, dtype, device) rather than at every forward pass; read-only.
+    """
+    table = torch.full((top + 1, max(top - 1, 1)), -math.inf, dtype=dtype)
     for m in range(2, top + 1):
-        table[m, : m - 1] = torch.tensor([math.cos(j * math.pi / m) for j in range(1, m)], dtype=cos.dtype)
-    return (cos.unsqueeze(-1) <= table[m_t.long()]).sum(-1)
+        table[m, : m - 1] = torch.tensor([math.cos(j * math.pi / m) for j in range(1, m)], dtype=dtype)
+    return table.to(device)
 
 
 def sphereface_psi(cos: torch.Tensor, m: torch.Tensor | int) -> torch.Tensor:
@@ -66,7 +76,7 @@ def sphereface_psi(cos: torch.Tensor, m: torch.Tensor | int) -> torch.Tensor:
     ``cos`` (class-specific margins, one per row). ψ is continuous and decreasing on [0, π] and
     runs from 1 to −(2m − 1); m = 1 gives ψ = cos θ.
     """
-    # T_m is a polynomial: exact at ±1 with a finite slope, so only acos needs the inner clamp.
+    # A normalised dot product can leave [−1, 1] by a rounding step; T_m grows fast outside it.
     cos = cos.clamp(-1.0, 1.0)
     m_t = torch.as_tensor(m, device=cos.device)
     with torch.no_grad():  # k is piecewise constant: no gradient flows through it

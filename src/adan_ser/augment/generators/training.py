@@ -1,4 +1,4 @@
-"""The training loop every latent augmenter runs: epochs, early stop, monitor, optimiser, GAN losses.
+"""The training loop every latent augmenter runs: epochs, early stop, monitor, GAN losses.
 
 Shapes: latents ``h`` (real, from E) and ``g`` (generated) are (batch, latent_dim) tensors; a
 discriminator maps (batch, in_dim) to (batch, 1) logits.
@@ -13,9 +13,8 @@ import torch
 import torch.nn.functional as F
 
 from adan_ser.core.live import open_live
-from adan_ser.core.optim import adam as portable_adam
 
-__all__ = ["EARLY_STOP_TOL", "EARLY_STOP_PATIENCE", "converged", "adam", "Monitor", "open_monitor",
+__all__ = ["EARLY_STOP_TOL", "EARLY_STOP_PATIENCE", "converged", "Monitor", "open_monitor",
            "run_epochs", "gan_d_loss", "gan_g_adv", "d_steps"]
 
 #: Early stop: |mean D output − 0.5| ≤ tol, for real and generated latents, this many epochs running.
@@ -40,11 +39,6 @@ def converged(
         h["epoch"] > min_epochs and abs(h["d_real"] - 0.5) <= tol and abs(h["d_fake"] - 0.5) <= tol
         for h in history[-patience:]
     )
-
-
-def adam(params, lr: float, beta1: float, eps: float, device: torch.device) -> torch.optim.Adam:
-    """Adam with betas ``(beta1, 0.999)`` on the fused kernel (:func:`adan_ser.core.optim.adam`)."""
-    return portable_adam(params, lr=lr, betas=(beta1, 0.999), eps=eps)
 
 
 class Monitor:
