@@ -49,3 +49,6 @@ def test_quality_scaling_drops_constant_features():
     s = ZScaler().fit(X)
     assert Zr.shape == (50, 5) and Zo.shape == (20, 5)
     np.testing.assert_array_equal(Zo, s.transform(other)[:, s.varies_])
+    np.testing.assert_array_equal(Zr, s.transform(X)[:, s.varies_])
+    (only,) = znorm_like(X, other, include_reference=False)  # the reference serves its statistics only
+    np.testing.assert_array_equal(only, Zo)

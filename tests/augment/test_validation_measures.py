@@ -44,6 +44,18 @@ def test_the_three_svms_train_on_synthetic_real_and_both_and_test_on_validation(
     assert bad["val_mixed_svm_uar"] == mixed
 
 
+def test_a_capped_mixed_set_is_the_stacked_sets_capped():
+    """Above MEASURE_ROWS the mixed SVM's rows are drawn before stacking: the same rows, hence the
+    same UAR, as drawing them from the stacked real + synthetic set."""
+    X_fit, y_fit = blobs(300, 0)  # 900 + 900 rows: above the cap of 1000
+    X_syn, y_syn = blobs(300, 2, shift=0.5)
+    X_val, y_val = blobs(10, 1)
+    y_mix = np.r_[y_fit, y_syn]
+    strata = 2 * np.unique(y_mix, return_inverse=True)[1] + np.r_[np.zeros(900, int), np.ones(900, int)]
+    stacked = svm_uar(np.vstack([X_fit, X_syn]), y_mix, X_val, y_val, X_norm=X_fit, strata=strata)
+    assert validation_measures(X_fit, y_fit, X_syn, y_syn, X_val, y_val)["val_mixed_svm_uar"] == stacked
+
+
 def test_no_validation_rows_or_no_synthetic_rows_give_nan():
     X_fit, y_fit = blobs(10, 0)
     X_val, y_val = blobs(5, 1)

@@ -78,7 +78,8 @@ def svm_uar(X_fit: np.ndarray, y_fit: np.ndarray, X_real: np.ndarray, y_real: np
     if X_norm is None:
         R, S = znorm_like(np.asarray(X_real, float), np.asarray(X_fit, float))
     else:
-        _, R, S = znorm_like(np.asarray(X_norm, float), np.asarray(X_real, float), np.asarray(X_fit, float))
+        R, S = znorm_like(np.asarray(X_norm, float), np.asarray(X_real, float), np.asarray(X_fit, float),
+                          include_reference=False)
     R, S = np.clip(R, -Z_CLIP, Z_CLIP), np.clip(S, -Z_CLIP, Z_CLIP)
     pred = SVC(kernel="precomputed", C=SVM_C).fit(S @ S.T, y_fit).predict(R @ S.T)
     return float(100.0 * recall_score(y_real, pred, labels=np.unique(y_real), average="macro", zero_division=0))
@@ -106,11 +107,16 @@ def validation_measures(X_fit: np.ndarray, y_fit: np.ndarray, X_syn: np.ndarray,
     if len(X_syn):
         out["val_synth_svm_uar"] = svm_uar(X_syn, y_syn, X_val, y_val, X_norm=X_fit)
     out["val_real_svm_uar"] = svm_uar(X_fit, y_fit, X_val, y_val, X_norm=X_fit)
-    X_mix, y_mix = (np.vstack([X_fit, X_syn]), np.concatenate([y_fit, y_syn])) if len(X_syn) else (X_fit, y_fit)
+    y_mix = np.concatenate([y_fit, y_syn]) if len(X_syn) else y_fit
     # a capped mixed set keeps its real : synthetic share in every class
     origin = np.r_[np.zeros(len(X_fit), int), np.ones(len(y_mix) - len(X_fit), int)]
     strata = 2 * np.unique(y_mix, return_inverse=True)[1].ravel() + origin
-    out["val_mixed_svm_uar"] = svm_uar(X_mix, y_mix, X_val, y_val, X_norm=X_fit, strata=strata)
+    # The capped rows are drawn before stacking: the rows svm_uar would draw from the whole
+    # stacked set (``keep`` is sorted), without a copy of real + synthetic at full size.
+    keep = subsample(strata)
+    n = len(X_fit)
+    X_mix = np.vstack([X_fit[keep[keep < n]], X_syn[keep[keep >= n] - n]]) if len(X_syn) else X_fit[keep]
+    out["val_mixed_svm_uar"] = svm_uar(X_mix, y_mix[keep], X_val, y_val, X_norm=X_fit, strata=strata[keep])
     return out
 
 
