@@ -195,7 +195,8 @@ def main(argv: list[str] | None = None) -> int:
             row = {"n": n, **run_stage(name, [*adan, "--params", "params.yaml", *cmd], work, log),
                    "scheduler": (f"local ({args.workers} pool workers)" if name == "extract"
                                  else "local" if name == "prepare" else args.cv_scheduler)}
-            records.append(row)
+            # a re-measured stage replaces its earlier row at this size
+            records = [r for r in records if (r["n"], r["stage"]) != (n, name)] + [row]
             print(row, flush=True)
             pd.DataFrame(records).to_csv(table_path, index=False)
     table = pd.DataFrame(records)
