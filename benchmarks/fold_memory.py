@@ -80,14 +80,14 @@ def _run(rows: int, dim: int, model: str, in_flight: int, workers: int, folds: i
 
 
 def main(argv: list[str] | None = None) -> int:
+    import adan_ser.core.scheduler as scheduler
+
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rows", type=int, default=3000)
     ap.add_argument("--dim", type=int, default=3981)
     ap.add_argument("--model", default="svm")
     ap.add_argument("--workers", type=int, default=2)
-    from adan_ser.core.scheduler import IN_FLIGHT_PER_SLOT
-
-    ap.add_argument("--in-flight", type=int, default=IN_FLIGHT_PER_SLOT)
+    ap.add_argument("--in-flight", type=int, default=scheduler.IN_FLIGHT_PER_SLOT)
     ap.add_argument("--folds", type=int, default=10)
     ap.add_argument("--_one", type=int, help=argparse.SUPPRESS)  # internal: measure one size here
     args = ap.parse_args(argv)

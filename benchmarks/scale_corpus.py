@@ -168,6 +168,12 @@ def main(argv: list[str] | None = None) -> int:
     adan = [sys.executable, "-m", "adan_ser.cli"]
     table_path = args.scratch / "scale_corpus.csv"
     records = pd.read_csv(table_path).to_dict("records") if table_path.is_file() else []
+
+    def record(row: dict) -> None:  # a re-measured stage replaces its earlier row at that size
+        nonlocal records
+        records = [r for r in records if (r["n"], r["stage"]) != (row["n"], row["stage"])] + [row]
+        pd.DataFrame(records).to_csv(table_path, index=False)
+
     for n in args.sizes:
         corpus, work = args.scratch / f"corpus{n}", args.scratch / f"run{n}"
         work.mkdir(parents=True, exist_ok=True)
@@ -176,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
         built_now = not (corpus / "manifest.csv").is_file()
         build(n, args.ravdess, corpus, args.rate)
         if built_now:  # recorded once, by the call that wrote the corpus, whatever --stages says
-            records.append({"n": n, "stage": "build (perturb + write)", "wall_s": round(time.perf_counter() - start, 2),
+            record({"n": n, "stage": "build (perturb + write)", "wall_s": round(time.perf_counter() - start, 2),
                             "cpu_s": round(time.process_time() - cpu0, 2), "peak_rss_mib": float("nan"),
                             "scheduler": "local"})
         (work / "params.yaml").write_text(yaml.safe_dump(params_for(args.params, corpus, args), sort_keys=False))
@@ -195,10 +201,8 @@ def main(argv: list[str] | None = None) -> int:
             row = {"n": n, **run_stage(name, [*adan, "--params", "params.yaml", *cmd], work, log),
                    "scheduler": (f"local ({args.workers} pool workers)" if name == "extract"
                                  else "local" if name == "prepare" else args.cv_scheduler)}
-            # a re-measured stage replaces its earlier row at this size
-            records = [r for r in records if (r["n"], r["stage"]) != (n, name)] + [row]
+            record(row)
             print(row, flush=True)
-            pd.DataFrame(records).to_csv(table_path, index=False)
     table = pd.DataFrame(records)
     print(table.to_string(index=False))
     sizes = sorted(table["n"].unique())
