@@ -26,8 +26,8 @@ from torch import nn
 
 from adan_ser.augment.generators.latent import CHUNK, LatentAugmenter
 from adan_ser.augment.generators.networks import MLP
-from adan_ser.augment.generators.training import d_steps, gan_d_loss, gan_g_adv, open_monitor, run_epochs
-from adan_ser.core.optim import adam
+from adan_ser.augment.generators.training import (d_steps, gan_d_loss, gan_g_adv, model_adam, open_monitor,
+                                                  run_epochs)
 
 __all__ = ["AAE", "prior_means"]
 
@@ -225,10 +225,9 @@ class AAE(LatentAugmenter):
         n = Xs.shape[0]
         onehot = torch.eye(len(self.classes_), device=self.device_)[yi]
         means = net.prior_means[yi]  # (n, latent_dim): each row's class mean
-        opt_ae = adam([*net.encoder.parameters(), *net.decoder.parameters()], self.lr, betas=(self.beta1, 0.999),
-                      eps=self.eps)
-        opt_d = adam(net.discriminator.parameters(), self.lr, betas=(self.beta1, 0.999), eps=self.eps)
-        opt_e = adam(net.encoder.parameters(), self.lr, betas=(self.beta1, 0.999), eps=self.eps)
+        opt_ae = model_adam(self, [*net.encoder.parameters(), *net.decoder.parameters()])
+        opt_d = model_adam(self, net.discriminator.parameters())
+        opt_e = model_adam(self, net.encoder.parameters())
         stats = torch.zeros(len(_AAE_STATS), device=self.device_)
 
         def d_loss(real, fake):

@@ -15,8 +15,8 @@ import torch.nn.functional as F
 from sklearn.utils._param_validation import Interval
 
 from adan_ser.augment.generators.latent import LatentAugmenter
-from adan_ser.augment.generators.training import d_steps, gan_d_loss, gan_g_adv, open_monitor, run_epochs
-from adan_ser.core.optim import adam
+from adan_ser.augment.generators.training import (d_steps, gan_d_loss, gan_g_adv, model_adam, open_monitor,
+                                                  run_epochs)
 
 __all__ = ["SeparateADAN"]
 
@@ -140,10 +140,9 @@ class SeparateADAN(LatentAugmenter):
         net = self.net_
         n = Xs.shape[0]
         onehot = torch.eye(len(self.classes_), device=self.device_)[yi]
-        opt_ae = adam([*net.encoder.parameters(), *net.decoder.parameters()], self.lr, betas=(self.beta1, 0.999),
-                      eps=self.eps)
-        opt_d = adam(net.discriminator.parameters(), self.lr, betas=(self.beta1, 0.999), eps=self.eps)
-        opt_g = adam(net.generator.parameters(), self.lr, betas=(self.beta1, 0.999), eps=self.eps)
+        opt_ae = model_adam(self, [*net.encoder.parameters(), *net.decoder.parameters()])
+        opt_d = model_adam(self, net.discriminator.parameters())
+        opt_g = model_adam(self, net.generator.parameters())
 
         def ae_epoch():
             total = torch.zeros((), device=self.device_)

@@ -15,9 +15,9 @@ import torch
 import torch.nn.functional as F
 
 from adan_ser.augment.generators.latent import CHUNK
-from adan_ser.augment.generators.training import d_steps, gan_d_loss, gan_g_adv, open_monitor, run_epochs
+from adan_ser.augment.generators.training import (d_steps, gan_d_loss, gan_g_adv, model_adam, open_monitor,
+                                                  run_epochs)
 from adan_ser.core.class_weights import class_weights
-from adan_ser.core.optim import adam
 from adan_ser.core.torch_maths import sqrt_positive
 
 __all__ = ["ADANTrainer", "cross_entropy"]
@@ -136,7 +136,7 @@ class ADANTrainer:
         m, net = self.model, self.net
         lr_d = m.lr if m.lr_d is None else m.lr_d
         lr_g = m.lr if m.lr_g is None else m.lr_g
-        opt_d = adam(net.discriminator.parameters(), lr_d, betas=(m.beta1, 0.999), eps=m.eps)
+        opt_d = model_adam(m, net.discriminator.parameters(), lr_d)
         # Param groups keep one fused Adam (one kernel per step) while G may learn at its own rate.
         if m.ae_weight_decay == 0 and m.c_weight_decay == 0:
             main = [{"params": [p for part in (net.encoder, net.decoder, net.classifier) for p in part.parameters()]}]
@@ -147,7 +147,7 @@ class ADANTrainer:
                 {"params": list(net.classifier.parameters()), "weight_decay": m.c_weight_decay},
             ]
         main.append({"params": list(net.generator.parameters()), "lr": lr_g})
-        opt_main = adam(main, m.lr, betas=(m.beta1, 0.999), eps=m.eps)
+        opt_main = model_adam(m, main)
         return opt_d, opt_main
 
     def g_class_factor(self, epoch: int) -> float:

@@ -1,4 +1,4 @@
-"""The training loop every latent augmenter runs: epochs, early stop, monitor, GAN losses.
+"""The training loop every latent augmenter runs: epochs, early stop, monitor, optimiser, GAN losses.
 
 Shapes: latents ``h`` (real, from E) and ``g`` (generated) are (batch, latent_dim) tensors; a
 discriminator maps (batch, in_dim) to (batch, 1) logits.
@@ -13,8 +13,9 @@ import torch
 import torch.nn.functional as F
 
 from adan_ser.core.live import open_live
+from adan_ser.core.optim import adam
 
-__all__ = ["EARLY_STOP_TOL", "EARLY_STOP_PATIENCE", "converged", "Monitor", "open_monitor",
+__all__ = ["EARLY_STOP_TOL", "EARLY_STOP_PATIENCE", "converged", "model_adam", "Monitor", "open_monitor",
            "run_epochs", "gan_d_loss", "gan_g_adv", "d_steps"]
 
 #: Early stop: |mean D output − 0.5| ≤ tol, for real and generated latents, this many epochs running.
@@ -39,6 +40,13 @@ def converged(
         h["epoch"] > min_epochs and abs(h["d_real"] - 0.5) <= tol and abs(h["d_fake"] - 0.5) <= tol
         for h in history[-patience:]
     )
+
+
+def model_adam(model, params, lr: Optional[float] = None) -> torch.optim.Adam:
+    """Adam over ``params`` (tensors or param groups) with the latent model's ``beta1`` and ``eps``
+    (second-moment beta 0.999) at ``lr`` (default ``model.lr``), on the fused kernel
+    (:func:`adan_ser.core.optim.adam`)."""
+    return adam(params, model.lr if lr is None else lr, betas=(model.beta1, 0.999), eps=model.eps)
 
 
 class Monitor:
