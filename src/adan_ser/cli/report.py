@@ -60,3 +60,37 @@ def pool(p: Params, runs: tuple[str, ...], out_dir: str) -> None:
                               equivalence_margin=float(p.eval.equivalence_margin))
     click.echo(to_markdown(table[table["corpus"] == "pooled"]), nl=False)
 
+
+
+@stage("compare", "adan compare -a 'runs/norm/*/predictions' -b 'runs/plain/*/predictions' "
+                  "--label-a speaker --label-b none -o results/compare")
+@click.option("-a", "--run-a", "run_a", multiple=True, required=True, metavar="PATH",
+              help="run A's predictions: evaluate's folder or a parquet file; repeat it or quote a glob "
+                   "for a run made in parts")
+@click.option("-b", "--run-b", "run_b", multiple=True, required=True, metavar="PATH", help="run B's, the same way")
+@click.option("--label-a", default="a", show_default=True, help="what run A is (rows are named <method>@<label>)")
+@click.option("--label-b", default="b", show_default=True, help="what run B is")
+@manifest_option
+@click.option("-o", "--out-dir", default="results/compare", show_default=True,
+              help="folder the tables and forest plots go to (replaced as a whole)")
+def compare(p: Params, run_a: tuple[str, ...], run_b: tuple[str, ...], label_a: str, label_b: str,
+            manifest: str, out_dir: str) -> None:
+    """Compare two runs of one corpus, combination by combination (eval.*, seed).
+
+    Each combination in both runs (same seeds and test utterances) is compared with itself across
+    them, the test speaker as the unit, e.g. a speaker-normalised run against a plain one; rows are
+    <method>@<label>, and eval.primary entries name them so. Writes significance.csv,
+    speaker_differences.csv (adan pool reads it), compare.md, forest.png, forest_exploratory.png.
+    """
+    from adan_ser.reporting.compare import compare_from_files
+    from adan_ser.reporting.report import to_markdown
+
+    check_output(out_dir, folder=True, option="-o")
+    table = compare_from_files(run_a, run_b, manifest, out_dir, label_a=label_a, label_b=label_b,
+                               alpha=float(p.eval.alpha), confidence=float(p.eval.confidence),
+                               n_resamples=int(p.eval.n_resamples), seed=int(p.seed), primary=list(p.eval.primary),
+                               equivalence_margin=float(p.eval.equivalence_margin))
+    columns = ["method", "ref_method", "classifier", "train_data", "train_fraction", "diff", "ci_low", "ci_high",
+               "p_holm", "family", "verdict"]
+    shown = table[table["metric"] == "uar"]
+    click.echo(to_markdown(shown[[c for c in columns if c in shown]]), nl=False)

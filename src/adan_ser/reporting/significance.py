@@ -228,13 +228,14 @@ def primary_references(primary: Sequence[Mapping] = ()) -> list[str]:
     return list(dict.fromkeys(r for r in refs if r != REFERENCE_METHOD))
 
 
-def _paired(predictions: pd.DataFrame, classes: Sequence[str], references: Sequence[str]):
-    """Yield (row key, reference key, units, seeds, hits_a, hits_b, support) per comparison; the
-    units are the folds' test groups (``fold``). Unpaired seeds or utterances → AdanError."""
+def _paired(predictions: pd.DataFrame, classes: Sequence[str], references: Sequence[str], pairs=None):
+    """Yield (row key, reference key, units, seeds, hits_a, hits_b, support) per comparison
+    (``pairs`` of keys, default :func:`comparisons`); the units are the folds' test groups
+    (``fold``). Unpaired seeds or utterances → AdanError."""
     classes = [str(c) for c in classes]
     cols = key_columns(predictions)
     groups = {k: part for k, part in predictions.groupby(cols, sort=False)}
-    for row, ref in comparisons(predictions, references):
+    for row, ref in (comparisons(predictions, references) if pairs is None else pairs):
         a, b = groups[row], groups[ref]
         seeds = sorted(a["seed"].unique())
         if sorted(b["seed"].unique()) != seeds:
@@ -251,7 +252,7 @@ def _paired(predictions: pd.DataFrame, classes: Sequence[str], references: Seque
 def significance_table(predictions: pd.DataFrame, classes: Sequence[str], *, alpha: float = 0.05,
                        confidence: float = 0.95, n_resamples: int = 9999, seed: int = 0,
                        references: Sequence[str] = (), primary: Sequence[Mapping] = (),
-                       equivalence_margin: float | None = None) -> pd.DataFrame:
+                       equivalence_margin: float | None = None, pairs=None) -> pd.DataFrame:
     """One row per comparison × metric (WA, UAR) with the columns of :data:`TABLE_COLUMNS`.
 
     ``predictions``: one row per (combination, seed, test utterance) with KEY columns (and
@@ -260,14 +261,16 @@ def significance_table(predictions: pd.DataFrame, classes: Sequence[str], *, alp
     seeds and utterances (they are paired). ``seed`` seeds the resampling only; ``references``: extra
     reference methods (:func:`comparisons`; the references ``primary`` names are added);
     ``primary``: the confirmatory family (:func:`primary_mask`); ``equivalence_margin``: TOST margin
-    in percentage points (None or 0: no equivalence test). Percent units; see the module docstring.
+    in percentage points (None or 0: no equivalence test); ``pairs``: (combination key, reference
+    key) tuples over :func:`key_columns` to compare instead of :func:`comparisons` (two runs of one
+    corpus, :mod:`adan_ser.reporting.compare`). Percent units; see the module docstring.
     """
     cols = key_columns(predictions)
     pos = {c: i for i, c in enumerate(cols)}
     references = list(dict.fromkeys([*references, *primary_references(primary)]))
     unit = unit_kind(predictions) if len(predictions) else "speaker"
     records, diffs = [], []
-    for row, ref, units, seeds, hits_a, hits_b, support in _paired(predictions, classes, references):
+    for row, ref, units, seeds, hits_a, hits_b, support in _paired(predictions, classes, references, pairs):
         for metric in METRICS:
             per_seed_a, per_seed_b = pooled(hits_a, support, metric), pooled(hits_b, support, metric)
             d = per_speaker(hits_a, support, metric) - per_speaker(hits_b, support, metric)  # (U, K)
@@ -318,17 +321,18 @@ def add_tests(table: pd.DataFrame, diffs: Sequence[np.ndarray], *, alpha: float,
 
 
 def unit_differences(predictions: pd.DataFrame, classes: Sequence[str], *, references: Sequence[str] = (),
-                     primary: Sequence[Mapping] = ()) -> pd.DataFrame:
+                     primary: Sequence[Mapping] = (), pairs=None) -> pd.DataFrame:
     """``speaker_differences.csv``: per comparison × metric × unit × seed, d = metric(combination on
     that unit, that seed) − metric(reference, same unit and seed), percentage points; the key columns
     of ``predictions``, then :data:`DIFFERENCE_COLUMNS` (``unit``: speaker or session; ``unit_id``:
-    the fold's test group; ``family``: primary or exploratory, as in the significance table)."""
+    the fold's test group; ``family``: primary or exploratory, as in the significance table);
+    ``pairs`` as in :func:`significance_table`."""
     cols = key_columns(predictions)
     pos = {c: i for i, c in enumerate(cols)}
     references = list(dict.fromkeys([*references, *primary_references(primary)]))
     unit = unit_kind(predictions) if len(predictions) else "speaker"
     parts = []
-    for row, ref, units, seeds, hits_a, hits_b, support in _paired(predictions, classes, references):
+    for row, ref, units, seeds, hits_a, hits_b, support in _paired(predictions, classes, references, pairs):
         for metric in METRICS:
             d = per_speaker(hits_a, support, metric) - per_speaker(hits_b, support, metric)
             frame = pd.DataFrame({"unit_id": np.repeat(units, len(seeds)), "seed": np.tile(seeds, len(units)),
