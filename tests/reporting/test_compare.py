@@ -114,3 +114,15 @@ def test_the_cli_exits_2_naming_a_missing_run(tmp_path):
     result = CliRunner().invoke(main, ["compare", "-a", str(tmp_path / "missing"), "-b", str(tmp_path),
                                        "-o", str(tmp_path / "out")])
     assert result.exit_code == 2 and "missing" in result.output and not (tmp_path / "out").exists()
+
+
+def test_a_file_that_is_not_evaluates_predictions_is_named(tmp_path):
+    from adan_ser.contracts.predictions import load_predictions
+
+    a, _ = _runs()
+    a.drop(columns="fold").to_parquet(tmp_path / "nofold.parquet")
+    with pytest.raises(AdanError, match=r"nofold.parquet: not a predictions file, it lacks column 'fold'"):
+        load_predictions(tmp_path / "nofold.parquet")
+    (tmp_path / "text.parquet").write_text("file,speaker\n")
+    with pytest.raises(AdanError, match=r"text.parquet: not a predictions parquet file"):
+        load_predictions(tmp_path / "text.parquet")

@@ -27,7 +27,7 @@ def file_name(order: int, row) -> str:
 def write_predictions(predictions: pd.DataFrame, out_dir: str | Path) -> list[Path]:
     """Write one parquet file per combination × seed into ``out_dir`` (replaced as a whole)."""
     cols = key_columns(predictions)
-    missing = [c for c in cols + ["seed", "fold", "file", "true", "pred"] if c not in predictions.columns]
+    missing = [c for c in cols + REQUIRED if c not in predictions.columns]
     if missing:
         raise AdanError(f"predictions lack column {missing[0]!r}")
     written = []
@@ -40,12 +40,29 @@ def write_predictions(predictions: pd.DataFrame, out_dir: str | Path) -> list[Pa
     return written
 
 
+#: Columns every predictions file has (besides the key columns).
+REQUIRED = ["seed", "fold", "file", "true", "pred"]
+
+
+def _read(path: Path) -> pd.DataFrame:
+    """One predictions file; not parquet, or a required column missing → AdanError naming the file."""
+    try:
+        table = pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises several types for a file that is not parquet
+        raise AdanError(f"{path}: not a predictions parquet file ({type(exc).__name__})") from None
+    missing = [c for c in key_columns(table) + REQUIRED if c not in table.columns]
+    if missing and len(table.columns):  # an empty evaluate-spectro file has no columns and adds no rows
+        raise AdanError(f"{path}: not a predictions file, it lacks column {missing[0]!r}")
+    return table
+
+
 def load_predictions(path: str | Path) -> pd.DataFrame:
-    """All predictions under ``path`` (a folder of parquet files, or one parquet file) as one table."""
+    """All predictions under ``path`` (a folder of parquet files, or one parquet file) as one table;
+    a file that is not one of evaluate's → AdanError naming it and what it lacks."""
     path = Path(path)
     if path.is_file():
-        return fill_fraction(pd.read_parquet(path))
+        return fill_fraction(_read(path))
     files = sorted(path.glob("*.parquet")) if path.is_dir() else []
     if not files:
         raise AdanError(f"predictions not found: {path} (run the evaluate stage)")
-    return fill_fraction(pd.concat([pd.read_parquet(f) for f in files], ignore_index=True))
+    return fill_fraction(pd.concat([_read(f) for f in files], ignore_index=True))
