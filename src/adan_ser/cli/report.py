@@ -61,7 +61,6 @@ def pool(p: Params, runs: tuple[str, ...], out_dir: str) -> None:
     click.echo(to_markdown(table[table["corpus"] == "pooled"]), nl=False)
 
 
-
 @stage("compare", "adan compare -a 'runs/norm/*/predictions' -b 'runs/plain/*/predictions' "
                   "--label-a speaker --label-b none -o results/compare")
 @click.option("-a", "--run-a", "run_a", multiple=True, required=True, metavar="PATH",

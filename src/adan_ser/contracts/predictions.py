@@ -16,6 +16,9 @@ from adan_ser.contracts.results import combination_name, fill_fraction, key_colu
 from adan_ser.core.errors import AdanError
 from adan_ser.core.io import atomic_dir
 
+#: Columns every predictions file has (besides the key columns).
+REQUIRED = ["seed", "fold", "file", "true", "pred"]
+
 
 def file_name(order: int, row) -> str:
     """``<order>-<classifier>-<head>-<method>-<train_data>[-fraction<f>]-seed<k>.parquet``; ``order`` (3 digits)
@@ -40,10 +43,6 @@ def write_predictions(predictions: pd.DataFrame, out_dir: str | Path) -> list[Pa
     return written
 
 
-#: Columns every predictions file has (besides the key columns).
-REQUIRED = ["seed", "fold", "file", "true", "pred"]
-
-
 def _read(path: Path) -> pd.DataFrame:
     """One predictions file; not parquet, or a required column missing → AdanError naming the file."""
     try:
@@ -51,7 +50,7 @@ def _read(path: Path) -> pd.DataFrame:
     except Exception as exc:  # pyarrow raises several types for a file that is not parquet
         raise AdanError(f"{path}: not a predictions parquet file ({type(exc).__name__})") from None
     missing = [c for c in key_columns(table) + REQUIRED if c not in table.columns]
-    if missing and len(table.columns):  # an empty evaluate-spectro file has no columns and adds no rows
+    if missing:
         raise AdanError(f"{path}: not a predictions file, it lacks column {missing[0]!r}")
     return table
 
@@ -66,3 +65,11 @@ def load_predictions(path: str | Path) -> pd.DataFrame:
     if not files:
         raise AdanError(f"predictions not found: {path} (run the evaluate stage)")
     return fill_fraction(pd.concat([_read(f) for f in files], ignore_index=True))
+
+
+def load_all(paths) -> pd.DataFrame:
+    """The predictions under every path of ``paths`` (each as :func:`load_predictions` reads it)
+    pooled into one table; an empty table (evaluate-spectro without models) adds no rows."""
+    tables = [load_predictions(path) for path in paths]
+    tables = [t for t in tables if len(t)] or tables[:1]
+    return fill_fraction(pd.concat(tables, ignore_index=True))

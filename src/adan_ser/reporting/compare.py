@@ -16,7 +16,7 @@ every other row is exploratory. The per-speaker differences have the layout of t
 
 from __future__ import annotations
 
-from glob import glob
+from glob import glob, has_magic
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -35,8 +35,8 @@ def expand_paths(patterns: Sequence[str], option: str) -> list[str]:
     nothing → AdanError naming ``option`` and the pattern."""
     out = []
     for pattern in patterns:
-        found = sorted(glob(pattern)) if any(c in pattern for c in "*?[") else [pattern]
-        if not found or not all(Path(f).exists() for f in found):
+        found = sorted(glob(pattern)) if has_magic(pattern) else [pattern] if Path(pattern).exists() else []
+        if not found:
             raise AdanError(f"{option} {pattern}: no such predictions file or folder")
         out += found
     return out
@@ -73,10 +73,10 @@ def compare_predictions(a: pd.DataFrame, b: pd.DataFrame, classes: Sequence[str]
     if (FRACTION in a) != (FRACTION in b):  # a table without the column trained on whole folds
         a, b = (t if FRACTION in t else t.assign(**{FRACTION: 1.0}) for t in (a, b))
     cols = key_columns(a)
-    keys_b = set(map(tuple, b[cols].drop_duplicates().itertuples(index=False)))
-    common = [k for k in dict.fromkeys(map(tuple, a[cols].drop_duplicates().itertuples(index=False)))
-              if k in keys_b]
-    if not common:
+    keys_a, keys_b = (pd.MultiIndex.from_frame(t[cols]) for t in (a, b))
+    unique_a = keys_a.unique()
+    common = unique_a[unique_a.isin(keys_b)]  # in run A's order
+    if common.empty:
         raise AdanError("the two runs have no combination in common (corpus, feature set, method, train data, "
                         "classifier, head, fraction)")
     method = cols.index("method")
@@ -84,8 +84,9 @@ def compare_predictions(a: pd.DataFrame, b: pd.DataFrame, classes: Sequence[str]
     def named(key, label):
         return key[:method] + (f"{key[method]}{SEPARATOR}{label}",) + key[method + 1:]
 
-    both = pd.concat([_labelled(t[pd.MultiIndex.from_frame(t[cols]).isin(common)], label, name)
-                      for t, label, name in ((a, label_a, "A"), (b, label_b, "B"))], ignore_index=True)
+    both = pd.concat([_labelled(t[keys.isin(common)], label, name)
+                      for t, keys, label, name in ((a, keys_a, label_a, "A"), (b, keys_b, label_b, "B"))],
+                     ignore_index=True)
     pairs = [(named(k, label_a), named(k, label_b)) for k in common]
     options = dict(primary=primary, pairs=pairs)
     table = significance_table(both, classes, alpha=alpha, confidence=confidence, n_resamples=n_resamples,
@@ -94,23 +95,23 @@ def compare_predictions(a: pd.DataFrame, b: pd.DataFrame, classes: Sequence[str]
 
 
 def compare_from_files(a_paths: Sequence[str], b_paths: Sequence[str], manifest_path: str | Path,
-                       out_dir: str | Path, **options) -> pd.DataFrame:
+                       out_dir: str | Path, *, label_a: str = "a", label_b: str = "b", alpha: float = 0.05,
+                       confidence: float = 0.95, **options) -> pd.DataFrame:
     """Read both runs' predictions (folders or parquet files, globs allowed), compare them
     (:func:`compare_predictions`, ``options`` passed on) and write ``out_dir`` as a whole:
     significance.csv, speaker_differences.csv, compare.md, forest.png (the primary rows) and
     forest_exploratory.png. Returns the significance table."""
     from adan_ser.contracts.manifest import load_manifest
-    from adan_ser.contracts.predictions import load_predictions
+    from adan_ser.contracts.predictions import load_all
     from adan_ser.reporting.forest import exploratory_plot, forest_plot
     from adan_ser.reporting.report import significance_markdown
 
-    runs = [pd.concat([load_predictions(p) for p in expand_paths(paths, option)], ignore_index=True)
-            for paths, option in ((a_paths, "-a"), (b_paths, "-b"))]
+    runs = [load_all(expand_paths(paths, option)) for paths, option in ((a_paths, "-a"), (b_paths, "-b"))]
     classes = sorted(load_manifest(manifest_path)["emotion"].unique())
-    table, differences = compare_predictions(*runs, classes, **options)
-    alpha, confidence = options.get("alpha", 0.05), options.get("confidence", 0.95)
-    head = (f"Run A ({options.get('label_a', 'a')}): {', '.join(a_paths)}\n\n"
-            f"Run B ({options.get('label_b', 'b')}): {', '.join(b_paths)}\n")
+    table, differences = compare_predictions(*runs, classes, label_a=label_a, label_b=label_b, alpha=alpha,
+                                             confidence=confidence, **options)
+    head = (f"Run A ({label_a}): {', '.join(a_paths)}\n\n"
+            f"Run B ({label_b}): {', '.join(b_paths)}\n")
     with atomic_dir(out_dir) as tmp:
         write_csv(table, tmp / "significance.csv")
         write_csv(differences, tmp / "speaker_differences.csv")

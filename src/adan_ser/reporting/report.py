@@ -361,16 +361,13 @@ def report_from_files(
     any, add the synthetic-data quality table.
     """
     from adan_ser.contracts.manifest import load_manifest
-    from adan_ser.contracts.predictions import load_predictions
+    from adan_ser.contracts.predictions import load_all
     from adan_ser.core.errors import AdanError
 
     if not (0 < alpha < 1 and 0 < confidence < 1) or n_resamples < 1:
         raise AdanError(f"eval.alpha and eval.confidence must lie in (0, 1) and eval.n_resamples be ≥ 1, "
                         f"got {alpha}, {confidence}, {n_resamples}")
-    tables = [load_predictions(path) for path in prediction_paths]
-    # an evaluate-spectro file without models is empty; it adds no rows
-    tables = [t for t in tables if len(t)] or tables[:1]
-    predictions = pd.concat(tables, ignore_index=True)
+    predictions = load_all(prediction_paths)
     classes = sorted(load_manifest(manifest_path)["emotion"].unique())
     quality = None
     if augment_dir and Path(augment_dir).is_dir():
