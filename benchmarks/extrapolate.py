@@ -1,15 +1,21 @@
 """Extrapolate each stage's cost to 10^5 and 10^6 utterances from measured growth exponents.
 
     python benchmarks/extrapolate.py --table /tmp/adan-scale/scale_corpus.csv [--sizes 100000 1000000]
-                                     [--workers 1 10 100] [--folds 10]
+                                     [--workers 1 10 100] [--folds 10] [--combinations 8]
+                                     [--task-table benchmarks/scale_evaluate_combinations_ravdess_20k.csv]
 
 ``--table``: the CSV of ``benchmarks/scale_corpus.py`` (one row per size × stage, CPU seconds).
 For each stage measured at two or more sizes, the exponent b of t ~ n^b (CPU time) is taken
 between the smallest and the largest size and, with three or more sizes, also between the two
 largest (where fixed costs weigh least); the larger of the two is used (``--exponent max``, the
 default; ``ends`` or ``top`` picks one), and the stage's CPU time at N is t(n_max) (N / n_max)^b.
-Wall time on W one-thread workers: extraction (files in chunks) divides by W; augment and evaluate
-fit their folds in parallel, so they divide by min(W, folds). Printed as a markdown table with each
+Wall time on W one-thread workers: extraction (files in chunks) divides by W; an augment stage fits
+its folds in parallel, so it divides by min(W, folds); evaluate submits the folds of all its
+``--combinations`` (method, train data, classifier) at once, so it divides by min(W, folds ×
+combinations), and it can never take less than its longest task: with ``--task-table`` (one row per
+combination of one evaluate run: ``combination``, ``wall_s``, ``folds``) that task's share of the
+stage's CPU time is the longest combination's share divided by its folds (tasks of one combination
+are taken as equal); without it all tasks are taken as equal. Printed as a markdown table with each
 size × worker count's total and the stage that bounds it. An extrapolation, not a measurement.
 """
 
@@ -38,10 +44,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 10, 100])
     ap.add_argument("--folds", type=int, default=10)
+    ap.add_argument("--combinations", type=int, default=1, help="evaluate's combinations, run side by side")
+    ap.add_argument("--task-table", help="per-combination wall times of one evaluate run (CSV)")
     ap.add_argument("--exponent", choices=["max", "ends", "top"], default="max")
     args = ap.parse_args(argv)
     table = pd.read_csv(args.table)
     table = table[~table["stage"].str.startswith("build")]
+    tasks = {"evaluate": args.folds * args.combinations}
+    longest = {"evaluate": 1.0 / tasks["evaluate"]}  # share of the stage's CPU time in its longest task
+    if args.task_table:
+        combos = pd.read_csv(args.task_table)
+        if len(combos) != args.combinations:
+            raise SystemExit(f"--task-table has {len(combos)} combinations, --combinations says {args.combinations}")
+        longest["evaluate"] = float((combos["wall_s"] / combos["folds"]).max() / combos["wall_s"].sum())
     fits = []
     for stage, part in table.groupby("stage", sort=False):
         t = part.groupby("n")["cpu_s"].mean().sort_index()
@@ -61,8 +76,14 @@ def main(argv: list[str] | None = None) -> int:
         for n in args.sizes:
             cpu = t1 * (n / n1) ** b
             for w in args.workers:
-                par = w if stage == "extract" else min(w, args.folds) if stage.startswith(("augment", "evaluate")) else 1
-                wall = cpu / par
+                if stage == "extract":
+                    wall = cpu / w
+                elif stage.startswith("augment"):
+                    wall = cpu / min(w, args.folds)
+                elif stage.startswith("evaluate"):
+                    wall = max(cpu / min(w, tasks["evaluate"]), cpu * longest["evaluate"])
+                else:
+                    wall = cpu
                 totals[f"{n:.0e}, W = {w}"][stage] = wall
                 cells.append(_fmt(wall))
         print(f"| {stage} | {ends:.2f} | {top:.2f} | " + " | ".join(cells) + " |")

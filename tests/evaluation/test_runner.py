@@ -11,7 +11,8 @@ from adan_ser.contracts.folds import make_folds
 from adan_ser.contracts.plan import PlanSettings
 from adan_ser.core.errors import AdanError
 from adan_ser.evaluation.evaluate import EvaluateSettings, evaluate
-from adan_ser.evaluation.runner import MissingClassWarning, cross_validate, take
+from adan_ser.evaluation import runner
+from adan_ser.evaluation.runner import MissingClassWarning, cross_validate, fold_jobs, run_jobs, take
 from adan_ser.features.spectrogram import SpectrogramSet
 from tests.toy import toy_corpus
 
@@ -196,6 +197,36 @@ def test_evaluate_results_on_dask_match_local(dask_scheduler):
     assert 0.4 < accuracy < 1.0  # neither trivial nor perfect, so equal predictions mean something
     classes = sorted(manifest["emotion"].unique())
     pd.testing.assert_frame_equal(summarize(dask, classes), summarize(local, classes))
+
+
+def test_several_cross_validations_run_as_one_stream_of_tasks(dask_scheduler, monkeypatch):
+    """run_jobs submits every job's folds to one task stream (so a cluster runs more than a job's folds
+    at once) and gives each job the frame its own cross_validate gives, locally and on Dask."""
+    X, y, speakers = _data(seed=3)
+    X[:, 0] = np.random.default_rng(4).normal(size=len(X))
+    folds = make_folds(speakers)
+    models = {"C1": {"kernel": "linear", "C": 1.0}, "C10": {"kernel": "rbf", "C": 10.0}}
+
+    def maker(params):
+        return lambda fold_name: make_classifier("svm", params, seed=0)
+
+    alone = [cross_validate(X, y, speakers, folds, maker(p), progress=False) for p in models.values()]
+    calls = []
+    run_tasks = runner.run_tasks
+
+    def spy(fn, tasks, scheduler, **kw):
+        calls.append(kw["total"])
+        return run_tasks(fn, tasks, scheduler, **kw)
+
+    monkeypatch.setattr(runner, "run_tasks", spy)
+    for scheduler in (None, dask_scheduler):
+        jobs = [fold_jobs(X, y, speakers, folds, maker(p), desc=name) for name, p in models.items()]
+        together = run_jobs(X, jobs, scheduler, progress=False)
+        assert len(together) == 2
+        for frame, expected in zip(together, alone):
+            pd.testing.assert_frame_equal(frame, expected)
+    assert not alone[0]["pred"].equals(alone[1]["pred"])  # two different jobs, not one repeated
+    assert calls == [2 * len(folds)] * 2  # one stream of every fold of both jobs, per scheduler
 
 
 def test_localcluster_folds_match_one_thread_local(one_torch_thread):

@@ -66,16 +66,15 @@ def test_augmenter_sees_the_kept_rows_and_evaluate_trains_on_them(tmp_path, monk
     assert (tmp_path / "report" / "fraction0.5").exists() is False  # no training curves for copies
 
     used = []
-    cross_validate = evaluate_module.cross_validate
+    fold_jobs = evaluate_module.fold_jobs
 
-    def spy(X, y, speakers_, folds_, make_model, *, train_data, synthetic, desc, scheduler):
+    def spy(X, y, speakers_, folds_, make_model, *, train_data, synthetic, desc):
         for fold in folds_:
             rows = None if synthetic is None else frozenset(synthetic(fold.name)[0][:, -1].astype(int).tolist())
             used.append((desc, fold.name, frozenset(fold.train.tolist()), rows))
-        return cross_validate(X, y, speakers_, folds_, make_model, train_data=train_data, synthetic=synthetic,
-                              desc=desc, scheduler=scheduler, progress=False)
+        return fold_jobs(X, y, speakers_, folds_, make_model, train_data=train_data, synthetic=synthetic, desc=desc)
 
-    monkeypatch.setattr(evaluate_module, "cross_validate", spy)
+    monkeypatch.setattr(evaluate_module, "fold_jobs", spy)
     pred = evaluate(manifest, features,
                     EvaluateSettings({"svm": {"kernel": "linear"}}, "toy", "f",
                                      PlanSettings(SCHEME, SEEDS, train_fraction=FRACTIONS),
@@ -146,13 +145,13 @@ def test_svm_reruns_per_seed_below_fraction_one(tmp_path, monkeypatch):
     """On whole folds the SVM on real data runs once; on a fraction each seed draws other rows."""
     manifest, features = _corpus()
     calls = []
-    cross_validate = evaluate_module.cross_validate
+    fold_jobs = evaluate_module.fold_jobs
 
     def spy(*args, desc, **kw):
         calls.append(desc)
-        return cross_validate(*args, desc=desc, **kw)
+        return fold_jobs(*args, desc=desc, **kw)
 
-    monkeypatch.setattr(evaluate_module, "cross_validate", spy)
+    monkeypatch.setattr(evaluate_module, "fold_jobs", spy)
     evaluate(manifest, features,
              EvaluateSettings({"svm": {"kernel": "linear"}}, "toy", "f",
                               PlanSettings(SCHEME, SEEDS, train_fraction=[0.5, 1.0]), scheduler=None))

@@ -17,7 +17,7 @@ from adan_ser.contracts.plan import Plan, PlanSettings
 from adan_ser.contracts.results import Combination, fit_log_dir, run_name
 from adan_ser.contracts.synthetic import load_synthetic, load_synthetic_speakers, read_label
 from adan_ser.core.scaling import Z_CLIP
-from adan_ser.evaluation.runner import cross_validate
+from adan_ser.evaluation.runner import FoldJobs, fold_jobs, run_jobs
 
 
 def experiment_grid(methods: Sequence[str], train_data: Sequence[str]) -> list[tuple[str, str]]:
@@ -74,7 +74,7 @@ class EvaluateSettings:
     augment stage; each method is evaluated with every ``train_data`` use of its synthetic rows
     (``synthetic``, ``real+synthetic``) besides the real-only baseline (the reference method).
     ``heads``, ``head_params``, ``heads_on``: the extra DNN heads and where they run
-    (:func:`model_variants`); ``scheduler``: where the folds run (:func:`runner.cross_validate`).
+    (:func:`model_variants`); ``scheduler``: where the folds run (:func:`runner.run_jobs`).
     ``scale_on``: ``classify.scale_on``, the training rows every classifier's scaler is fitted on
     (``all``: real and synthetic; ``real``: the fold's real training rows, applied to all rows;
     see :class:`adan_ser.classifiers.preprocess.Preprocessor`); ``clip_z``: ``classify.clip_z``, the
@@ -107,6 +107,9 @@ def evaluate(manifest: pd.DataFrame, features: pd.DataFrame, settings: EvaluateS
     The runs follow :class:`~adan_ser.contracts.plan.Plan`: fractions outer, then run seeds; each
     run seed's loop wraps the (method, use) × classifier × head grid, and every stochastic step of
     a run (classifier init, dropout, validation speakers, the synthetic set) takes that seed alone.
+    All combinations' folds are submitted together as one stream of tasks
+    (:func:`~adan_ser.evaluation.runner.run_jobs`), so a Dask cluster runs up to (combinations ×
+    folds) fits at once; locally they run in plan order; the predictions are the same either way.
     A :data:`DETERMINISTIC` classifier on real data runs once and is reported under every seed.
     Each training fraction trains every combination on that share of each training fold
     (:func:`adan_ser.contracts.folds.train_subset`, drawn per run seed and fold, the rows the augment
@@ -146,8 +149,11 @@ def evaluate(manifest: pd.DataFrame, features: pd.DataFrame, settings: EvaluateS
     seeds = plan.seeds
     synthetic_dirs = dict(s.synthetic_dirs or {})
     labels = {m: read_label(d, m) for m, d in synthetic_dirs.items()}
-    first_run: dict[tuple[str, str], int] = {}  # (classifier, head) → index in parts of its real run of seeds[0]
-    parts = []
+    # Every combination's folds are planned first and run as one stream of tasks, so a cluster keeps
+    # up to (combinations × folds) workers busy; parts are then assembled in plan order. Each entry:
+    # (combination, seed, its FoldJobs or the (classifier, head) whose first-seed real run it reuses,
+    #  the (classifier, head) it is the first-seed real run of, or None).
+    plan_parts = []
     for fraction, seed, jobs in plan.runs():
         whole = fraction == 1.0
         sub = [] if whole else [fraction_name(fraction)]  # log sub-folder of a fraction below 1
@@ -169,8 +175,7 @@ def evaluate(manifest: pd.DataFrame, features: pd.DataFrame, settings: EvaluateS
                 combo = Combination(s.corpus, s.feature_set, labels.get(method, method), use, name, head,
                                     fraction if plan.with_fraction else None)
                 if whole and reference and name in DETERMINISTIC and seed != seeds[0] and enrol is None:
-                    first = parts[first_run[(name, head)]]
-                    parts.append(first.assign(seed=seed))
+                    plan_parts.append((combo, seed, (name, head), None))
                     continue
 
                 def make_model(fold_name, combo=combo, params=params, run=run_name(method, use), seed=seed, sub=sub):
@@ -180,20 +185,31 @@ def evaluate(manifest: pd.DataFrame, features: pd.DataFrame, settings: EvaluateS
                         params = {**params, "log_dir": str(run_dir)}
                     return make_classifier(name, params, seed, fold=fold_name, scale_on=s.scale_on, clip_z=s.clip_z)
 
-                pred = cross_validate(X, y, speakers, folds, make_model, train_data=use, synthetic=source,
-                                      desc=f"{name} {head} {combo.method} {use}{suffix} seed {seed}",
-                                      scheduler=s.scheduler, **norm_args(seed, syn_speakers))
-                columns = combo.columns()
-                for i, (column, value) in enumerate(columns.items()):
-                    pred.insert(i, column, value)
-                pred.insert(len(columns), "seed", seed)
-                pred["file"] = rows["file"].to_numpy()[pred["row"]]
-                pred["speaker"] = speakers[pred["row"]]
-                if normalise != "none":
-                    pred["normalise"] = normalise_label(normalise, enrol)
-                if whole and reference and seed == seeds[0]:
-                    first_run[(name, head)] = len(parts)
-                parts.append(pred.drop(columns="row"))
+                plan_parts.append((combo, seed, fold_jobs(
+                    X, y, speakers, folds, make_model, train_data=use, synthetic=source,
+                    desc=f"{name} {head} {combo.method} {use}{suffix} seed {seed}", **norm_args(seed, syn_speakers)),
+                    (name, head) if whole and reference and seed == seeds[0] else None))
+    preds = iter(run_jobs(X, [job for _, _, job, _ in plan_parts if isinstance(job, FoldJobs)], s.scheduler,
+                          desc="evaluate", leave=True))
+    first_run: dict[tuple[str, str], pd.DataFrame] = {}  # (classifier, head) → its real run of seeds[0]
+    parts = []
+    for combo, seed, job, first in plan_parts:
+        if not isinstance(job, FoldJobs):
+            parts.append(first_run[job].assign(seed=seed))
+            continue
+        pred = next(preds)
+        columns = combo.columns()
+        for i, (column, value) in enumerate(columns.items()):
+            pred.insert(i, column, value)
+        pred.insert(len(columns), "seed", seed)
+        pred["file"] = rows["file"].to_numpy()[pred["row"]]
+        pred["speaker"] = speakers[pred["row"]]
+        if normalise != "none":
+            pred["normalise"] = normalise_label(normalise, enrol)
+        part = pred.drop(columns="row")
+        if first is not None:
+            first_run[first] = part
+        parts.append(part)
     return pd.concat(parts, ignore_index=True)
 
 

@@ -12,8 +12,9 @@ so the feature-based stage does not depend on the spectrogram front end).
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import warnings
-from typing import Callable, Mapping, Optional, Sequence
+from typing import Callable, Iterator, Mapping, Optional, Sequence
 
 import numpy as np
 import pandas as pd
@@ -169,6 +170,122 @@ def _fit_predict_fold(
             str(getattr(final, "solver_", "")))
 
 
+@dataclasses.dataclass(frozen=True)
+class FoldJobs:
+    """The fold tasks of one cross-validation (one combination) and how their results become its
+    predictions; built by :func:`fold_jobs`, run by :func:`run_jobs`.
+
+    ``desc``: the combination's name (progress, tests); ``folds``: its folds, in order.
+    """
+
+    desc: str
+    folds: tuple
+    _task_args: Callable
+    _scored: Mapping
+    _y: np.ndarray
+
+    def tasks(self) -> Iterator[tuple]:
+        """The arguments of :func:`_fit_predict_fold` after X, one tuple per fold, each built only
+        when it is asked for (a fold's synthetic rows are read then)."""
+        return (self._task_args(fold) for fold in self.folds)
+
+    def predictions(self, results: Sequence[tuple]) -> pd.DataFrame:
+        """The cross-validation's predictions from its folds' results, in fold order (see
+        :func:`cross_validate`)."""
+        parts = [
+            pd.concat(
+                [
+                    pd.DataFrame(
+                        {"row": self._scored[fold.name], "fold": fold.name, "true": self._y[self._scored[fold.name]],
+                         "pred": pred, "val_uar": val_uar, "val_speakers": val_speakers, "solver": solver}
+                    ),
+                    frame.reset_index(drop=True),
+                ],
+                axis=1,
+            )
+            for fold, (pred, frame, val_uar, val_speakers, solver) in zip(self.folds, results, strict=True)
+        ]
+        return pd.concat(parts, ignore_index=True)
+
+
+def fold_jobs(
+    X,
+    y: np.ndarray,
+    speakers: np.ndarray,
+    folds: Sequence[Fold],
+    make_model: Callable[[str], object],
+    *,
+    train_data: str = "real",
+    synthetic: Optional[SyntheticSource] = None,
+    fit_data: Optional[Mapping[str, np.ndarray]] = None,
+    scores: bool = True,
+    desc: str = "folds",
+    normalise: str = "none",
+    enrol: Optional[int] = None,
+    seed: int = 0,
+    synthetic_speakers: Optional[Callable[[str], Optional[np.ndarray]]] = None,
+) -> FoldJobs:
+    """The fold tasks of :func:`cross_validate` (same arguments, less where and how they run),
+    checked now and built lazily; run them with :func:`run_jobs`, alone or with other
+    cross-validations' tasks."""
+    check_normalise(normalise, enrol)
+    if normalise != "none" and not isinstance(X, np.ndarray):
+        raise AdanError(f"classify.normalise {normalise!r} needs a feature matrix, not {type(X).__name__}")
+    y = np.asarray(y)
+    speakers = np.asarray(speakers).astype(str)
+    folds = tuple(folds)
+    fit_data = {key: np.asarray(value) for key, value in (fit_data or {}).items()}
+    if fit_data and train_data != "real":
+        raise AdanError(f"fit_data {sorted(fit_data)} has no values for synthetic rows (train_data {train_data!r})")
+    for key, value in fit_data.items():
+        if len(value) != len(y):
+            raise AdanError(f"fit_data {key!r} has {len(value)} entries for {len(y)} items")
+    labels = np.unique(y)
+    # The test rows each fold predicts and scores, and the enrolment rows its test statistics use.
+    split = {f.name: enrolment_split(f.test, speakers, enrol, seed) if normalise in USES_TEST_SPEAKER
+             else (None, f.test) for f in folds}
+
+    def task_args(fold):
+        train, X_syn, y_train, groups = training_rows(y, speakers, fold, train_data, synthetic)
+        for label in np.setdiff1d(labels, np.asarray(y_train)):
+            warnings.warn(f"fold {fold.name}: class '{label}' has no training rows, so it can never be "
+                          "predicted there", MissingClassWarning)
+        cut = {key: value[fold.train] for key, value in fit_data.items()}
+        enrol_rows, scored = split[fold.name]
+        norm = ("nap", seed) if normalise == "nap" else None
+        if normalise in USES_TEST_SPEAKER:
+            syn_speakers = None
+            if X_syn is not None and synthetic_speakers is not None:
+                syn_speakers = synthetic_speakers(fold.name)
+                if syn_speakers is not None and len(syn_speakers) != len(X_syn):
+                    raise AdanError(f"fold {fold.name}: {len(syn_speakers)} synthetic speakers for {len(X_syn)} rows")
+            norm = (speakers, syn_speakers, enrol_rows, normalise == "speaker")
+        return (make_model, fold.name, train, X_syn, y_train, groups, cut, scored, scores, norm)
+
+    return FoldJobs(desc, folds, task_args, {name: scored for name, (_, scored) in split.items()}, y)
+
+
+def run_jobs(X, jobs: Sequence[FoldJobs], scheduler: Optional[str] = None, *, desc: str = "folds",
+             progress: bool = True, leave: bool = False) -> list[pd.DataFrame]:
+    """Run the fold tasks of several cross-validations on X as one stream; one predictions frame per
+    job, in order.
+
+    All jobs' folds are submitted together (:func:`adan_ser.core.scheduler.run_tasks`, bounded in
+    flight), so on a cluster up to (jobs × folds) workers are busy rather than (folds); locally they
+    run one after the other in the order of the jobs and their folds, as separate
+    :func:`cross_validate` calls would. Every model is seeded by its own fold, so the frames are the
+    same either way.
+    """
+    check_scheduler(scheduler)
+    jobs = list(jobs)
+    results = run_tasks(_fit_predict_fold, itertools.chain.from_iterable(job.tasks() for job in jobs), scheduler,
+                        shared=X, desc=desc, progress=progress, leave=leave, total=sum(len(j.folds) for j in jobs))
+    try:
+        return [job.predictions(list(itertools.islice(results, len(job.folds)))) for job in jobs]
+    finally:
+        results.close()
+
+
 def cross_validate(
     X,
     y: np.ndarray,
@@ -218,57 +335,10 @@ def cross_validate(
     that fold, or None (those rows then take the pooled statistics of the fold's real training rows).
     """
     check_scheduler(scheduler)
-    check_normalise(normalise, enrol)
-    if normalise != "none" and not isinstance(X, np.ndarray):
-        raise AdanError(f"classify.normalise {normalise!r} needs a feature matrix, not {type(X).__name__}")
-    y = np.asarray(y)
-    speakers = np.asarray(speakers).astype(str)
-    folds = list(folds)
-    fit_data = {key: np.asarray(value) for key, value in (fit_data or {}).items()}
-    if fit_data and train_data != "real":
-        raise AdanError(f"fit_data {sorted(fit_data)} has no values for synthetic rows (train_data {train_data!r})")
-    for key, value in fit_data.items():
-        if len(value) != len(y):
-            raise AdanError(f"fit_data {key!r} has {len(value)} entries for {len(y)} items")
-    labels = np.unique(y)
-    # The test rows each fold predicts and scores, and the enrolment rows its test statistics use.
-    split = {f.name: enrolment_split(f.test, speakers, enrol, seed) if normalise in USES_TEST_SPEAKER
-             else (None, f.test) for f in folds}
-
-    def task_args(fold):
-        train, X_syn, y_train, groups = training_rows(y, speakers, fold, train_data, synthetic)
-        for label in np.setdiff1d(labels, np.asarray(y_train)):
-            warnings.warn(f"fold {fold.name}: class '{label}' has no training rows, so it can never be "
-                          "predicted there", MissingClassWarning)
-        cut = {key: value[fold.train] for key, value in fit_data.items()}
-        enrol_rows, scored = split[fold.name]
-        norm = ("nap", seed) if normalise == "nap" else None
-        if normalise in USES_TEST_SPEAKER:
-            syn_speakers = None
-            if X_syn is not None and synthetic_speakers is not None:
-                syn_speakers = synthetic_speakers(fold.name)
-                if syn_speakers is not None and len(syn_speakers) != len(X_syn):
-                    raise AdanError(f"fold {fold.name}: {len(syn_speakers)} synthetic speakers for {len(X_syn)} rows")
-            norm = (speakers, syn_speakers, enrol_rows, normalise == "speaker")
-        return (make_model, fold.name, train, X_syn, y_train, groups, cut, scored, scores, norm)
-
-    # On Dask each fold's task is submitted as its rows are cut; results come back in fold order.
-    preds = list(run_tasks(_fit_predict_fold, (task_args(f) for f in folds), scheduler, shared=X,
-                           desc=desc, progress=progress, leave=False, total=len(folds)))
-    parts = [
-        pd.concat(
-            [
-                pd.DataFrame(
-                    {"row": split[fold.name][1], "fold": fold.name, "true": y[split[fold.name][1]], "pred": pred,
-                     "val_uar": val_uar, "val_speakers": val_speakers, "solver": solver}
-                ),
-                frame.reset_index(drop=True),
-            ],
-            axis=1,
-        )
-        for fold, (pred, frame, val_uar, val_speakers, solver) in zip(folds, preds)
-    ]
-    return pd.concat(parts, ignore_index=True)
+    jobs = fold_jobs(X, y, speakers, folds, make_model, train_data=train_data, synthetic=synthetic,
+                     fit_data=fit_data, scores=scores, desc=desc, normalise=normalise, enrol=enrol, seed=seed,
+                     synthetic_speakers=synthetic_speakers)
+    return run_jobs(X, [jobs], scheduler, desc=desc, progress=progress)[0]
 
 
 def score_frame(model, X_test) -> pd.DataFrame:
