@@ -126,3 +126,24 @@ def test_a_file_that_is_not_evaluates_predictions_is_named(tmp_path):
     (tmp_path / "text.parquet").write_text("file,speaker\n")
     with pytest.raises(AdanError, match=r"text.parquet: not a predictions parquet file"):
         load_predictions(tmp_path / "text.parquet")
+
+
+@pytest.mark.parametrize("command", ["compare", "pool"])
+def test_an_output_folder_holding_the_params_file_or_a_run_is_refused(tmp_path, command):
+    """compare and pool replace their -o folder whole: a folder that holds the params file they read,
+    or one of their runs, is refused before any work, naming it, and left as it was."""
+    import shutil
+
+    out = tmp_path / "family"
+    out.mkdir()
+    shutil.copy("params.yaml", out / "params.yaml")
+    (out / "run").mkdir()
+    runs = ["-a", str(out / "run"), "-b", str(tmp_path)] if command == "compare" else [str(out / "run"), str(tmp_path)]
+    result = CliRunner().invoke(main, ["--params", str(out / "params.yaml"), command, *runs, "-o", str(out)])
+    assert result.exit_code == 2
+    assert "params file" in result.output and "params.yaml" in result.output and "write elsewhere" in result.output
+    assert sorted(p.name for p in out.iterdir()) == ["params.yaml", "run"]
+    shutil.copy("params.yaml", tmp_path / "elsewhere.yaml")
+    result = CliRunner().invoke(main, ["--params", str(tmp_path / "elsewhere.yaml"), command, *runs, "-o", str(out)])
+    assert result.exit_code == 2 and f"run {out / 'run'}" in result.output
+    assert sorted(p.name for p in out.iterdir()) == ["params.yaml", "run"]

@@ -146,6 +146,14 @@ def scheduler_option(key: str):
     return click.option("--scheduler", help=f"override {key}: local, localcluster:N or a Dask address tcp://host:8786")
 
 
+_PARAMS_FILE = "adan_ser.params_file"
+
+
+def params_file() -> str:
+    """The params file the running command read (an output folder that is replaced whole must not hold it)."""
+    return click.get_current_context().meta[_PARAMS_FILE]
+
+
 def stage(name: str, example: str):
     """Register ``fn`` as ``adan <name>``: it gets the validated params (:class:`Params`) first,
     then its options; ``--params`` is added. Its docstring is the help, ``example`` the epilog."""
@@ -153,8 +161,10 @@ def stage(name: str, example: str):
     def register(fn):
         @functools.wraps(fn)
         def run(params_file, **options):
-            root = click.get_current_context().find_root()
-            return fn(load_params(params_file or root.params["params_file"]), **options)
+            context = click.get_current_context()
+            path = params_file or context.find_root().params["params_file"]
+            context.meta[_PARAMS_FILE] = path
+            return fn(load_params(path), **options)
 
         return main.command(name, epilog=_example(example))(params_option(run))
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import glob
+
 import click
 
 from adan_ser.core.io import check_output
 from adan_ser.params import Params
-from adan_ser.cli.app import manifest_option, stage
+from adan_ser.cli.app import manifest_option, params_file, stage
 
 
 # ---------------------------------------------------------------------------- Report
@@ -55,6 +57,8 @@ def pool(p: Params, runs: tuple[str, ...], out_dir: str) -> None:
     from adan_ser.reporting.pool import pool_from_folders
     from adan_ser.reporting.report import to_markdown
 
+    check_output(out_dir, folder=True, option="-o",
+                 inputs={"params file": params_file(), **{f"run {run}": run for run in runs}})
     table = pool_from_folders(runs, out_dir, alpha=float(p.eval.alpha), confidence=float(p.eval.confidence),
                               n_resamples=int(p.eval.n_resamples), seed=int(p.seed),
                               equivalence_margin=float(p.eval.equivalence_margin))
@@ -84,7 +88,10 @@ def compare(p: Params, run_a: tuple[str, ...], run_b: tuple[str, ...], label_a: 
     from adan_ser.reporting.compare import compare_from_files
     from adan_ser.reporting.report import to_markdown
 
-    check_output(out_dir, folder=True, option="-o")
+    check_output(out_dir, folder=True, option="-o", inputs={
+        "params file": params_file(), "manifest": manifest,
+        **{f"run {path}": path for pattern in (*run_a, *run_b)
+           for path in (sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern])}})
     table = compare_from_files(run_a, run_b, manifest, out_dir, label_a=label_a, label_b=label_b,
                                alpha=float(p.eval.alpha), confidence=float(p.eval.confidence),
                                n_resamples=int(p.eval.n_resamples), seed=int(p.seed), primary=list(p.eval.primary),
