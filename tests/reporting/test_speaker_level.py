@@ -226,3 +226,15 @@ def test_a_run_is_read_from_a_dvc_experiment_or_a_git_revision(tmp_path):
         pd.testing.assert_frame_equal(read_run(run, repo=tmp_path), read_run(tmp_path / "results"))
     with pytest.raises(AdanError, match="no-such-run: neither"):
         read_run("no-such-run", repo=tmp_path)
+
+
+def test_the_table_and_the_differences_share_one_pass_over_the_predictions(monkeypatch):
+    from adan_ser.reporting import significance
+    from adan_ser.reporting.significance import paired_counts
+
+    predictions = _predictions(seeds=(0, 1))
+    table, diffs = significance_table(predictions, CLASSES, n_resamples=99), unit_differences(predictions, CLASSES)
+    paired = paired_counts(predictions, CLASSES)
+    monkeypatch.setattr(significance, "_paired", None)  # given `paired`, neither goes back to the predictions
+    pd.testing.assert_frame_equal(significance_table(predictions, CLASSES, n_resamples=99, paired=paired), table)
+    pd.testing.assert_frame_equal(unit_differences(predictions, CLASSES, paired=paired), diffs)

@@ -62,7 +62,7 @@ def compare_predictions(a: pd.DataFrame, b: pd.DataFrame, classes: Sequence[str]
     combination of run ``b`` (prediction tables of one corpus and feature set, same seeds and test
     utterances per combination). Labels must differ and not contain ``@``; no common combination
     → AdanError."""
-    from adan_ser.reporting.significance import significance_table, unit_differences
+    from adan_ser.reporting.significance import paired_counts, significance_table, unit_differences
 
     for label, option in ((label_a, "--label-a"), (label_b, "--label-b")):
         if not label or SEPARATOR in label:
@@ -88,7 +88,7 @@ def compare_predictions(a: pd.DataFrame, b: pd.DataFrame, classes: Sequence[str]
                       for t, keys, label, name in ((a, keys_a, label_a, "A"), (b, keys_b, label_b, "B"))],
                      ignore_index=True)
     pairs = [(named(k, label_a), named(k, label_b)) for k in common]
-    options = dict(primary=primary, pairs=pairs)
+    options = dict(primary=primary, pairs=pairs, paired=paired_counts(both, classes, primary=primary, pairs=pairs))
     table = significance_table(both, classes, alpha=alpha, confidence=confidence, n_resamples=n_resamples,
                                seed=seed, equivalence_margin=equivalence_margin, **options)
     return table, unit_differences(both, classes, **options)

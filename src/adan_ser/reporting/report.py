@@ -276,17 +276,18 @@ def _write_report(
     from adan_ser.reporting.forest import exploratory_plot, forest_plot
     from adan_ser.reporting.head_choice import chosen_heads
     from adan_ser.reporting.learning_curve import learning_curve, learning_curve_plot
-    from adan_ser.reporting.significance import significance_table, unit_differences
+    from adan_ser.reporting.significance import paired_counts, significance_table, unit_differences
 
     out_dir = Path(out_dir)
     predictions = fill_fraction(predictions)
     results = summarize(predictions, classes)
     write_csv(results, out_dir / "results.csv")
+    paired = paired_counts(predictions, classes, references=references, primary=primary)
     table = significance_table(predictions, classes, alpha=alpha, confidence=confidence,
                                n_resamples=n_resamples, seed=seed, references=references, primary=primary,
-                               equivalence_margin=equivalence_margin)
+                               equivalence_margin=equivalence_margin, paired=paired)
     write_csv(table, out_dir / "significance.csv")
-    write_csv(unit_differences(predictions, classes, references=references, primary=primary),
+    write_csv(unit_differences(predictions, classes, references=references, primary=primary, paired=paired),
               out_dir / "speaker_differences.csv")
     forest_plot(table, out_dir / "plots" / "significance" / "forest.png", confidence=confidence)
     exploratory_plot(table, out_dir / "plots" / "significance" / "forest_exploratory.png", confidence=confidence)

@@ -228,10 +228,20 @@ def primary_references(primary: Sequence[Mapping] = ()) -> list[str]:
     return list(dict.fromkeys(r for r in refs if r != REFERENCE_METHOD))
 
 
+def paired_counts(predictions: pd.DataFrame, classes: Sequence[str], *, references: Sequence[str] = (),
+                  primary: Sequence[Mapping] = (), pairs=None) -> list[tuple]:
+    """(row key, reference key, units, seeds, hits_a, hits_b, support) per comparison (``pairs`` of
+    keys, default :func:`comparisons` with ``references`` and those ``primary`` names); the units are
+    the folds' test groups (``fold``). Unpaired seeds or utterances → AdanError.
+
+    The one pass over the predictions that :func:`significance_table` and :func:`unit_differences`
+    share: compute it once and give it to both as ``paired``.
+    """
+    references = list(dict.fromkeys([*references, *primary_references(primary)]))
+    return list(_paired(predictions, classes, references, pairs))
+
+
 def _paired(predictions: pd.DataFrame, classes: Sequence[str], references: Sequence[str], pairs=None):
-    """Yield (row key, reference key, units, seeds, hits_a, hits_b, support) per comparison
-    (``pairs`` of keys, default :func:`comparisons`); the units are the folds' test groups
-    (``fold``). Unpaired seeds or utterances → AdanError."""
     classes = [str(c) for c in classes]
     cols = key_columns(predictions)
     groups = {k: part for k, part in predictions.groupby(cols, sort=False)}
@@ -252,7 +262,8 @@ def _paired(predictions: pd.DataFrame, classes: Sequence[str], references: Seque
 def significance_table(predictions: pd.DataFrame, classes: Sequence[str], *, alpha: float = 0.05,
                        confidence: float = 0.95, n_resamples: int = 9999, seed: int = 0,
                        references: Sequence[str] = (), primary: Sequence[Mapping] = (),
-                       equivalence_margin: float | None = None, pairs=None) -> pd.DataFrame:
+                       equivalence_margin: float | None = None, pairs=None,
+                       paired: Sequence[tuple] | None = None) -> pd.DataFrame:
     """One row per comparison × metric (WA, UAR) with the columns of :data:`TABLE_COLUMNS`.
 
     ``predictions``: one row per (combination, seed, test utterance) with KEY columns (and
@@ -263,14 +274,16 @@ def significance_table(predictions: pd.DataFrame, classes: Sequence[str], *, alp
     ``primary``: the confirmatory family (:func:`primary_mask`); ``equivalence_margin``: TOST margin
     in percentage points (None or 0: no equivalence test); ``pairs``: (combination key, reference
     key) tuples over :func:`key_columns` to compare instead of :func:`comparisons` (two runs of one
-    corpus, :mod:`adan_ser.reporting.compare`). Percent units; see the module docstring.
+    corpus, :mod:`adan_ser.reporting.compare`); ``paired``: :func:`paired_counts` of these arguments,
+    when already computed. Percent units; see the module docstring.
     """
     cols = key_columns(predictions)
     pos = {c: i for i, c in enumerate(cols)}
-    references = list(dict.fromkeys([*references, *primary_references(primary)]))
+    if paired is None:
+        paired = paired_counts(predictions, classes, references=references, primary=primary, pairs=pairs)
     unit = unit_kind(predictions) if len(predictions) else "speaker"
     records, diffs = [], []
-    for row, ref, units, seeds, hits_a, hits_b, support in _paired(predictions, classes, references, pairs):
+    for row, ref, units, seeds, hits_a, hits_b, support in paired:
         for metric in METRICS:
             per_seed_a, per_seed_b = pooled(hits_a, support, metric), pooled(hits_b, support, metric)
             d = per_speaker(hits_a, support, metric) - per_speaker(hits_b, support, metric)  # (U, K)
@@ -321,18 +334,20 @@ def add_tests(table: pd.DataFrame, diffs: Sequence[np.ndarray], *, alpha: float,
 
 
 def unit_differences(predictions: pd.DataFrame, classes: Sequence[str], *, references: Sequence[str] = (),
-                     primary: Sequence[Mapping] = (), pairs=None) -> pd.DataFrame:
+                     primary: Sequence[Mapping] = (), pairs=None,
+                     paired: Sequence[tuple] | None = None) -> pd.DataFrame:
     """``speaker_differences.csv``: per comparison × metric × unit × seed, d = metric(combination on
     that unit, that seed) − metric(reference, same unit and seed), percentage points; the key columns
     of ``predictions``, then :data:`DIFFERENCE_COLUMNS` (``unit``: speaker or session; ``unit_id``:
     the fold's test group; ``family``: primary or exploratory, as in the significance table);
-    ``pairs`` as in :func:`significance_table`."""
+    ``pairs`` and ``paired`` as in :func:`significance_table`."""
     cols = key_columns(predictions)
     pos = {c: i for i, c in enumerate(cols)}
-    references = list(dict.fromkeys([*references, *primary_references(primary)]))
+    if paired is None:
+        paired = paired_counts(predictions, classes, references=references, primary=primary, pairs=pairs)
     unit = unit_kind(predictions) if len(predictions) else "speaker"
     parts = []
-    for row, ref, units, seeds, hits_a, hits_b, support in _paired(predictions, classes, references, pairs):
+    for row, ref, units, seeds, hits_a, hits_b, support in paired:
         for metric in METRICS:
             d = per_speaker(hits_a, support, metric) - per_speaker(hits_b, support, metric)
             frame = pd.DataFrame({"unit_id": np.repeat(units, len(seeds)), "seed": np.tile(seeds, len(units)),
