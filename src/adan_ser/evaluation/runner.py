@@ -225,9 +225,34 @@ def fold_jobs(
     seed: int = 0,
     synthetic_speakers: Optional[Callable[[str], Optional[np.ndarray]]] = None,
 ) -> FoldJobs:
-    """The fold tasks of :func:`cross_validate` (same arguments, less where and how they run),
-    checked now and built lazily; run them with :func:`run_jobs`, alone or with other
-    cross-validations' tasks."""
+    """The fold tasks of one cross-validation, checked now and built lazily; run them with
+    :func:`run_jobs` (alone: :func:`cross_validate`) or together with other cross-validations' tasks.
+
+    X: n items, indexable by :func:`take`: an (n, d) feature matrix in feature units, or a
+    ``SpectrogramSet`` of n utterances; y: (n,) labels; speakers: (n,) speaker per item (the
+    groups that early stopping and inner searches hold out inside the training fold).
+    ``make_model(fold_name)`` returns a fresh, unfitted estimator (or a Pipeline) whose final
+    ``fit`` takes ``groups``; ``fit_data``: further (n,) per-item arrays its ``fit`` takes by name
+    (e.g. ``gender``), cut to the training rows; real data only. ``train_data``: ``real``,
+    ``synthetic`` or ``real+synthetic`` (the ``synthetic`` source's rows, 2-D X only).
+    A class of y without training rows in a fold is reported with a :class:`MissingClassWarning`.
+    Each job's predictions (:meth:`FoldJobs.predictions`) have one row per test item: ``row``
+    (position in X), ``fold``, ``true``, ``pred``, ``val_uar`` (the fold model's inner-validation
+    UAR, NaN without one; see
+    :func:`adan_ser.classifiers.torch_base.validation_uar`), ``val_speakers`` (its validation
+    speakers, space-separated; "" without), ``solver`` (the fold SVM's ``solver_``, ``libsvm`` or
+    ``liblinear``; ``""`` for other models) and, when ``scores`` and the model
+    has ``decision_function``, one ``score_<class>`` column per class (see :func:`score_frame`;
+    computed inside the fold task, so Dask and local agree).
+    ``normalise``: ``classify.normalise``; ``speaker`` z-normalises every row by its speaker's
+    statistics inside each fold (:mod:`adan_ser.classifiers.speaker_norm`; the test speakers' from
+    their own unlabelled test rows), ``speaker_mean`` only subtracts the speaker's mean; 2-D X only.
+    ``enrol``: ``classify.enrol``, None (a test speaker's statistics from all its rows, all scored)
+    or k (from k rows per test speaker drawn with ``seed`` and the speaker, which are then left out
+    of the returned rows: not predicted, not scored). ``synthetic_speakers(fold name)``: the
+    synthetic speaker of each synthetic row of that fold, or None (those rows then take the pooled
+    statistics of the fold's real training rows). ``desc``: the job's name (progress bars, tests).
+    """
     check_normalise(normalise, enrol)
     if normalise != "none" and not isinstance(X, np.ndarray):
         raise AdanError(f"classify.normalise {normalise!r} needs a feature matrix, not {type(X).__name__}")
@@ -286,59 +311,20 @@ def run_jobs(X, jobs: Sequence[FoldJobs], scheduler: Optional[str] = None, *, de
         results.close()
 
 
-def cross_validate(
-    X,
-    y: np.ndarray,
-    speakers: np.ndarray,
-    folds: Sequence[Fold],
-    make_model: Callable[[str], object],
-    *,
-    train_data: str = "real",
-    synthetic: Optional[SyntheticSource] = None,
-    fit_data: Optional[Mapping[str, np.ndarray]] = None,
-    scores: bool = True,
-    progress: bool = True,
-    desc: str = "folds",
-    scheduler: Optional[str] = None,
-    normalise: str = "none",
-    enrol: Optional[int] = None,
-    seed: int = 0,
-    synthetic_speakers: Optional[Callable[[str], Optional[np.ndarray]]] = None,
-) -> pd.DataFrame:
-    """Fit one fresh model per fold and predict that fold's test rows.
+def cross_validate(X, y: np.ndarray, speakers: np.ndarray, folds: Sequence[Fold],
+                   make_model: Callable[[str], object], *, scheduler: Optional[str] = None, progress: bool = True, desc: str = "folds",
+                   **options) -> pd.DataFrame:
+    """Fit one fresh model per fold and predict that fold's test rows: :func:`fold_jobs` (whose
+    arguments ``options`` are, and whose docstring says what comes back) run by :func:`run_jobs`.
 
-    X: n items, indexable by :func:`take`: an (n, d) feature matrix in feature units, or a
-    ``SpectrogramSet`` of n utterances; y: (n,) labels; speakers: (n,) speaker per item (the
-    groups that early stopping and inner searches hold out inside the training fold).
-    ``make_model(fold_name)`` returns a fresh, unfitted estimator (or a Pipeline) whose final
-    ``fit`` takes ``groups``; ``fit_data``: further (n,) per-item arrays its ``fit`` takes by name
-    (e.g. ``gender``), cut to the training rows; real data only. ``train_data``: ``real``,
-    ``synthetic`` or ``real+synthetic`` (the ``synthetic`` source's rows, 2-D X only).
     ``scheduler``: None or ``"local"`` runs the folds here one after the other; a Dask scheduler
     address (``tcp://host:8786``, ``localcluster:N``) runs them as independent tasks on its workers
     (X is sent to each worker once, ``make_model`` is pickled with cloudpickle). Models are seeded
     per fold, so both give the same predictions for the same seed.
-    A class of y without training rows in a fold is reported with a :class:`MissingClassWarning`.
-    Returns one row per test item: ``row`` (position in X), ``fold``, ``true``, ``pred``,
-    ``val_uar`` (the fold model's inner-validation UAR, NaN without one; see
-    :func:`adan_ser.classifiers.torch_base.validation_uar`), ``val_speakers`` (its validation
-    speakers, space-separated; "" without), ``solver`` (the fold SVM's ``solver_``, ``libsvm`` or
-    ``liblinear``; ``""`` for other models) and, when ``scores`` and the model
-    has ``decision_function``, one ``score_<class>`` column per class (see :func:`score_frame`;
-    computed inside the fold task, so Dask and local agree).
-    ``normalise``: ``classify.normalise``; ``speaker`` z-normalises every row by its speaker's
-    statistics inside each fold (:mod:`adan_ser.classifiers.speaker_norm`; the test speakers' from
-    their own unlabelled test rows), ``speaker_mean`` only subtracts the speaker's mean; 2-D X only.
-    ``enrol``: ``classify.enrol``, None (a test speaker's statistics from all its rows, all scored)
-    or k (from k rows per test speaker drawn with ``seed`` and the speaker, which are then left out
-    of the returned rows: not predicted, not scored). ``synthetic_speakers(fold name)``: the synthetic speaker of each synthetic row of
-    that fold, or None (those rows then take the pooled statistics of the fold's real training rows).
     """
     check_scheduler(scheduler)
-    jobs = fold_jobs(X, y, speakers, folds, make_model, train_data=train_data, synthetic=synthetic,
-                     fit_data=fit_data, scores=scores, desc=desc, normalise=normalise, enrol=enrol, seed=seed,
-                     synthetic_speakers=synthetic_speakers)
-    return run_jobs(X, [jobs], scheduler, desc=desc, progress=progress)[0]
+    return run_jobs(X, [fold_jobs(X, y, speakers, folds, make_model, desc=desc, **options)], scheduler,
+                    desc=desc, progress=progress)[0]
 
 
 def score_frame(model, X_test) -> pd.DataFrame:
