@@ -50,13 +50,13 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     table = pd.read_csv(args.table)
     table = table[~table["stage"].str.startswith("build")]
-    tasks = {"evaluate": args.folds * args.combinations}
-    longest = {"evaluate": 1.0 / tasks["evaluate"]}  # share of the stage's CPU time in its longest task
+    eval_tasks = args.folds * args.combinations
+    eval_longest = 1.0 / eval_tasks  # share of evaluate's CPU time in its longest task
     if args.task_table:
         combos = pd.read_csv(args.task_table)
         if len(combos) != args.combinations:
             raise SystemExit(f"--task-table has {len(combos)} combinations, --combinations says {args.combinations}")
-        longest["evaluate"] = float((combos["wall_s"] / combos["folds"]).max() / combos["wall_s"].sum())
+        eval_longest = float((combos["wall_s"] / combos["folds"]).max() / combos["wall_s"].sum())
     fits = []
     for stage, part in table.groupby("stage", sort=False):
         t = part.groupby("n")["cpu_s"].mean().sort_index()
@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
                 elif stage.startswith("augment"):
                     wall = cpu / min(w, args.folds)
                 elif stage.startswith("evaluate"):
-                    wall = max(cpu / min(w, tasks["evaluate"]), cpu * longest["evaluate"])
+                    wall = max(cpu / min(w, eval_tasks), cpu * eval_longest)
                 else:
                     wall = cpu
                 totals[f"{n:.0e}, W = {w}"][stage] = wall

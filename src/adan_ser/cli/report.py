@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import glob
-
 import click
 
 from adan_ser.core.io import check_output
@@ -85,13 +83,12 @@ def compare(p: Params, run_a: tuple[str, ...], run_b: tuple[str, ...], label_a: 
     <method>@<label>, and eval.primary entries name them so. Writes significance.csv,
     speaker_differences.csv (adan pool reads it), compare.md, forest.png, forest_exploratory.png.
     """
-    from adan_ser.reporting.compare import compare_from_files
+    from adan_ser.reporting.compare import compare_from_files, expand_paths
     from adan_ser.reporting.report import to_markdown
 
-    check_output(out_dir, folder=True, option="-o", inputs={
-        "params file": params_file(), "manifest": manifest,
-        **{f"run {path}": path for pattern in (*run_a, *run_b)
-           for path in (sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern])}})
+    runs = [path for paths, option in ((run_a, "-a"), (run_b, "-b")) for path in expand_paths(paths, option)]
+    check_output(out_dir, folder=True, option="-o",
+                 inputs={"params file": params_file(), "manifest": manifest, **{f"run {path}": path for path in runs}})
     table = compare_from_files(run_a, run_b, manifest, out_dir, label_a=label_a, label_b=label_b,
                                alpha=float(p.eval.alpha), confidence=float(p.eval.confidence),
                                n_resamples=int(p.eval.n_resamples), seed=int(p.seed), primary=list(p.eval.primary),

@@ -190,8 +190,8 @@ class FoldJobs:
         return (self._task_args(fold) for fold in self.folds)
 
     def predictions(self, results: Sequence[tuple]) -> pd.DataFrame:
-        """The cross-validation's predictions from its folds' results, in fold order (see
-        :func:`cross_validate`)."""
+        """The cross-validation's predictions from its folds' results, in fold order (columns as
+        :func:`fold_jobs` lists them)."""
         parts = [
             pd.concat(
                 [
@@ -312,8 +312,8 @@ def run_jobs(X, jobs: Sequence[FoldJobs], scheduler: Optional[str] = None, *, de
 
 
 def cross_validate(X, y: np.ndarray, speakers: np.ndarray, folds: Sequence[Fold],
-                   make_model: Callable[[str], object], *, scheduler: Optional[str] = None, progress: bool = True, desc: str = "folds",
-                   **options) -> pd.DataFrame:
+                   make_model: Callable[[str], object], *, scheduler: Optional[str] = None,
+                   progress: bool = True, desc: str = "folds", **options) -> pd.DataFrame:
     """Fit one fresh model per fold and predict that fold's test rows: :func:`fold_jobs` (whose
     arguments ``options`` are, and whose docstring says what comes back) run by :func:`run_jobs`.
 
