@@ -249,8 +249,8 @@ def _paired(predictions: pd.DataFrame, classes: Sequence[str], references: Seque
         a, b = groups[row], groups[ref]
         seeds = sorted(a["seed"].unique())
         if sorted(b["seed"].unique()) != seeds:
-            raise AdanError(f"cannot pair {'/'.join(map(str, row))}: seeds {seeds} but its reference has "
-                            f"{sorted(b['seed'].unique())}")
+            raise AdanError(f"cannot pair {'/'.join(map(str, row))}: seeds {[int(s) for s in seeds]} but its "
+                            f"reference has {sorted(int(s) for s in b['seed'].unique())}")
         if set(zip(a["seed"], a["file"])) != set(zip(b["seed"], b["file"])):
             raise AdanError(f"cannot pair {'/'.join(map(str, row))}: its test utterances differ from its reference's")
         units = sorted(a["fold"].astype(str).unique())
