@@ -247,10 +247,9 @@ def _paired(predictions: pd.DataFrame, classes: Sequence[str], references: Seque
     groups = {k: part for k, part in predictions.groupby(cols, sort=False)}
     for row, ref in (comparisons(predictions, references) if pairs is None else pairs):
         a, b = groups[row], groups[ref]
-        seeds = sorted(a["seed"].unique())
-        if sorted(b["seed"].unique()) != seeds:
-            raise AdanError(f"cannot pair {'/'.join(map(str, row))}: seeds {[int(s) for s in seeds]} but its "
-                            f"reference has {sorted(int(s) for s in b['seed'].unique())}")
+        seeds, ref_seeds = (sorted(int(s) for s in part["seed"].unique()) for part in (a, b))
+        if ref_seeds != seeds:
+            raise AdanError(f"cannot pair {'/'.join(map(str, row))}: seeds {seeds} but its reference has {ref_seeds}")
         if set(zip(a["seed"], a["file"])) != set(zip(b["seed"], b["file"])):
             raise AdanError(f"cannot pair {'/'.join(map(str, row))}: its test utterances differ from its reference's")
         units = sorted(a["fold"].astype(str).unique())
