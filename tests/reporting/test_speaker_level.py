@@ -238,3 +238,18 @@ def test_the_table_and_the_differences_share_one_pass_over_the_predictions(monke
     monkeypatch.setattr(significance, "_paired", None)  # given `paired`, neither goes back to the predictions
     pd.testing.assert_frame_equal(significance_table(predictions, CLASSES, n_resamples=99, paired=paired), table)
     pd.testing.assert_frame_equal(unit_differences(predictions, CLASSES, paired=paired), diffs)
+
+
+def test_an_exploratory_pool_draws_its_pooled_rows_of_one_metric(tmp_path):
+    from PIL import Image
+
+    from adan_ser.reporting.forest import pooled_forest_plot
+
+    one = pool_table([_differences("emodb", 4, (0,), 0.0, family="exploratory"),
+                      _differences("ravdess", 5, (0,), 1.0, family="exploratory")], n_resamples=99)
+    assert (one["family"] == "exploratory").all() and set(one["metric"]) == {"uar", "wa"}
+    many = pd.concat([one.assign(method=f"m{i}", comparison=one["comparison"] + f" m{i}") for i in range(20)])
+    pooled_forest_plot(many, tmp_path / "exploratory.png")
+    pooled_forest_plot(many.assign(family="primary"), tmp_path / "primary.png")
+    # 20 rows (pooled, UAR) against 120 (3 corpus rows × 2 metrics × 20): the picture stays readable
+    assert Image.open(tmp_path / "exploratory.png").height * 3 < Image.open(tmp_path / "primary.png").height

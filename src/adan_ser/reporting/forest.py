@@ -148,15 +148,20 @@ def exploratory_plot(table: pd.DataFrame, path: str | Path, confidence: float = 
 
 
 def pooled_forest_plot(table: pd.DataFrame, path: str | Path, confidence: float = 0.95) -> None:
-    """Write the pooled forest plot of :func:`adan_ser.reporting.pool.pool_table`: per comparison
-    (primary ones, else all), one row per corpus and a pooled row (a diamond), coloured by verdict."""
+    """Write the pooled forest plot of :func:`adan_ser.reporting.pool.pool_table`: per primary
+    comparison, one row per corpus and a pooled row (a diamond), coloured by verdict. Without primary
+    rows, the pooled rows in :func:`exploratory_plot`'s grid (one metric, UAR where present)."""
     plt = pyplot()
 
     if table.empty:
         empty_png(path, "no comparison common to the pooled runs")
         return
     shown = table[table["family"] == "primary"]
-    shown = shown if len(shown) else table
+    if shown.empty:
+        # a panel per corpus row of every comparison in both metrics grows a pool of two 44-row reports
+        # to a picture 24,000 pixels tall; the per-corpus figures stay in pooled.csv and pooled.md
+        exploratory_plot(table[table["corpus"] == "pooled"], path, confidence=confidence)
+        return
     comps = list(shown.groupby("comparison", sort=False))
     n_rows = sum(len(g) for _, g in comps)
     fig, axes = plt.subplots(len(comps), 1, figsize=(13, 0.55 * n_rows + 1.1 * len(comps) + 1.0), sharex=True,
